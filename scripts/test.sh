@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# test.sh: install what is missing, build, run the whole test suite (unit, cli, integration),
+# then the unit and CLI tests again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+scripts/build.sh
+(cd build && ctest --output-on-failure -j2 "$@")
+if [ "${PP_SKIP_SANITIZE:-0}" != 1 ]; then
+  BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DPP_SANITIZE=address,undefined
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+     ctest --output-on-failure -j2 -L 'unit|cli' "$@")
+fi

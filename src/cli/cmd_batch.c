@@ -1,0 +1,8 @@
+/* cmd_batch.c: `pinpipe batch` (placeholder until its stage lands). */
+#include "pp_cli.h"
+
+int cmd_batch(int argc, char **argv)
+{
+    (void)argc;
+    return pp_cli_fail(argv[0], 1, "not implemented yet");
+}

@@ -1,0 +1,8 @@
+/* cmd_lake.c: `pinpipe lake` (placeholder until its stage lands). */
+#include "pp_cli.h"
+
+int cmd_lake(int argc, char **argv)
+{
+    (void)argc;
+    return pp_cli_fail(argv[0], 1, "not implemented yet");
+}

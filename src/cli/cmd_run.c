@@ -1,0 +1,8 @@
+/* cmd_run.c: `pinpipe run` (placeholder until its stage lands). */
+#include "pp_cli.h"
+
+int cmd_run(int argc, char **argv)
+{
+    (void)argc;
+    return pp_cli_fail(argv[0], 1, "not implemented yet");
+}

@@ -1,0 +1,8 @@
+/* cmd_stream.c: `pinpipe stream` (placeholder until its stage lands). */
+#include "pp_cli.h"
+
+int cmd_stream(int argc, char **argv)
+{
+    (void)argc;
+    return pp_cli_fail(argv[0], 1, "not implemented yet");
+}

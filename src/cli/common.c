@@ -1,0 +1,61 @@
+/* common.c: what the subcommands share: signals, paths, fsync policy, failure lines. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pp_cli.h"
+#include "pp_err.h"
+#include "pp_util.h"
+
+volatile sig_atomic_t pp_cli_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    pp_cli_stop = 1;
+}
+
+void pp_cli_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void pp_cli_path(const char *data_dir, const char *leaf, char *out, size_t size)
+{
+    snprintf(out, size, "%s/%s", data_dir, leaf);
+}
+
+int pp_cli_parse_fsync(const char *s, struct pp_log_conf *conf)
+{
+    if (!strcmp(s, "always")) {
+        conf->fsync = PP_FSYNC_ALWAYS;
+    } else if (!strcmp(s, "never")) {
+        conf->fsync = PP_FSYNC_NEVER;
+    } else if (!strncmp(s, "interval:", 9)) {
+        int64_t ms;
+        if (pp_parse_duration_ms(s + 9, &ms) || ms < 1 || ms > 3600000)
+            return PP_EPARSE;
+        conf->fsync = PP_FSYNC_INTERVAL;
+        conf->fsync_interval_ms = (int)ms;
+    } else {
+        return PP_EPARSE;
+    }
+    return 0;
+}
+
+int pp_cli_fail(const char *cmd, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "pinpipe %s: %s\n", cmd, msg);
+    return status;
+}

@@ -1,0 +1,59 @@
+/* pp_lake.h: the data lake of raw records (embedded backend: a local folder).
+ *
+ * Layout (Hive-style, as Kafka Connect's S3 sink writes it; PRODUCT.md "Stages"):
+ *   <root>/topic=<t>/dt=<YYYY-MM-DD of ingest time>/<t>+<partition>+<startoffset:010>.jsonl
+ * One raw JSON record per line (newlines inside a record's whitespace become spaces).
+ * Exactly once: a file is written as a hidden temp name, fsynced, renamed to its deterministic
+ * final name, its directory fsynced; only then may the consumer commit past its last offset.
+ * A rerun from the committed offset first deletes finished files that start at or after it
+ * (pp_lake_truncate_from), then rewrites them. This is the interface S3 will implement too.
+ */
+#ifndef PP_LAKE_H
+#define PP_LAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pp_lake_conf {
+    const char *root;    /* lake root folder (created if missing) */
+    uint64_t roll_bytes; /* close a file past this size (default 64 MiB) */
+    int64_t roll_ms;     /* close a file this long after its first record, also when idle
+                            (default 60 s) */
+};
+
+struct pp_lake;
+
+void pp_lake_conf_defaults(struct pp_lake_conf *conf);
+/* @returns owned: release with pp_lake_close() (which does NOT finish open files: the
+ * temps are left and ignored; call pp_lake_flush(..., force=1) first to finish them). */
+struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size_t errstr_size);
+void pp_lake_close(struct pp_lake *lake);
+
+/* The final relative path of a file: "topic=pin/dt=2020-08-28/pin+0+0000000042.jsonl". */
+int pp_lake_path(const char *topic, int partition, int64_t start_offset, int64_t ts_ms, char *out,
+                 size_t size);
+
+/* Append one record of (topic, partition) at offset with ingest ts_ms. Offsets per partition
+ * must increase. A record whose day differs from the open file's day rolls the file first.
+ * @returns 0, PP_EIO, PP_EINVAL (offset not increasing). */
+int pp_lake_write(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
+                  int64_t ts_ms, const char *value, size_t vlen);
+
+/* Finish files that are due (size/age at now_ms, or every open file when force) and report, for
+ * each partition whose files were finished, the next offset that is now safe to commit:
+ * cb(arg, topic, partition, next_offset). @returns number of files finished or <0 error. */
+int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
+                  void (*cb)(void *arg, const char *topic, int partition, int64_t next_offset),
+                  void *arg);
+
+/* Delete finished files of (topic, partition) whose start offset >= offset (crash recovery:
+ * they hold records past the committed offset and will be rewritten). @returns files deleted. */
+int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset);
+
+/* Call cb(arg, path, value, vlen) for every record in finished files of topic on day date
+ * ("YYYY-MM-DD"), files in name order. @returns records read, or <0 error (PP_ENOENT if no
+ * such day). */
+long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
+                      int (*cb)(void *arg, const char *value, size_t vlen), void *arg);
+
+#endif

@@ -1,0 +1,110 @@
+/* pp_log.h: the durable, partitioned, replayable log (embedded backend: files under a dir).
+ *
+ * Layout under conf.dir: LOCK (writer flock), topics/<topic>/<partition>/<base:020>.log
+ * segment files, <partition>/hwm (shared-mmap high watermark), groups/<group>/<topic>.<p>
+ * committed offsets. One writer process at a time (flock); any number of reader processes.
+ * Records carry offset, ingest timestamp (ms), key and value, each frame CRC32C-checked.
+ * This is the interface the Kafka backend will implement too (issue 3).
+ */
+#ifndef PP_LOG_H
+#define PP_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pp_io.h"
+
+enum pp_fsync { PP_FSYNC_ALWAYS, PP_FSYNC_INTERVAL, PP_FSYNC_NEVER };
+
+struct pp_log_conf {
+    const char *dir;          /* data directory of the log */
+    int readonly;             /* 1: reader process (no lock, no recovery, no appends) */
+    int partitions;           /* partitions of topics created by this process (default 2) */
+    enum pp_fsync fsync;      /* when appended records count as durable (acked) */
+    int fsync_interval_ms;    /* for PP_FSYNC_INTERVAL */
+    uint64_t segment_bytes;   /* roll segments past this size (default 64 MiB) */
+    uint64_t retention_bytes; /* per partition, 0 = unlimited; whole segments are deleted */
+    int64_t retention_ms;     /* by segment age (last record), 0 = unlimited */
+    uint64_t max_pending_bytes; /* appended but not yet durable; past it appends get PP_EFULL */
+    const struct pp_io *io;   /* file I/O vtable; NULL = real POSIX calls */
+};
+
+struct pp_log;
+
+/* Fill conf with defaults (dir NULL). */
+void pp_log_conf_defaults(struct pp_log_conf *conf);
+
+/* Open (creating if needed) the log. A writer takes the LOCK and recovers every partition:
+ * the torn or corrupt tail after the last valid frame is cut (and counted in the log).
+ * @returns owned: release with pp_log_close(). NULL on error with errstr filled
+ *          (PP_EBUSY text when another writer holds the lock). */
+struct pp_log *pp_log_open(const struct pp_log_conf *conf, char *errstr, size_t errstr_size);
+/* Flush, fsync and release everything; wakes any waiters with PP_ESHUTDOWN. log may be NULL. */
+void pp_log_close(struct pp_log *log);
+
+/* Topics known to the log (created ones, plus on-disk ones for readers). @thread any.
+ * @returns number of topics written into names (borrowed, valid until close). */
+int pp_log_topics(struct pp_log *log, const char **names, int max);
+/* Partition count of topic, creating the topic (writer only) when create is set.
+ * @returns >0, or PP_ENOENT. */
+int pp_log_partitions(struct pp_log *log, const char *topic, int create);
+
+/* Append one record. partition < 0 picks hash(key) % partitions (key NULL: round robin).
+ * ts_ms is the ingest timestamp (0 = now). @thread any (internally serialised per partition).
+ * @param offset out: the record's offset. @param ticket out: pass to pp_log_durable()/on_durable.
+ * @returns 0, PP_EFULL (back-pressure: answer 503), PP_ESHUTDOWN, PP_EIO, PP_ETOOBIG. */
+int pp_log_append(struct pp_log *log, const char *topic, int partition, const void *key,
+                  size_t keylen, const void *value, size_t vlen, int64_t ts_ms, int *partition_out,
+                  int64_t *offset, uint64_t *ticket);
+
+/* Is everything up to ticket durable under the fsync policy? (always true for NEVER) */
+int pp_log_durable(struct pp_log *log, uint64_t ticket);
+/* Block until ticket is durable. @returns 0, PP_ETIMEDOUT, PP_EIO (fsync failed), PP_ESHUTDOWN. */
+int pp_log_wait_durable(struct pp_log *log, uint64_t ticket, int timeout_ms);
+/* Register cb(arg, rc) to run once ticket is durable (rc 0) or failed (rc < 0); from the
+ * log's sync thread. @returns 1 if already durable (cb not called), 0 if registered, <0 error. */
+int pp_log_on_durable(struct pp_log *log, uint64_t ticket, void (*cb)(void *arg, int rc),
+                      void *arg);
+
+/* Offsets of a partition: first retained and next to be written (the high watermark:
+ * only offsets below it are visible to readers). @returns 0 or PP_ENOENT. */
+int pp_log_watermarks(struct pp_log *log, const char *topic, int partition, int64_t *low,
+                      int64_t *high);
+
+struct pp_log_rec {
+    int64_t offset;
+    int64_t ts_ms;      /* ingest timestamp */
+    const char *key;    /* borrowed until the next read on this reader */
+    size_t keylen;
+    const char *value;  /* borrowed until the next read on this reader */
+    size_t vlen;
+};
+
+struct pp_log_reader;
+/* Reader of one partition from offset (clamped up to the low watermark).
+ * @returns owned: release with pp_log_reader_close(). NULL on error (errstr filled). */
+struct pp_log_reader *pp_log_reader_open(struct pp_log *log, const char *topic, int partition,
+                                         int64_t offset, char *errstr, size_t errstr_size);
+void pp_log_reader_close(struct pp_log_reader *rd);
+/* Read up to max records below the high watermark, waiting up to timeout_ms for the first
+ * (new records are seen within ~1 ms, also when written by another process).
+ * @returns number read (0 on timeout), or PP_ECORRUPT/PP_EIO/PP_ESHUTDOWN. */
+int pp_log_read(struct pp_log_reader *rd, struct pp_log_rec *recs, int max, int timeout_ms);
+/* Next offset this reader will return. */
+int64_t pp_log_reader_position(const struct pp_log_reader *rd);
+
+/* Consumer group committed offsets (the next offset to consume), stored durably
+ * (write temp + fsync + rename). Works in reader processes too. */
+int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int partition,
+                  int64_t next_offset);
+/* @returns 0 with *next_offset, or PP_ENOENT when the group has no commit there. */
+int pp_log_committed(struct pp_log *log, const char *group, const char *topic, int partition,
+                     int64_t *next_offset);
+/* Consumer groups that have commits. @returns count written into names (owned by caller: free
+ * each with free()). */
+int pp_log_groups(struct pp_log *log, char **names, int max);
+
+/* Apply retention now (writer only; also run periodically by the sync thread). */
+int pp_log_retention(struct pp_log *log);
+
+#endif

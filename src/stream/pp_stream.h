@@ -1,0 +1,35 @@
+/* pp_stream.h: the two consumers of the log: stream (clean -> warehouse, exactly once) and
+ * lake (raw -> lake files, exactly once). Each runs as consumer group over topics pin/geo/user
+ * and every partition, until *stop becomes non-zero. Used by `pinpipe stream|lake|run`. */
+#ifndef PP_STREAM_H
+#define PP_STREAM_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "pp_lake.h"
+#include "pp_log.h"
+#include "pp_wh.h"
+
+struct pp_stream_stats {
+    int64_t records;   /* consumed */
+    int64_t rows;      /* upserted */
+    int64_t rejected;  /* could not be cleaned (dead letters) */
+    int64_t txns;      /* warehouse transactions */
+};
+
+/* Consumer group "stream": read every partition of pin, geo, user from the position stored
+ * in the warehouse, clean (pp_clean_record), upsert, and store the next positions in the same
+ * transaction; then commit them to the log's group too (for `pinpipe log offsets`).
+ * batch_max records per transaction at most; waits at most linger_ms to fill one.
+ * @returns 0 when stopped, <0 on a fatal error (logged). */
+int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linger_ms,
+                  volatile sig_atomic_t *stop, struct pp_stream_stats *stats);
+
+/* Consumer group "lake": read every partition from the log's committed "lake" offset, delete
+ * lake files at/after it (rerun), write raw records, commit after each file is durable.
+ * On stop, finishes (flushes) open files and commits. @returns 0 when stopped, <0 fatal. */
+int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
+                int64_t *records_out);
+
+#endif

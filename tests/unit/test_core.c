@@ -1,0 +1,130 @@
+/* test_core.c: JSON reading/writing, UTF-8, datetimes, sizes, topic kinds. */
+#include <stdlib.h>
+
+#include "pp_err.h"
+#include "pp_json.h"
+#include "pp_kind.h"
+#include "pp_test.h"
+#include "pp_util.h"
+
+static int parse(struct pp_json *doc, const char *s)
+{
+    return pp_json_parse(doc, s, strlen(s), 0, NULL, 0);
+}
+
+static void test_json_valid(void)
+{
+    struct pp_json doc;
+    pp_json_init(&doc);
+    PP_CHECK_INT(parse(&doc, "{\"a\":1,\"b\":[true,null,\"x\"],\"c\":{\"d\":-1.5e3}}"), 0);
+    int a = pp_json_get(&doc, 0, "a");
+    int64_t v;
+    PP_CHECK(a > 0 && pp_json_int(&doc, a, &v) == 0 && v == 1);
+    int c = pp_json_get(&doc, 0, "c");
+    double d;
+    PP_CHECK(pp_json_num(&doc, pp_json_get(&doc, c, "d"), &d) == 0 && d == -1500.0);
+    PP_CHECK_INT(pp_json_get(&doc, 0, "zz"), -1);
+    PP_CHECK_INT(pp_json_next(&doc, 0), doc.ntok);
+    PP_CHECK_INT(parse(&doc, "  [1, 2]  \n"), 0);
+    PP_CHECK_INT(parse(&doc, "\"s\""), 0);
+    pp_json_free(&doc);
+}
+
+static void test_json_invalid(void)
+{
+    static const char *bad[] = {"", "{", "{\"a\":}", "{\"a\":1,}", "{a:1}", "[1,]", "{\"a\" 1}",
+                                "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{} {}", "[1] x",
+                                "{\"a\":\"\\x\"}", "{\"a\":1}}"};
+    struct pp_json doc;
+    pp_json_init(&doc);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int rc = parse(&doc, bad[i]);
+        if (rc != PP_EPARSE)
+            fprintf(stderr, "accepted bad JSON: %s\n", bad[i]);
+        PP_CHECK_INT(rc, PP_EPARSE);
+    }
+    pp_json_free(&doc);
+}
+
+static void test_json_strings(void)
+{
+    struct pp_json doc;
+    struct pp_buf b;
+    pp_json_init(&doc);
+    pp_buf_init(&b, 0);
+    PP_CHECK_INT(parse(&doc, "[\"a\\n\\u00e9\\ud83d\\ude00\\\"\", \"\\ud800\", \"caf\xc3\xa9\"]"), 0);
+    PP_CHECK_INT(pp_json_str(&doc, 1, &b), 0);
+    PP_CHECK_STR(b.data, "a\n\xc3\xa9\xf0\x9f\x98\x80\"");
+    pp_buf_reset(&b);
+    PP_CHECK_INT(pp_json_str(&doc, 2, &b), PP_EPARSE); /* lone surrogate */
+    pp_buf_reset(&b);
+    PP_CHECK_INT(pp_json_str(&doc, 3, &b), 0);
+    PP_CHECK(pp_json_str_eq(&doc, 3, "caf\xc3\xa9"));
+    PP_CHECK_INT(parse(&doc, "[\"\xc0\xaf\"]"), 0);
+    pp_buf_reset(&b);
+    PP_CHECK_INT(pp_json_str(&doc, 1, &b), PP_EPARSE); /* overlong UTF-8 */
+    pp_buf_reset(&b);
+    PP_CHECK_INT(pp_json_put_str(&b, "q\"\\\n\x01", 5), 0);
+    PP_CHECK_STR(b.data, "\"q\\\"\\\\\\n\\u0001\"");
+    pp_buf_free(&b);
+    pp_json_free(&doc);
+}
+
+static void test_time(void)
+{
+    int64_t us, base;
+    PP_CHECK_INT(pp_time_parse("2020-08-28 03:52:47", 19, &base), 0);
+    PP_CHECK_INT(base, 1598586767LL * 1000000);
+    const char *same[] = {"2020-08-28T03:52:47", "2020-08-28T03:52:47Z", "2020-08-28 03:52:47.000",
+                          "2020-08-28T05:52:47+02:00", "2020-08-28T03:22:47-0030"};
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        PP_CHECK_INT(pp_time_parse(same[i], strlen(same[i]), &us), 0);
+        PP_CHECK_INT(us, base);
+    }
+    PP_CHECK_INT(pp_time_parse("2020-08-28T03:52:47.25Z", 23, &us), 0);
+    PP_CHECK_INT(us, base + 250000);
+    PP_CHECK_INT(pp_time_parse("2021-02-29 00:00:00", 19, &us), PP_EPARSE);
+    PP_CHECK_INT(pp_time_parse("yesterday", 9, &us), PP_EPARSE);
+    char out[32];
+    pp_time_format(base / 1000000, out, sizeof(out));
+    PP_CHECK_STR(out, "2020-08-28 03:52:47");
+    pp_date_format(base / 1000, out, sizeof(out));
+    PP_CHECK_STR(out, "2020-08-28");
+}
+
+static void test_parsers(void)
+{
+    uint64_t sz;
+    int64_t ms, v;
+    PP_CHECK(pp_parse_size("8M", &sz) == 0 && sz == 8u << 20);
+    PP_CHECK(pp_parse_size("512", &sz) == 0 && sz == 512);
+    PP_CHECK(pp_parse_size("5x", &sz) == PP_EPARSE);
+    PP_CHECK(pp_parse_duration_ms("60s", &ms) == 0 && ms == 60000);
+    PP_CHECK(pp_parse_duration_ms("5", &ms) == 0 && ms == 5);
+    PP_CHECK(pp_parse_i64("12a", 0, 100, &v) == PP_EPARSE);
+    PP_CHECK(pp_parse_i64("120", 0, 100, &v) == PP_ERANGE);
+    char host[64];
+    int port;
+    PP_CHECK(pp_parse_hostport("127.0.0.1:8080", host, sizeof(host), &port) == 0 && port == 8080);
+    PP_CHECK_STR(host, "127.0.0.1");
+}
+
+static void test_kind(void)
+{
+    PP_CHECK_INT(pp_kind_from_topic("pin", 3), PP_KIND_PIN);
+    PP_CHECK_INT(pp_kind_from_topic("0a1b2c.geo", 10), PP_KIND_GEO);
+    PP_CHECK_INT(pp_kind_from_topic("streaming-0a1b2c-user", 21), PP_KIND_USER);
+    PP_CHECK_INT(pp_kind_from_topic("0a1b2c.pins", 11), PP_KIND_NONE);
+    PP_CHECK_STR(pp_kind_id_field(PP_KIND_PIN), "index");
+}
+
+int main(void)
+{
+    test_json_valid();
+    test_json_invalid();
+    test_json_strings();
+    test_time();
+    test_parsers();
+    test_kind();
+    PP_TEST_DONE();
+}
