@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"lake", cmd_lake, "consumer group 'lake': log -> raw JSON lines in the lake"},
     {"batch", cmd_batch, "one day of the lake -> clean -> warehouse -> insights snapshot"},
     {"insights", cmd_insights, "print the insights from the warehouse"},
+    {"clean", cmd_clean, "clean JSONL source records with the cleaning rules (to JSONL)"},
     {"gen", cmd_gen, "write generated source tables pin/geo/user.jsonl"},
     {"emulate", cmd_emulate, "emulate users posting to an ingestion URL"},
     {"log", cmd_log, "look inside the log: topics, offsets, tail"},
