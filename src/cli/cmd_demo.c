@@ -1,8 +1,197 @@
-/* cmd_demo.c: `pinpipe demo` (placeholder until its stage lands). */
+/* cmd_demo.c: `pinpipe demo`: the whole embedded pipeline on sample data, end to end. */
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "pp_cli.h"
+#include "pp_err.h"
+#include "pp_runner.h"
+#include "pp_util.h"
+
+#define DEMO_DATA_DIR PP_DEFAULT_DATA_DIR "/demo"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pinpipe demo [options]\n\n"
+            "Start the embedded pipeline (as `pinpipe run`), emulate users posting the real\n"
+            "sample (../shared/data/aicore_events.jsonl when present, generated rows\n"
+            "otherwise), wait until the warehouse has caught up, run the daily batch for\n"
+            "today, print the insights and where everything lives.\n\n"
+            "options:\n"
+            "  --data-dir DIR     demo data dir, emptied first (default %s)\n"
+            "  --api SHAPE        fastapi | rest-proxy | kinesis (default fastapi)\n"
+            "  --events N         events to emulate when generating rows (default 11154)\n"
+            "  --sample FILE      events file to replay (default: found automatically)\n"
+            "  --concurrency C    client connections (default 16)\n"
+            "  --fsync POLICY     always | interval:<ms> | never (default interval:5)\n"
+            "  -h, --help         this text\n",
+            DEMO_DATA_DIR);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Empty a previous demo's data dir; refuse to touch a folder that is not one. */
+static int reset_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st))
+        return 0;
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof(probe), "%s/log", dir);
+    if (stat(probe, &st)) {
+        snprintf(probe, sizeof(probe), "%s/warehouse.db", dir);
+        if (stat(probe, &st))
+            return pp_cli_fail("demo", 1, "%s exists and is not a pinpipe data dir; choose "
+                                          "another --data-dir", dir);
+    }
+    return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) ? pp_cli_fail("demo", 1,
+                                                                      "cannot empty %s", dir)
+                                                         : 0;
+}
+
+/* The real sample: $PP_SHARED/data, ../shared/data beside the repo the binary was built in,
+ * or ../shared/data from the current directory. */
+static int find_sample(char *out, size_t size)
+{
+    char exe[PATH_MAX], cand[PATH_MAX + 64];
+    const char *env = getenv("PP_SHARED");
+    if (env) {
+        snprintf(cand, sizeof(cand), "%s/data/aicore_events.jsonl", env);
+        if (!access(cand, R_OK))
+            return snprintf(out, size, "%s", cand), 1;
+    }
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(exe, '/');
+            if (!slash)
+                break;
+            *slash = '\0';
+            snprintf(cand, sizeof(cand), "%s/../shared/data/aicore_events.jsonl", exe);
+            if (!access(cand, R_OK))
+                return snprintf(out, size, "%s", cand), 1;
+        }
+    }
+    snprintf(cand, sizeof(cand), "../shared/data/aicore_events.jsonl");
+    if (!access(cand, R_OK))
+        return snprintf(out, size, "%s", cand), 1;
+    return 0;
+}
+
+struct demo_opts {
+    const char *data_dir, *api, *events, *sample, *concurrency, *fsync;
+};
+
+static int parse(int argc, char **argv, struct demo_opts *o)
+{
+    static const struct option opts[] = {
+        {"data-dir", 1, 0, 'd'}, {"api", 1, 0, 'a'},         {"events", 1, 0, 'n'},
+        {"sample", 1, 0, 's'},   {"concurrency", 1, 0, 'c'}, {"fsync", 1, 0, 'f'},
+        {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->data_dir = optarg; break;
+        case 'a': o->api = optarg; break;
+        case 'n': o->events = optarg; break;
+        case 's': o->sample = optarg; break;
+        case 'c': o->concurrency = optarg; break;
+        case 'f': o->fsync = optarg; break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc)
+        return pp_cli_fail("demo", 2, "unexpected argument '%s' (see --help)", argv[optind]);
+    return 0;
+}
+
+static int run_cmd(int (*fn)(int, char **), char **argv)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    optind = 0;
+    return fn(argc, argv);
+}
+
+static int wait_caught_up(struct pp_runner *run, int timeout_s)
+{
+    int64_t deadline = pp_mono_us() + (int64_t)timeout_s * 1000000;
+    while (!pp_runner_caught_up(run)) {
+        if (pp_mono_us() > deadline || pp_cli_stop)
+            return PP_ETIMEDOUT;
+        usleep(10 * 1000);
+    }
+    return 0;
+}
 
 int cmd_demo(int argc, char **argv)
 {
-    (void)argc;
-    return pp_cli_fail(argv[0], 1, "not implemented yet");
+    struct demo_opts o = {DEMO_DATA_DIR, "fastapi", "11154", NULL, "16", "interval:5"};
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    char sample[PATH_MAX + 64];
+    int real = o.sample ? (snprintf(sample, sizeof(sample), "%s", o.sample), 1)
+                        : find_sample(sample, sizeof(sample));
+    if ((rc = reset_dir(o.data_dir)))
+        return rc;
+    pp_cli_signals();
+
+    struct pp_runner_conf conf;
+    pp_runner_conf_defaults(&conf);
+    conf.data_dir = o.data_dir;
+    conf.http.listen = "127.0.0.1:0";
+    if (pp_cli_parse_fsync(o.fsync, &conf.log))
+        return pp_cli_fail("demo", 2, "bad --fsync '%s'", o.fsync);
+    static struct pp_runner run;
+    char err[512] = "", url[64];
+    if (pp_runner_start(&run, &conf, err, sizeof(err)))
+        return pp_cli_fail("demo", 1, "%s", err);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", pp_http_port(run.http));
+    fprintf(stderr, "demo: pipeline up at %s; emulating %s\n", url,
+            real ? sample : "generated rows");
+
+    char *emu_replay[] = {"emulate", "--url", url, "--api", (char *)o.api, "--replay", sample,
+                          "--concurrency", (char *)o.concurrency, NULL};
+    char *emu_gen[] = {"emulate", "--url", url, "--api", (char *)o.api, "--events",
+                       (char *)o.events, "--concurrency", (char *)o.concurrency, NULL};
+    int erc = run_cmd(cmd_emulate, real ? emu_replay : emu_gen);
+    if (erc) {
+        pp_runner_stop(&run);
+        return pp_cli_fail("demo", 1, "the emulator reported failures (see above)");
+    }
+    if (wait_caught_up(&run, 120)) {
+        pp_runner_stop(&run);
+        return pp_cli_fail("demo", 1, "the warehouse did not catch up with the log in 120 s");
+    }
+    fprintf(stderr, "demo: warehouse caught up (%lld rows loaded); finishing lake files\n",
+            (long long)run.stream_stats.rows);
+    pp_runner_stop(&run);
+
+    char today[16];
+    pp_date_format(pp_now_ms(), today, sizeof(today));
+    char *batch[] = {"batch", "--date", today, "--data-dir", (char *)o.data_dir, NULL};
+    if (run_cmd(cmd_batch, batch))
+        return pp_cli_fail("demo", 1, "the batch run for %s failed", today);
+
+    printf("\nWhere everything lives (data dir %s):\n"
+           "  log        %s   (pinpipe log topics --data-dir %s)\n"
+           "  lake       %s   (topic=<t>/dt=%s/*.jsonl)\n"
+           "  warehouse  %s   (pinpipe insights --warehouse %s --format json)\n",
+           o.data_dir, run.log_dir, o.data_dir, run.lake_path, today, run.wh_path, run.wh_path);
+    return 0;
 }

@@ -1,8 +1,140 @@
-/* cmd_run.c: `pinpipe run` (placeholder until its stage lands). */
+/* cmd_run.c: `pinpipe run`: serve + stream + lake in one process (the embedded default). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "pp_cli.h"
+#include "pp_err.h"
+#include "pp_runner.h"
+#include "pp_util.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pinpipe run [options]\n\n"
+            "Run the whole embedded pipeline in one process: the HTTP ingestion API, the log,\n"
+            "the stream consumer (clean -> warehouse) and the lake consumer (raw -> lake).\n"
+            "Stops gracefully on SIGTERM/SIGINT: requests in flight are answered, lake files\n"
+            "finished, nothing acknowledged is lost.\n\n"
+            "options:\n"
+            "  --listen HOST:PORT      address to serve on (default %s; port 0 = any free,\n"
+            "                          the bound address is written to DATA_DIR/listen)\n"
+            "  --data-dir DIR          where the log, lake and warehouse live (default %s)\n"
+            "  --fsync POLICY          always | interval:<ms> | never (default interval:5)\n"
+            "  --warehouse PATH        SQLite warehouse (default DATA_DIR/warehouse.db)\n"
+            "  --lake DIR              lake folder (default DATA_DIR/lake)\n"
+            "  --partitions N          partitions per topic when created (default 2)\n"
+            "  --max-body SIZE         largest request body (default 8M)\n"
+            "  --threads N             HTTP threads (default: cores)\n"
+            "  --segment-bytes SIZE    log segment size (default 64M)\n"
+            "  --retention-bytes SIZE  keep at most this much log per partition (default: all)\n"
+            "  --retention-age DUR     delete log segments older than this (e.g. 7d)\n"
+            "  --roll-bytes SIZE       lake file size limit (default 64M)\n"
+            "  --roll-age DUR          lake file age limit, also when idle (default 60s)\n"
+            "  --quiet | --verbose     less or more on stderr\n"
+            "  -h, --help              this text\n",
+            PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
+}
+
+enum { O_LISTEN = 256, O_DATA, O_FSYNC, O_WH, O_LAKE, O_PARTS, O_BODY, O_THREADS, O_SEG,
+       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE };
+
+/* Parse run's options into conf. @returns 0, 2 on usage error, -1 when --help was printed. */
+static int parse(int argc, char **argv, struct pp_runner_conf *conf)
+{
+    static const struct option opts[] = {
+        {"listen", 1, 0, O_LISTEN},      {"data-dir", 1, 0, O_DATA},
+        {"fsync", 1, 0, O_FSYNC},        {"warehouse", 1, 0, O_WH},
+        {"lake", 1, 0, O_LAKE},          {"partitions", 1, 0, O_PARTS},
+        {"max-body", 1, 0, O_BODY},      {"threads", 1, 0, O_THREADS},
+        {"segment-bytes", 1, 0, O_SEG},  {"retention-bytes", 1, 0, O_RETB},
+        {"retention-age", 1, 0, O_RETA}, {"roll-bytes", 1, 0, O_ROLLB},
+        {"roll-age", 1, 0, O_ROLLA},     {"quiet", 0, 0, O_QUIET},
+        {"verbose", 0, 0, O_VERBOSE},    {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    int64_t n;
+    uint64_t sz;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN: conf->http.listen = optarg; break;
+        case O_DATA: conf->data_dir = optarg; break;
+        case O_FSYNC:
+            if (pp_cli_parse_fsync(optarg, &conf->log))
+                return pp_cli_fail("run", 2, "bad --fsync '%s' (always|interval:<ms>|never)",
+                                   optarg);
+            break;
+        case O_WH: conf->warehouse = optarg; break;
+        case O_LAKE: conf->lake_dir = optarg; break;
+        case O_PARTS:
+            if (pp_parse_i64(optarg, 1, 1024, &n))
+                return pp_cli_fail("run", 2, "bad --partitions '%s' (1..1024)", optarg);
+            conf->log.partitions = (int)n;
+            break;
+        case O_BODY:
+            if (pp_parse_size(optarg, &sz) || sz < 64)
+                return pp_cli_fail("run", 2, "bad --max-body '%s' (e.g. 8M)", optarg);
+            conf->http.max_body = sz;
+            break;
+        case O_THREADS:
+            if (pp_parse_i64(optarg, 1, 256, &n))
+                return pp_cli_fail("run", 2, "bad --threads '%s' (1..256)", optarg);
+            conf->http.threads = (int)n;
+            break;
+        case O_SEG:
+            if (pp_parse_size(optarg, &conf->log.segment_bytes) || conf->log.segment_bytes < 4096)
+                return pp_cli_fail("run", 2, "bad --segment-bytes '%s' (>= 4K)", optarg);
+            break;
+        case O_RETB:
+            if (pp_parse_size(optarg, &conf->log.retention_bytes))
+                return pp_cli_fail("run", 2, "bad --retention-bytes '%s'", optarg);
+            break;
+        case O_RETA:
+            if (pp_parse_duration_ms(optarg, &conf->log.retention_ms))
+                return pp_cli_fail("run", 2, "bad --retention-age '%s' (e.g. 7d)", optarg);
+            break;
+        case O_ROLLB:
+            if (pp_parse_size(optarg, &conf->lake.roll_bytes) || conf->lake.roll_bytes < 1)
+                return pp_cli_fail("run", 2, "bad --roll-bytes '%s'", optarg);
+            break;
+        case O_ROLLA:
+            if (pp_parse_duration_ms(optarg, &conf->lake.roll_ms) || conf->lake.roll_ms < 1)
+                return pp_cli_fail("run", 2, "bad --roll-age '%s' (e.g. 60s)", optarg);
+            break;
+        case O_QUIET: pp_diag_set_level(PP_LVL_WARN); break;
+        case O_VERBOSE: pp_diag_set_level(PP_LVL_DEBUG); break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc)
+        return pp_cli_fail("run", 2, "unexpected argument '%s' (see --help)", argv[optind]);
+    return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    return pp_cli_fail(argv[0], 1, "not implemented yet");
+    struct pp_runner_conf conf;
+    pp_runner_conf_defaults(&conf);
+    int rc = parse(argc, argv, &conf);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    pp_cli_signals();
+    static struct pp_runner run;
+    char err[512] = "";
+    if (pp_runner_start(&run, &conf, err, sizeof(err)))
+        return pp_cli_fail("run", 1, "%s", err);
+    PP_INFO("run", "serving on http://%s:%d data-dir=%s warehouse=%s lake=%s",
+            strncmp(conf.http.listen, "0.0.0.0", 7) ? "127.0.0.1" : "0.0.0.0",
+            pp_http_port(run.http), conf.data_dir, run.wh_path, run.lake_path);
+    while (!pp_cli_stop && run.stream_rc >= 0 && run.lake_rc >= 0)
+        usleep(50 * 1000);
+    int failed = run.stream_rc < 0 || run.lake_rc < 0;
+    PP_INFO("run", "stopping");
+    pp_runner_stop(&run);
+    PP_INFO("run", "stopped stream_rows=%lld lake_records=%lld",
+            (long long)run.stream_stats.rows, (long long)run.lake_records);
+    return failed ? pp_cli_fail("run", 1, "a consumer failed (see the log lines above)") : 0;
 }

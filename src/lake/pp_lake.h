@@ -7,6 +7,8 @@
  * final name, its directory fsynced; only then may the consumer commit past its last offset.
  * A rerun from the committed offset first deletes finished files that start at or after it
  * (pp_lake_truncate_from), then rewrites them. This is the interface S3 will implement too.
+ * Open files are "<dir>/.<final name>.tmp"; each (topic, partition) has at most one, written
+ * through a 64 KiB buffer (memory stays bounded). @thread one thread at a time per pp_lake.
  */
 #ifndef PP_LAKE_H
 #define PP_LAKE_H
@@ -29,30 +31,40 @@ void pp_lake_conf_defaults(struct pp_lake_conf *conf);
 struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size_t errstr_size);
 void pp_lake_close(struct pp_lake *lake);
 
-/* The final relative path of a file: "topic=pin/dt=2020-08-28/pin+0+0000000042.jsonl". */
+/* The final relative path of a file: "topic=pin/dt=2020-08-28/pin+0+0000000042.jsonl"
+ * (dt is the UTC date of ts_ms). @returns 0, PP_EINVAL (topic empty, with '/' or a leading
+ * '.', or negative numbers), PP_ETOOBIG (size too small). */
 int pp_lake_path(const char *topic, int partition, int64_t start_offset, int64_t ts_ms, char *out,
                  size_t size);
 
 /* Append one record of (topic, partition) at offset with ingest ts_ms. Offsets per partition
  * must increase. A record whose day differs from the open file's day rolls the file first.
- * @returns 0, PP_EIO, PP_EINVAL (offset not increasing). */
+ * Size rolls happen here too (the file is finished once it reaches roll_bytes).
+ * @returns 0, PP_EIO, PP_EINVAL (offset not increasing). After an I/O failure the partition
+ * keeps failing until pp_lake_truncate_from() (its open file was dropped: rerun from the
+ * committed offset). */
 int pp_lake_write(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
                   int64_t ts_ms, const char *value, size_t vlen);
 
 /* Finish files that are due (size/age at now_ms, or every open file when force) and report, for
  * each partition whose files were finished, the next offset that is now safe to commit:
- * cb(arg, topic, partition, next_offset). @returns number of files finished or <0 error. */
+ * cb(arg, topic, partition, next_offset) (also for files finished by size/day rolls inside
+ * pp_lake_write since the last flush). Age counts from the wall clock when the file was opened.
+ * @returns number of files finished or <0 error (the first failed partition's; cb still ran
+ * for the others). */
 int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
                   void (*cb)(void *arg, const char *topic, int partition, int64_t next_offset),
                   void *arg);
 
 /* Delete finished files of (topic, partition) whose start offset >= offset (crash recovery:
- * they hold records past the committed offset and will be rewritten). @returns files deleted. */
+ * they hold records past the committed offset and will be rewritten), and its temps; drops
+ * its open file and clears its error state. @returns files deleted or <0 error. */
 int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset);
 
-/* Call cb(arg, path, value, vlen) for every record in finished files of topic on day date
- * ("YYYY-MM-DD"), files in name order. @returns records read, or <0 error (PP_ENOENT if no
- * such day). */
+/* Call cb(arg, value, vlen) for every record in finished files of topic on day date
+ * ("YYYY-MM-DD"), files in name order, lines in file order; value is borrowed for the call
+ * (no trailing newline). A negative cb return stops the read and is returned.
+ * @returns records read, or <0 error (PP_ENOENT if no such day, PP_EINVAL bad date/topic). */
 long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
                       int (*cb)(void *arg, const char *value, size_t vlen), void *arg);
 

@@ -5,6 +5,27 @@
  * committed offsets. One writer process at a time (flock); any number of reader processes.
  * Records carry offset, ingest timestamp (ms), key and value, each frame CRC32C-checked.
  * This is the interface the Kafka backend will implement too (issue 3).
+ *
+ * On-disk format (embedded backend, all integers little-endian):
+ *   <dir>/LOCK                        flock'ed by the writer; holds its pid as text
+ *   <dir>/topics/<topic>/meta         "partitions <N>\n" (fixed at creation; written atomically)
+ *   <dir>/topics/<topic>/<p>/hwm      one page, mmap'ed MAP_SHARED by writer and readers:
+ *                                     u32 magic "PPHW", u32 version 1, i64 high watermark,
+ *                                     i64 low watermark, u32 change counter (futex word),
+ *                                     u32 sleeping readers
+ *   <dir>/topics/<topic>/<p>/<base:020>.log   segment: frames back to back, named by the offset
+ *                                     of its first record; a new one starts when the next frame
+ *                                     would pass segment_bytes (the active one is never deleted)
+ *   <dir>/groups/<group>/<topic>.<p>  committed next offset as decimal text + "\n"
+ * Frame (PP_LOG_FRAME_HEADER = 28 bytes + key + value):
+ *   u32 crc     CRC32C (Castagnoli) of every byte after this field up to the end of the value
+ *   u32 len     bytes after this field: 20 + keylen + vlen
+ *   i64 offset  the record's offset (contiguous within a partition)
+ *   i64 ts_ms   ingest timestamp, ms since the epoch
+ *   u32 keylen  then keylen bytes of key, then len - 20 - keylen bytes of value
+ * Recovery (writer open) keeps the longest prefix of the last segment whose frames have a
+ * sane len, a matching CRC and contiguous offsets, and cuts the rest. The in-memory sparse
+ * index holds one (offset, position) pair per ~4 KiB of segment, built by scanning.
  */
 #ifndef PP_LOG_H
 #define PP_LOG_H
@@ -30,6 +51,10 @@ struct pp_log_conf {
 };
 
 struct pp_log;
+
+#define PP_LOG_FRAME_HEADER 28
+/* Largest key + value of one record (bytes); bigger appends get PP_ETOOBIG. */
+#define PP_LOG_MAX_RECORD (16u * 1024 * 1024)
 
 /* Fill conf with defaults (dir NULL). */
 void pp_log_conf_defaults(struct pp_log_conf *conf);
@@ -103,6 +128,20 @@ int pp_log_committed(struct pp_log *log, const char *group, const char *topic, i
 /* Consumer groups that have commits. @returns count written into names (owned by caller: free
  * each with free()). */
 int pp_log_groups(struct pp_log *log, char **names, int max);
+
+/* Counters since open, for tests and metrics. */
+struct pp_log_stats {
+    uint64_t appends;        /* records appended */
+    uint64_t append_bytes;   /* frame bytes appended */
+    uint64_t fsyncs;         /* fsync calls on segment files */
+    uint64_t sync_rounds;    /* group commits done by the sync thread */
+    uint64_t efull;          /* appends refused with PP_EFULL */
+    uint64_t pending_bytes;  /* appended but not yet durable, now */
+    uint64_t recovered_cut;  /* bytes cut from torn tails at open */
+    uint64_t segments_deleted; /* by retention */
+};
+/* Fill st with the counters of log. @thread any. */
+void pp_log_stats(struct pp_log *log, struct pp_log_stats *st);
 
 /* Apply retention now (writer only; also run periodically by the sync thread). */
 int pp_log_retention(struct pp_log *log);

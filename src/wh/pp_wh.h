@@ -5,6 +5,12 @@
  * next_offset) holds consumed positions, written in the same transaction as the rows, which
  * is what makes the stream exactly once. insight_<name>(run_date, <columns>) tables hold
  * each batch run's snapshot (PRODUCT.md "Insights").
+ *
+ * Concurrency: one writer at a time (the stream, or a batch run); other processes read
+ * concurrently (WAL) and a second writer waits up to PP_WH_BUSY_TIMEOUT_MS for the lock.
+ * Durability: synchronous=FULL by default, so a committed transaction (rows + offsets)
+ * survives power loss; see pp_wh_set_sync().
+ * @thread one thread per struct pp_wh (open one per thread or process).
  */
 #ifndef PP_WH_H
 #define PP_WH_H
@@ -18,18 +24,41 @@ struct pp_wh;
 
 enum pp_wh_format { PP_WH_TABLE, PP_WH_JSON, PP_WH_CSV };
 
+/* How long a writer waits for another process's write lock before PP_EIO (ms). */
+#define PP_WH_BUSY_TIMEOUT_MS 30000
+
+/* What pp_wh_upsert_status() did. */
+enum pp_wh_upsert_result { PP_WH_INSERTED = 1, PP_WH_UPDATED = 2, PP_WH_UNCHANGED = 3 };
+
+/* The nine insights, in PRODUCT.md table order (json output order). */
+#define PP_WH_NINSIGHTS 9
+
 /* Open or create the warehouse at path (SQLite file; WAL mode), creating the schema.
  * @returns owned: release with pp_wh_close(). NULL on error with errstr filled. */
 struct pp_wh *pp_wh_open(const char *path, char *errstr, size_t errstr_size);
 void pp_wh_close(struct pp_wh *wh);
+/* @returns borrowed: the backend's last error message, valid until the next call on wh. */
+const char *pp_wh_errmsg(struct pp_wh *wh);
+/* full=1 (default): each commit is fsynced (WAL + synchronous=FULL); survives power loss.
+ * full=0: synchronous=NORMAL: a crash of the process loses nothing, a power loss may roll
+ * back the last commits -- rows and offsets together, so the stream re-reads them from the
+ * log and exactly once still holds; only "visible in the warehouse" is undone.
+ * @returns 0 or PP_EIO. */
+int pp_wh_set_sync(struct pp_wh *wh, int full);
+/* Column i of a kind's warehouse table (same names and order as pp_clean_columns()).
+ * @returns static string, NULL past the end. */
+const char *pp_wh_column(enum pp_kind kind, int i);
 
 int pp_wh_begin(struct pp_wh *wh);
 int pp_wh_commit(struct pp_wh *wh);
 int pp_wh_rollback(struct pp_wh *wh);
 
 /* Insert a cleaned row; an existing row with the same ind is replaced (latest wins).
- * @returns 0 or PP_EIO. */
+ * The row must have its kind's column count (col[0], ind, is taken from row->id).
+ * @returns 0, PP_EINVAL (wrong kind or column count) or PP_EIO. */
 int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row);
+/* Same, and *status (may be NULL) tells whether the row was new, changed or identical. */
+int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status);
 /* Record a consumed position (inside the caller's transaction). */
 int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int partition,
                      int64_t next_offset);
@@ -38,15 +67,32 @@ int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int
                      int64_t *next_offset);
 /* Rows in the kind's table. */
 int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n);
-/* Store a record that could not be cleaned (dead letters). */
+/* Store a record that could not be cleaned (dead letters), once per (topic, partition,
+ * offset): a rerun replaces it. The batch path, which has no log offsets, uses partition -1
+ * and a hash of the value as offset. */
 int pp_wh_reject(struct pp_wh *wh, const char *topic, int partition, int64_t offset,
                  const char *error, const char *value, size_t vlen);
 
-/* Compute the nine insights now over the current tables and print them to out in format
- * (json: one object keyed by insight name, each an array of row objects; PRODUCT.md contract).
- * @returns 0 or PP_EIO. */
+/* Compute the nine insights now over the current tables and print them to out in format.
+ * Semantics: PRODUCT.md "Insights" (inner join on ind; rank-1 ties kept; NULLs in grouped or
+ * ranked columns left out; exact medians over non-NULL follower counts, a group with none
+ * has no row). Rows are sorted by their key columns; age groups sort in age order
+ * (18-24, 25-35, 36-50, +50), not as text.
+ * json: {"<insight>": [{"<column>": value, ...}, ...], ...} keys in PRODUCT.md order,
+ *   numbers as JSON numbers; an integral median prints without ".0" (124000), others in
+ *   the shortest form that reads back exactly (1234.5).
+ * table: a title line per insight, then aligned columns.
+ * csv: per insight a "# <name>" line, a header row, the rows (RFC 4180 quoting), a blank line.
+ * @returns 0, PP_EIO (query or write failed). */
 int pp_wh_insights_print(struct pp_wh *wh, enum pp_wh_format format, FILE *out);
-/* Compute the insights and store them under run_date ("YYYY-MM-DD"), replacing that date's. */
+/* Print the snapshot stored under run_date instead, same formats.
+ * @returns 0, PP_ENOENT (no snapshot of that date), PP_EIO. */
+int pp_wh_insights_print_snapshot(struct pp_wh *wh, const char *run_date,
+                                  enum pp_wh_format format, FILE *out);
+/* Compute the insights and store them under run_date ("YYYY-MM-DD"), replacing that date's,
+ * in one transaction of its own (call outside pp_wh_begin/commit). @returns 0 or PP_EIO. */
 int pp_wh_insights_snapshot(struct pp_wh *wh, const char *run_date);
+/* Name of insight i (0..PP_WH_NINSIGHTS-1), PRODUCT.md order. @returns static string. */
+const char *pp_wh_insight_name(int i);
 
 #endif

@@ -1,0 +1,147 @@
+/* runner.c: serve + stream + lake in one process (the embedded default). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pp_cli.h"
+#include "pp_err.h"
+#include "pp_runner.h"
+#include "pp_util.h"
+
+static const char *const topics[PP_KIND_COUNT] = {"pin", "geo", "user"};
+
+void pp_runner_conf_defaults(struct pp_runner_conf *conf)
+{
+    memset(conf, 0, sizeof(*conf));
+    conf->data_dir = PP_DEFAULT_DATA_DIR;
+    pp_log_conf_defaults(&conf->log);
+    pp_http_conf_defaults(&conf->http);
+    pp_lake_conf_defaults(&conf->lake);
+    conf->stream_batch = 5000;
+    conf->stream_linger_ms = 2;
+}
+
+static void *stream_main(void *arg)
+{
+    struct pp_runner *run = arg;
+    run->stream_rc = pp_stream_run(run->log, run->wh, run->conf.stream_batch,
+                                   run->conf.stream_linger_ms, &run->stop_stream,
+                                   &run->stream_stats);
+    if (run->stream_rc < 0)
+        PP_ERROR("run", "stream consumer stopped: %s", pp_err_str(run->stream_rc));
+    return NULL;
+}
+
+static void *lake_main(void *arg)
+{
+    struct pp_runner *run = arg;
+    run->lake_rc = pp_lake_run(run->log, run->lake, &run->stop_lake, &run->lake_records);
+    if (run->lake_rc < 0)
+        PP_ERROR("run", "lake consumer stopped: %s", pp_err_str(run->lake_rc));
+    return NULL;
+}
+
+static int write_listen_file(struct pp_runner *run, char *errstr, size_t errstr_size)
+{
+    char host[256], path[4200], tmp[4300];
+    int port;
+    if (pp_parse_hostport(run->conf.http.listen, host, sizeof(host), &port))
+        host[0] = '\0';
+    snprintf(path, sizeof(path), "%s/listen", run->conf.data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        snprintf(errstr, errstr_size, "cannot write %s", tmp);
+        return PP_EIO;
+    }
+    fprintf(f, "%s:%d\n", host[0] && strcmp(host, "*") ? host : "127.0.0.1",
+            pp_http_port(run->http));
+    fclose(f);
+    return rename(tmp, path) ? PP_EIO : 0;
+}
+
+int pp_runner_start(struct pp_runner *run, const struct pp_runner_conf *conf, char *errstr,
+                    size_t errstr_size)
+{
+    memset(run, 0, sizeof(*run));
+    run->conf = *conf;
+    mkdir(conf->data_dir, 0755);
+    pp_cli_path(conf->data_dir, "log", run->log_dir, sizeof(run->log_dir));
+    snprintf(run->wh_path, sizeof(run->wh_path), "%s",
+             conf->warehouse ? conf->warehouse : "");
+    if (!conf->warehouse)
+        pp_cli_path(conf->data_dir, "warehouse.db", run->wh_path, sizeof(run->wh_path));
+    snprintf(run->lake_path, sizeof(run->lake_path), "%s", conf->lake_dir ? conf->lake_dir : "");
+    if (!conf->lake_dir)
+        pp_cli_path(conf->data_dir, "lake", run->lake_path, sizeof(run->lake_path));
+    run->conf.log.dir = run->log_dir;
+    run->conf.log.readonly = 0;
+    run->conf.lake.root = run->lake_path;
+
+    if (!(run->log = pp_log_open(&run->conf.log, errstr, errstr_size)))
+        goto fail;
+    for (int k = 0; k < PP_KIND_COUNT; k++)
+        if (pp_log_partitions(run->log, topics[k], 1) < 0) {
+            snprintf(errstr, errstr_size, "cannot create topic %s in %s", topics[k],
+                     run->log_dir);
+            goto fail;
+        }
+    if (!(run->wh = pp_wh_open(run->wh_path, errstr, errstr_size)))
+        goto fail;
+    if (!(run->lake = pp_lake_open(&run->conf.lake, errstr, errstr_size)))
+        goto fail;
+    if (pthread_create(&run->stream_thread, NULL, stream_main, run)) {
+        snprintf(errstr, errstr_size, "cannot start the stream thread");
+        goto fail;
+    }
+    run->stream_started = 1;
+    if (pthread_create(&run->lake_thread, NULL, lake_main, run)) {
+        snprintf(errstr, errstr_size, "cannot start the lake thread");
+        goto fail;
+    }
+    run->lake_started = 1;
+    if (!(run->http = pp_http_start(&run->conf.http, run->log, errstr, errstr_size)))
+        goto fail;
+    if (write_listen_file(run, errstr, errstr_size))
+        goto fail;
+    return 0;
+fail:
+    pp_runner_stop(run);
+    return PP_EIO;
+}
+
+int pp_runner_caught_up(struct pp_runner *run)
+{
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        int parts = pp_log_partitions(run->log, topics[k], 0);
+        for (int p = 0; p < parts; p++) {
+            int64_t low, high, next;
+            if (pp_log_watermarks(run->log, topics[k], p, &low, &high))
+                return 0;
+            if (high == 0)
+                continue;
+            if (pp_log_committed(run->log, "stream", topics[k], p, &next) || next < high)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+void pp_runner_stop(struct pp_runner *run)
+{
+    pp_http_stop(run->http);
+    run->http = NULL;
+    run->stop_stream = 1;
+    run->stop_lake = 1;
+    if (run->stream_started)
+        pthread_join(run->stream_thread, NULL);
+    if (run->lake_started)
+        pthread_join(run->lake_thread, NULL);
+    run->stream_started = run->lake_started = 0;
+    pp_lake_close(run->lake);
+    pp_wh_close(run->wh);
+    pp_log_close(run->log);
+    run->lake = NULL;
+    run->wh = NULL;
+    run->log = NULL;
+}

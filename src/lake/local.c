@@ -1,0 +1,566 @@
+/* local.c: the lake as a local folder: Hive-style JSON-lines files, temp + fsync + rename. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pp_err.h"
+#include "pp_lake.h"
+#include "pp_util.h"
+
+#define LAKE_BUF_SIZE (64 * 1024) /* write buffer per open file */
+#define LAKE_TOPIC_MAX 200
+#define LAKE_PATH_MAX 4096
+#define DAY_MS 86400000LL
+
+/* State of one (topic, partition): at most one open (temp) file. */
+struct lake_part {
+    char topic[LAKE_TOPIC_MAX + 1];
+    int partition;
+    int64_t last_offset; /* last offset written, -1 none (offsets must increase) */
+    int err;             /* sticky: after a failed file, nothing more until truncate_from */
+    /* the open file, fd < 0 when none */
+    int fd;
+    int64_t start;     /* first offset in the file */
+    int64_t next;      /* last offset in the file + 1 */
+    int64_t day;       /* UTC day number of the file (ingest ts of its first record) */
+    int64_t opened_ms; /* wall clock when the file was opened (age rolls) */
+    uint64_t bytes;    /* bytes in the file, buffered ones included */
+    char *buf;         /* LAKE_BUF_SIZE bytes of buffered, unwritten data */
+    size_t blen;
+    /* finished files not yet reported by pp_lake_flush */
+    int unreported;
+    int64_t commit_next;
+};
+
+struct pp_lake {
+    char *root;
+    uint64_t roll_bytes;
+    int64_t roll_ms;
+    struct lake_part **parts;
+    int nparts, cap;
+};
+
+void pp_lake_conf_defaults(struct pp_lake_conf *conf)
+{
+    conf->root = NULL;
+    conf->roll_bytes = 64ULL * 1024 * 1024;
+    conf->roll_ms = 60000;
+}
+
+static int64_t day_of(int64_t ts_ms)
+{
+    return ts_ms / DAY_MS - (ts_ms % DAY_MS < 0);
+}
+
+/* Topic names become directory and file names: no '/', no leading '.', printable. */
+static int topic_valid(const char *topic)
+{
+    size_t n = strlen(topic);
+    if (n == 0 || n > LAKE_TOPIC_MAX || topic[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)topic[i];
+        if (c == '/' || c < 0x20 || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+static int fmt(char *out, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static int fmt(char *out, size_t size, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(out, size, f, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= size ? PP_ETOOBIG : 0;
+}
+
+int pp_lake_path(const char *topic, int partition, int64_t start_offset, int64_t ts_ms, char *out,
+                 size_t size)
+{
+    char date[16];
+    if (!topic_valid(topic) || partition < 0 || start_offset < 0)
+        return PP_EINVAL;
+    pp_date_format(ts_ms, date, sizeof(date));
+    return fmt(out, size, "topic=%s/dt=%s/%s+%d+%010" PRId64 ".jsonl", topic, date, topic,
+               partition, start_offset);
+}
+
+static int fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return PP_EIO;
+    int rc = fsync(fd) ? PP_EIO : 0;
+    close(fd);
+    return rc;
+}
+
+/* mkdir -p of root + "/" + rel (rel's components only), fsyncing the parent of each new dir. */
+static int mkdirs(const char *root, const char *rel)
+{
+    char path[LAKE_PATH_MAX];
+    if (fmt(path, sizeof(path), "%s/%s", root, rel))
+        return PP_ETOOBIG;
+    size_t skip = strlen(root) + 1;
+    for (char *p = path + skip;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(path, 0755) == 0) {
+            char *slash = strrchr(path, '/');
+            *slash = '\0';
+            int rc = fsync_dir(path);
+            *slash = '/';
+            if (rc)
+                return rc;
+        } else if (errno != EEXIST) {
+            return PP_EIO;
+        }
+        *p = saved;
+        if (saved == '\0')
+            break;
+    }
+    return 0;
+}
+
+struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size_t errstr_size)
+{
+    if (!conf->root || !conf->root[0]) {
+        snprintf(errstr, errstr_size, "lake root not set");
+        return NULL;
+    }
+    if (mkdir(conf->root, 0755) && errno != EEXIST) {
+        snprintf(errstr, errstr_size, "mkdir %s: %s", conf->root, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (stat(conf->root, &st) || !S_ISDIR(st.st_mode)) {
+        snprintf(errstr, errstr_size, "%s: not a directory", conf->root);
+        return NULL;
+    }
+    struct pp_lake *lake = calloc(1, sizeof(*lake));
+    if (!lake || !(lake->root = strdup(conf->root))) {
+        free(lake);
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    size_t n = strlen(lake->root);
+    while (n > 1 && lake->root[n - 1] == '/')
+        lake->root[--n] = '\0';
+    lake->roll_bytes = conf->roll_bytes ? conf->roll_bytes : 64ULL * 1024 * 1024;
+    lake->roll_ms = conf->roll_ms > 0 ? conf->roll_ms : 60000;
+    return lake;
+}
+
+/* Drop the open file of part without finishing it (its temp stays unless unlink_tmp). */
+static void part_abandon(struct pp_lake *lake, struct lake_part *part, int unlink_tmp)
+{
+    if (part->fd < 0)
+        return;
+    close(part->fd);
+    part->fd = -1;
+    part->blen = 0;
+    if (unlink_tmp) {
+        char rel[LAKE_PATH_MAX], tmp[LAKE_PATH_MAX];
+        if (!pp_lake_path(part->topic, part->partition, part->start, part->day * DAY_MS, rel,
+                          sizeof(rel))) {
+            char *slash = strrchr(rel, '/');
+            *slash = '\0';
+            if (!fmt(tmp, sizeof(tmp), "%s/%s/.%s.tmp", lake->root, rel, slash + 1))
+                unlink(tmp);
+        }
+    }
+}
+
+void pp_lake_close(struct pp_lake *lake)
+{
+    if (!lake)
+        return;
+    for (int i = 0; i < lake->nparts; i++) {
+        part_abandon(lake, lake->parts[i], 0);
+        free(lake->parts[i]->buf);
+        free(lake->parts[i]);
+    }
+    free(lake->parts);
+    free(lake->root);
+    free(lake);
+}
+
+static struct lake_part *part_get(struct pp_lake *lake, const char *topic, int partition,
+                                  int create)
+{
+    for (int i = 0; i < lake->nparts; i++)
+        if (lake->parts[i]->partition == partition && !strcmp(lake->parts[i]->topic, topic))
+            return lake->parts[i];
+    if (!create)
+        return NULL;
+    if (lake->nparts == lake->cap) {
+        int cap = lake->cap ? lake->cap * 2 : 8;
+        struct lake_part **parts = realloc(lake->parts, (size_t)cap * sizeof(*parts));
+        if (!parts)
+            return NULL;
+        lake->parts = parts;
+        lake->cap = cap;
+    }
+    struct lake_part *part = calloc(1, sizeof(*part));
+    if (!part)
+        return NULL;
+    snprintf(part->topic, sizeof(part->topic), "%s", topic);
+    part->partition = partition;
+    part->last_offset = -1;
+    part->fd = -1;
+    lake->parts[lake->nparts++] = part;
+    return part;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return PP_EIO;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int part_drain(struct lake_part *part)
+{
+    int rc = write_all(part->fd, part->buf, part->blen);
+    part->blen = 0;
+    return rc;
+}
+
+/* Paths of part's open file: dir (absolute), tmp and final (absolute). */
+static int part_paths(struct pp_lake *lake, struct lake_part *part, char *dir, char *tmp,
+                      char *final)
+{
+    char rel[LAKE_PATH_MAX];
+    int rc = pp_lake_path(part->topic, part->partition, part->start, part->day * DAY_MS, rel,
+                          sizeof(rel));
+    if (rc)
+        return rc;
+    char *name = strrchr(rel, '/') + 1;
+    name[-1] = '\0';
+    if (fmt(dir, LAKE_PATH_MAX, "%s/%s", lake->root, rel) ||
+        fmt(tmp, LAKE_PATH_MAX, "%s/.%s.tmp", dir, name) ||
+        fmt(final, LAKE_PATH_MAX, "%s/%s", dir, name))
+        return PP_ETOOBIG;
+    return 0;
+}
+
+static int part_start(struct pp_lake *lake, struct lake_part *part, int64_t offset, int64_t day)
+{
+    char dir[LAKE_PATH_MAX], tmp[LAKE_PATH_MAX], final[LAKE_PATH_MAX], rel[LAKE_PATH_MAX];
+    if (!part->buf && !(part->buf = malloc(LAKE_BUF_SIZE)))
+        return PP_ENOMEM;
+    part->start = offset;
+    part->next = offset;
+    part->day = day;
+    int rc = part_paths(lake, part, dir, tmp, final);
+    if (rc)
+        return rc;
+    if (fmt(rel, sizeof(rel), "%s", dir + strlen(lake->root) + 1))
+        return PP_ETOOBIG;
+    if ((rc = mkdirs(lake->root, rel)))
+        return rc;
+    part->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (part->fd < 0)
+        return PP_EIO;
+    part->opened_ms = pp_now_ms();
+    part->bytes = 0;
+    part->blen = 0;
+    return 0;
+}
+
+/* Finish part's open file: drain, fsync, rename to the final name, fsync the directory. */
+static int part_finish(struct pp_lake *lake, struct lake_part *part)
+{
+    char dir[LAKE_PATH_MAX], tmp[LAKE_PATH_MAX], final[LAKE_PATH_MAX];
+    if (part->fd < 0)
+        return 0;
+    int rc = part_paths(lake, part, dir, tmp, final);
+    if (!rc)
+        rc = part_drain(part);
+    if (!rc && fsync(part->fd))
+        rc = PP_EIO;
+    close(part->fd);
+    part->fd = -1;
+    if (!rc && rename(tmp, final))
+        rc = PP_EIO;
+    if (!rc)
+        rc = fsync_dir(dir);
+    if (rc)
+        return rc;
+    part->unreported++;
+    part->commit_next = part->next;
+    return 0;
+}
+
+static int write_rec(struct pp_lake *lake, struct lake_part *part, int64_t offset, int64_t day,
+                     const char *value, size_t vlen);
+
+int pp_lake_write(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
+                  int64_t ts_ms, const char *value, size_t vlen)
+{
+    if (!topic_valid(topic) || partition < 0 || offset < 0)
+        return PP_EINVAL;
+    struct lake_part *part = part_get(lake, topic, partition, 1);
+    if (!part)
+        return PP_ENOMEM;
+    if (part->err)
+        return part->err;
+    if (offset <= part->last_offset)
+        return PP_EINVAL;
+    int64_t day = day_of(ts_ms);
+    int rc = write_rec(lake, part, offset, day, value, vlen);
+    if (rc && rc != PP_ENOMEM && rc != PP_ETOOBIG) {
+        part_abandon(lake, part, 1);
+        part->err = rc; /* records of a half-written file must not be skipped later */
+    }
+    return rc;
+}
+
+static int write_rec(struct pp_lake *lake, struct lake_part *part, int64_t offset, int64_t day,
+                     const char *value, size_t vlen)
+{
+    int rc;
+    if (part->fd >= 0 && part->day != day && (rc = part_finish(lake, part)))
+        return rc;
+    if (part->fd < 0 && (rc = part_start(lake, part, offset, day)))
+        return rc;
+    /* Copy through the buffer, turning CR/LF (only possible as JSON whitespace) into spaces. */
+    for (size_t i = 0; i <= vlen; i++) {
+        if (part->blen == LAKE_BUF_SIZE && (rc = part_drain(part)))
+            return rc;
+        char c = i < vlen ? value[i] : '\n';
+        if (i < vlen && (c == '\n' || c == '\r'))
+            c = ' ';
+        part->buf[part->blen++] = c;
+    }
+    part->bytes += vlen + 1;
+    part->next = offset + 1;
+    part->last_offset = offset;
+    if (part->bytes >= lake->roll_bytes)
+        return part_finish(lake, part);
+    return 0;
+}
+
+int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
+                  void (*cb)(void *arg, const char *topic, int partition, int64_t next_offset),
+                  void *arg)
+{
+    int finished = 0, err = 0;
+    for (int i = 0; i < lake->nparts; i++) {
+        struct lake_part *part = lake->parts[i];
+        if (part->fd >= 0 && (force || part->bytes >= lake->roll_bytes ||
+                              now_ms - part->opened_ms >= lake->roll_ms)) {
+            int rc = part_finish(lake, part);
+            if (rc) {
+                part_abandon(lake, part, 1);
+                part->err = rc;
+            }
+        }
+        if (part->err && !err)
+            err = part->err;
+        if (part->unreported) {
+            finished += part->unreported;
+            part->unreported = 0;
+            if (cb)
+                cb(arg, part->topic, part->partition, part->commit_next);
+        }
+    }
+    return err ? err : finished;
+}
+
+/* Parse "<topic>+<partition>+<digits>.jsonl" (or with a leading '.' and ".tmp" suffix when
+ * tmp) for the given topic and partition. @returns 1 and *start, or 0 when not such a file. */
+static int parse_name(const char *name, const char *prefix, int tmp, int64_t *start)
+{
+    if (tmp) {
+        if (name[0] != '.')
+            return 0;
+        name++;
+    }
+    size_t pl = strlen(prefix);
+    if (strncmp(name, prefix, pl))
+        return 0;
+    const char *p = name + pl, *q = p;
+    int64_t v = 0;
+    while (*q >= '0' && *q <= '9' && q - p < 19)
+        v = v * 10 + (*q++ - '0');
+    if (q == p || strcmp(q, tmp ? ".jsonl.tmp" : ".jsonl"))
+        return 0;
+    *start = v;
+    return 1;
+}
+
+int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset)
+{
+    char tdir[LAKE_PATH_MAX], prefix[LAKE_TOPIC_MAX + 32];
+    if (!topic_valid(topic) || partition < 0)
+        return PP_EINVAL;
+    struct lake_part *part = part_get(lake, topic, partition, 0);
+    if (part) {
+        part_abandon(lake, part, 1);
+        part->last_offset = -1;
+        part->unreported = 0;
+        part->err = 0;
+    }
+    if (fmt(tdir, sizeof(tdir), "%s/topic=%s", lake->root, topic) ||
+        fmt(prefix, sizeof(prefix), "%s+%d+", topic, partition))
+        return PP_ETOOBIG;
+    DIR *td = opendir(tdir);
+    if (!td)
+        return errno == ENOENT ? 0 : PP_EIO;
+    int deleted = 0, rc = 0;
+    struct dirent *de;
+    while (!rc && (de = readdir(td))) {
+        char ddir[LAKE_PATH_MAX], path[LAKE_PATH_MAX];
+        if (strncmp(de->d_name, "dt=", 3) || fmt(ddir, sizeof(ddir), "%s/%s", tdir, de->d_name))
+            continue;
+        DIR *dd = opendir(ddir);
+        if (!dd)
+            continue;
+        int changed = 0;
+        struct dirent *fe;
+        while ((fe = readdir(dd))) {
+            int64_t start;
+            int tmp = parse_name(fe->d_name, prefix, 1, &start);
+            if (!tmp && !(parse_name(fe->d_name, prefix, 0, &start) && start >= offset))
+                continue;
+            if (fmt(path, sizeof(path), "%s/%s", ddir, fe->d_name))
+                continue;
+            if (unlink(path) && errno != ENOENT) {
+                rc = PP_EIO;
+                break;
+            }
+            changed = 1;
+            deleted += !tmp;
+        }
+        closedir(dd);
+        if (changed && !rc)
+            rc = fsync_dir(ddir);
+    }
+    closedir(td);
+    return rc ? rc : deleted;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Finished file names of a day directory, sorted. @returns count or <0. */
+static int list_day(const char *ddir, char ***names_out)
+{
+    DIR *dd = opendir(ddir);
+    if (!dd)
+        return errno == ENOENT || errno == ENOTDIR ? PP_ENOENT : PP_EIO;
+    char **names = NULL;
+    int n = 0, cap = 0, rc = 0;
+    struct dirent *de;
+    while ((de = readdir(dd))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 7 || strcmp(de->d_name + len - 6, ".jsonl"))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            char **grown = realloc(names, (size_t)cap * sizeof(*names));
+            if (!grown) {
+                rc = PP_ENOMEM;
+                break;
+            }
+            names = grown;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = PP_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(dd);
+    if (rc) {
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return rc;
+    }
+    if (n)
+        qsort(names, (size_t)n, sizeof(*names), cmp_names);
+    *names_out = names;
+    return n;
+}
+
+/* Stream one file's lines to cb. @returns records read or <0 (cb's negative return too). */
+static long read_file(const char *path, int (*cb)(void *arg, const char *value, size_t vlen),
+                      void *arg, char **line, size_t *linecap)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : PP_EIO; /* a concurrent truncate_from removed it */
+    long count = 0;
+    ssize_t len;
+    while ((len = getline(line, linecap, f)) >= 0) {
+        if (len > 0 && (*line)[len - 1] == '\n')
+            len--;
+        if (len == 0)
+            continue;
+        count++;
+        int rc = cb(arg, *line, (size_t)len);
+        if (rc < 0) {
+            fclose(f);
+            return rc;
+        }
+    }
+    int err = ferror(f);
+    fclose(f);
+    return err ? PP_EIO : count;
+}
+
+long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
+                      int (*cb)(void *arg, const char *value, size_t vlen), void *arg)
+{
+    char ddir[LAKE_PATH_MAX], path[LAKE_PATH_MAX];
+    int64_t ms;
+    if (!topic_valid(topic) || pp_date_parse(date, &ms))
+        return PP_EINVAL;
+    if (fmt(ddir, sizeof(ddir), "%s/topic=%s/dt=%s", lake->root, topic, date))
+        return PP_ETOOBIG;
+    char **names = NULL;
+    int n = list_day(ddir, &names);
+    if (n < 0)
+        return n;
+    char *line = NULL;
+    size_t linecap = 0;
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+        long got = fmt(path, sizeof(path), "%s/%s", ddir, names[i]);
+        if (!got)
+            got = read_file(path, cb, arg, &line, &linecap);
+        if (got < 0) {
+            total = got;
+            break;
+        }
+        total += got;
+    }
+    free(line);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return total;
+}

@@ -1,0 +1,403 @@
+/* sqlite.c: the embedded warehouse on SQLite: schema and migrations, upserts, offsets, rejects. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp_buf.h"
+#include "pp_err.h"
+#include "wh_sqlite.h"
+
+/* Column names and SQL types of the cleaned tables, in pp_clean_columns() order
+ * (pp_clean.h / PRODUCT.md "Cleaning rules"); test_wh checks the two agree. */
+struct wh_col {
+    const char *name;
+    const char *type;
+};
+
+static const struct wh_col pin_cols[] = {
+    {"ind", "INTEGER PRIMARY KEY"}, {"unique_id", "TEXT"},    {"title", "TEXT"},
+    {"description", "TEXT"},        {"follower_count", "INTEGER"},
+    {"poster_name", "TEXT"},        {"tag_list", "TEXT"},     {"is_image_or_video", "TEXT"},
+    {"image_src", "TEXT"},          {"downloaded", "INTEGER"}, {"save_location", "TEXT"},
+    {"category", "TEXT"},
+};
+static const struct wh_col geo_cols[] = {
+    {"ind", "INTEGER PRIMARY KEY"}, {"country", "TEXT"}, {"coordinates", "TEXT"},
+    {"timestamp", "TEXT"},
+};
+static const struct wh_col user_cols[] = {
+    {"ind", "INTEGER PRIMARY KEY"}, {"user_name", "TEXT"}, {"age", "INTEGER"},
+    {"date_joined", "TEXT"},
+};
+
+static const struct wh_table {
+    const char *name; /* quoted: "user" is reserved in PostgreSQL, keep the SQL portable */
+    const struct wh_col *cols;
+    int ncols;
+} tables[PP_KIND_COUNT] = {
+    {"\"pin\"", pin_cols, (int)(sizeof(pin_cols) / sizeof(pin_cols[0]))},
+    {"\"geo\"", geo_cols, (int)(sizeof(geo_cols) / sizeof(geo_cols[0]))},
+    {"\"user\"", user_cols, (int)(sizeof(user_cols) / sizeof(user_cols[0]))},
+};
+
+const char *pp_wh_column(enum pp_kind kind, int i)
+{
+    if (kind < 0 || kind >= PP_KIND_COUNT || i < 0 || i >= tables[kind].ncols)
+        return NULL;
+    return tables[kind].cols[i].name;
+}
+
+int wh_exec(struct pp_wh *wh, const char *sql)
+{
+    return sqlite3_exec(wh->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : PP_EIO;
+}
+
+int wh_prepare(struct pp_wh *wh, sqlite3_stmt **slot, const char *sql)
+{
+    if (*slot)
+        return 0;
+    return sqlite3_prepare_v3(wh->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) == SQLITE_OK
+               ? 0
+               : PP_EIO;
+}
+
+/* Run a cached statement that returns no rows, then make it ready for reuse. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : PP_EIO;
+}
+
+static int create_table(struct pp_wh *wh, const struct wh_table *t)
+{
+    struct pp_buf sql;
+    pp_buf_init(&sql, 0);
+    int rc = pp_buf_printf(&sql, "CREATE TABLE IF NOT EXISTS %s (", t->name);
+    for (int i = 0; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(&sql, "%s%s %s", i ? ", " : "", t->cols[i].name, t->cols[i].type);
+    if (!rc)
+        rc = pp_buf_puts(&sql, ")");
+    if (!rc)
+        rc = wh_exec(wh, sql.data);
+    pp_buf_free(&sql);
+    return rc;
+}
+
+/* Version 1: the cleaned tables, consumed positions, dead letters, insight snapshots. */
+static int migrate_v1(struct pp_wh *wh)
+{
+    for (int k = 0; k < PP_KIND_COUNT; k++)
+        if (create_table(wh, &tables[k]))
+            return PP_EIO;
+    if (wh_exec(wh, "CREATE TABLE IF NOT EXISTS pp_offsets (consumer_group TEXT NOT NULL,"
+                    " topic TEXT NOT NULL, partition INTEGER NOT NULL,"
+                    " next_offset INTEGER NOT NULL,"
+                    " PRIMARY KEY (consumer_group, topic, partition));"
+                    "CREATE TABLE IF NOT EXISTS pp_rejects (topic TEXT NOT NULL,"
+                    " partition INTEGER NOT NULL, \"offset\" INTEGER NOT NULL, error TEXT,"
+                    " value TEXT, rejected_at TEXT NOT NULL,"
+                    " PRIMARY KEY (topic, partition, \"offset\"));"))
+        return PP_EIO;
+    return wh_insights_schema(wh);
+}
+
+/* Migrations keyed by the version they bring the schema to; append, never edit. */
+static int (*const migrations[])(struct pp_wh *) = {NULL, migrate_v1};
+#define WH_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
+
+static int schema_version(struct pp_wh *wh, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    *version = 0;
+    if (sqlite3_prepare_v2(wh->db, "SELECT MAX(version) FROM pp_schema_version", -1, &st,
+                           NULL) != SQLITE_OK)
+        return PP_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : PP_EIO;
+}
+
+/* Bring the schema up to WH_SCHEMA_VERSION in one write transaction (another process opening
+ * the same file at once waits on the lock, then sees the version and does nothing). */
+static int migrate(struct pp_wh *wh, char *errstr, size_t errstr_size)
+{
+    int version = 0;
+    if (wh_exec(wh, "BEGIN IMMEDIATE") ||
+        wh_exec(wh, "CREATE TABLE IF NOT EXISTS pp_schema_version (version INTEGER NOT NULL,"
+                    " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S','now')))") ||
+        schema_version(wh, &version))
+        goto fail;
+    if (version > WH_SCHEMA_VERSION) {
+        snprintf(errstr, errstr_size, "warehouse schema version %d is newer than this pinpipe's %d",
+                 version, WH_SCHEMA_VERSION);
+        wh_exec(wh, "ROLLBACK");
+        return PP_EINVAL;
+    }
+    for (int v = version + 1; v <= WH_SCHEMA_VERSION; v++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "INSERT INTO pp_schema_version(version) VALUES (%d)", v);
+        if (migrations[v](wh) || wh_exec(wh, sql))
+            goto fail;
+    }
+    if (wh_exec(wh, "COMMIT"))
+        goto fail;
+    return 0;
+fail:
+    snprintf(errstr, errstr_size, "warehouse schema: %s", sqlite3_errmsg(wh->db));
+    wh_exec(wh, "ROLLBACK");
+    return PP_EIO;
+}
+
+/* Connection settings. page_size must precede the first table (it is fixed once WAL is on).
+ * synchronous: see pp_wh_set_sync() in pp_wh.h. */
+static int configure(struct pp_wh *wh)
+{
+    sqlite3_busy_timeout(wh->db, PP_WH_BUSY_TIMEOUT_MS);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(wh->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
+        return PP_EIO;
+    int ok = sqlite3_step(st) == SQLITE_ROW &&
+             !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    if (!ok)
+        return PP_EIO;
+    return wh_exec(wh, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                       " PRAGMA temp_store=MEMORY");
+}
+
+struct pp_wh *pp_wh_open(const char *path, char *errstr, size_t errstr_size)
+{
+    struct pp_wh *wh = calloc(1, sizeof(*wh));
+    if (!wh) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &wh->db, flags, NULL) != SQLITE_OK) {
+        snprintf(errstr, errstr_size, "open %s: %s", path,
+                 wh->db ? sqlite3_errmsg(wh->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(wh->db, 1);
+    if (wh_exec(wh, "PRAGMA page_size=65536") || configure(wh)) {
+        snprintf(errstr, errstr_size, "open %s: %s", path, sqlite3_errmsg(wh->db));
+        goto fail;
+    }
+    if (migrate(wh, errstr, errstr_size))
+        goto fail;
+    return wh;
+fail:
+    pp_wh_close(wh);
+    return NULL;
+}
+
+void pp_wh_close(struct pp_wh *wh)
+{
+    if (!wh)
+        return;
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        sqlite3_finalize(wh->ins[k]);
+        sqlite3_finalize(wh->upd[k]);
+        sqlite3_finalize(wh->cnt[k]);
+    }
+    sqlite3_finalize(wh->off_set);
+    sqlite3_finalize(wh->off_get);
+    sqlite3_finalize(wh->reject);
+    sqlite3_finalize(wh->begin);
+    sqlite3_finalize(wh->commit);
+    sqlite3_finalize(wh->rollback);
+    sqlite3_close(wh->db);
+    free(wh);
+}
+
+const char *pp_wh_errmsg(struct pp_wh *wh)
+{
+    return wh && wh->db ? sqlite3_errmsg(wh->db) : "no warehouse";
+}
+
+int pp_wh_set_sync(struct pp_wh *wh, int full)
+{
+    return wh_exec(wh, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+/* BEGIN IMMEDIATE: take the write lock up front, so a writer waits (busy_timeout) instead
+ * of failing with SQLITE_BUSY when it upgrades a read transaction. */
+int pp_wh_begin(struct pp_wh *wh)
+{
+    if (wh_prepare(wh, &wh->begin, "BEGIN IMMEDIATE"))
+        return PP_EIO;
+    return step_done(wh->begin);
+}
+
+int pp_wh_commit(struct pp_wh *wh)
+{
+    if (wh_prepare(wh, &wh->commit, "COMMIT"))
+        return PP_EIO;
+    return step_done(wh->commit);
+}
+
+int pp_wh_rollback(struct pp_wh *wh)
+{
+    if (sqlite3_get_autocommit(wh->db))
+        return 0; /* nothing open (SQLite may already have rolled back on an error) */
+    if (wh_prepare(wh, &wh->rollback, "ROLLBACK"))
+        return PP_EIO;
+    return step_done(wh->rollback);
+}
+
+/* INSERT that does nothing when ind exists, and UPDATE that changes a row only when some
+ * column differs: together they tell inserted / updated / unchanged apart (batch reconcile). */
+static int prepare_upsert(struct pp_wh *wh, enum pp_kind kind)
+{
+    const struct wh_table *t = &tables[kind];
+    struct pp_buf sql;
+    pp_buf_init(&sql, 0);
+    int rc = pp_buf_printf(&sql, "INSERT INTO %s (", t->name);
+    for (int i = 0; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(&sql, "%s%s", i ? ", " : "", t->cols[i].name);
+    rc = rc ? rc : pp_buf_puts(&sql, ") VALUES (");
+    for (int i = 0; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(&sql, "%s?%d", i ? ", " : "", i + 1);
+    rc = rc ? rc : pp_buf_puts(&sql, ") ON CONFLICT (ind) DO NOTHING");
+    rc = rc ? rc : wh_prepare(wh, &wh->ins[kind], sql.data);
+    pp_buf_reset(&sql);
+    rc = rc ? rc : pp_buf_printf(&sql, "UPDATE %s SET ", t->name);
+    for (int i = 1; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(&sql, "%s%s = ?%d", i > 1 ? ", " : "", t->cols[i].name, i + 1);
+    rc = rc ? rc : pp_buf_puts(&sql, " WHERE ind = ?1 AND NOT (");
+    for (int i = 1; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(&sql, "%s%s IS ?%d", i > 1 ? " AND " : "", t->cols[i].name, i + 1);
+    rc = rc ? rc : pp_buf_puts(&sql, ")");
+    rc = rc ? rc : wh_prepare(wh, &wh->upd[kind], sql.data);
+    pp_buf_free(&sql);
+    return rc ? PP_EIO : 0;
+}
+
+static int bind_row(sqlite3_stmt *st, const struct pp_row *row)
+{
+    int rc = sqlite3_bind_int64(st, 1, row->id);
+    for (int i = 1; rc == SQLITE_OK && i < row->ncols; i++) {
+        const struct pp_val *v = &row->col[i];
+        switch (v->type) {
+        case PP_VAL_INT:
+            rc = sqlite3_bind_int64(st, i + 1, v->i);
+            break;
+        case PP_VAL_REAL:
+            rc = sqlite3_bind_double(st, i + 1, v->d);
+            break;
+        case PP_VAL_TEXT: /* the row outlives the step; bindings are cleared after it */
+            rc = v->s ? sqlite3_bind_text(st, i + 1, v->s, (int)v->n, SQLITE_STATIC)
+                      : sqlite3_bind_null(st, i + 1);
+            break;
+        default:
+            rc = sqlite3_bind_null(st, i + 1);
+            break;
+        }
+    }
+    return rc == SQLITE_OK ? 0 : PP_EIO;
+}
+
+int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status)
+{
+    enum pp_kind kind = row->kind;
+    if (kind < 0 || kind >= PP_KIND_COUNT || row->ncols != tables[kind].ncols)
+        return PP_EINVAL;
+    for (int i = 1; i < row->ncols; i++)
+        if (row->col[i].type == PP_VAL_TEXT && row->col[i].n > (size_t)0x7fffffff)
+            return PP_ETOOBIG;
+    if (!wh->ins[kind] && prepare_upsert(wh, kind))
+        return PP_EIO;
+    if (bind_row(wh->ins[kind], row) || step_done(wh->ins[kind]))
+        return PP_EIO;
+    if (sqlite3_changes(wh->db) == 1) {
+        if (status)
+            *status = PP_WH_INSERTED;
+        return 0;
+    }
+    if (bind_row(wh->upd[kind], row) || step_done(wh->upd[kind]))
+        return PP_EIO;
+    if (status)
+        *status = sqlite3_changes(wh->db) == 1 ? PP_WH_UPDATED : PP_WH_UNCHANGED;
+    return 0;
+}
+
+int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row)
+{
+    return pp_wh_upsert_status(wh, row, NULL);
+}
+
+int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int partition,
+                     int64_t next_offset)
+{
+    if (wh_prepare(wh, &wh->off_set,
+                   "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
+                   " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (consumer_group, topic, partition)"
+                   " DO UPDATE SET next_offset = excluded.next_offset"))
+        return PP_EIO;
+    sqlite3_stmt *st = wh->off_set;
+    if (sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, partition) ||
+        sqlite3_bind_int64(st, 4, next_offset))
+        return PP_EIO;
+    return step_done(st);
+}
+
+int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int partition,
+                     int64_t *next_offset)
+{
+    if (wh_prepare(wh, &wh->off_get,
+                   "SELECT next_offset FROM pp_offsets"
+                   " WHERE consumer_group = ?1 AND topic = ?2 AND partition = ?3"))
+        return PP_EIO;
+    sqlite3_stmt *st = wh->off_get;
+    if (sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, partition))
+        return PP_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *next_offset = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? PP_ENOENT : PP_EIO;
+}
+
+int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
+{
+    if (kind < 0 || kind >= PP_KIND_COUNT)
+        return PP_EINVAL;
+    if (!wh->cnt[kind]) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", tables[kind].name);
+        if (wh_prepare(wh, &wh->cnt[kind], sql))
+            return PP_EIO;
+    }
+    int rc = sqlite3_step(wh->cnt[kind]);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(wh->cnt[kind], 0);
+    sqlite3_reset(wh->cnt[kind]);
+    return rc == SQLITE_ROW ? 0 : PP_EIO;
+}
+
+int pp_wh_reject(struct pp_wh *wh, const char *topic, int partition, int64_t offset,
+                 const char *error, const char *value, size_t vlen)
+{
+    if (vlen > 0x7fffffff)
+        return PP_ETOOBIG;
+    if (wh_prepare(wh, &wh->reject,
+                   "INSERT INTO pp_rejects (topic, partition, \"offset\", error, value,"
+                   " rejected_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+                   " strftime('%Y-%m-%d %H:%M:%S','now'))"
+                   " ON CONFLICT (topic, partition, \"offset\") DO UPDATE SET"
+                   " error = excluded.error, value = excluded.value"))
+        return PP_EIO;
+    sqlite3_stmt *st = wh->reject;
+    if (sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 2, partition) ||
+        sqlite3_bind_int64(st, 3, offset) || sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC) ||
+        sqlite3_bind_text(st, 5, value ? value : "", (int)vlen, SQLITE_STATIC))
+        return PP_EIO;
+    return step_done(st);
+}

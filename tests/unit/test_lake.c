@@ -1,0 +1,386 @@
+/* test_lake.c: unit tests of the local-folder lake: naming, rolls, temps, truncate, crash rerun. */
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pp_err.h"
+#include "pp_lake.h"
+#include "pp_test.h"
+#include "pp_util.h"
+
+#define TS_0828 1598586767000LL /* 2020-08-28 03:52:47 UTC */
+#define DAY 86400000LL
+
+static char root[256];
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+    nftw(path, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int exists(const char *rel)
+{
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    return stat(path, &st) == 0;
+}
+
+/* Records seen by read_day: values joined by '|'. */
+struct seen {
+    long n;
+    char text[65536];
+    size_t len;
+};
+
+static int seen_cb(void *arg, const char *value, size_t vlen)
+{
+    struct seen *s = arg;
+    s->n++;
+    if (s->len + vlen + 2 < sizeof(s->text)) {
+        if (s->len)
+            s->text[s->len++] = '|';
+        memcpy(s->text + s->len, value, vlen);
+        s->len += vlen;
+        s->text[s->len] = '\0';
+    }
+    return 0;
+}
+
+static long read_day(struct pp_lake *lake, const char *topic, const char *date, struct seen *s)
+{
+    memset(s, 0, sizeof(*s));
+    return pp_lake_read_day(lake, topic, date, seen_cb, s);
+}
+
+/* Commits reported by flush. */
+struct commits {
+    int calls;
+    char topic[64];
+    int partition;
+    int64_t next;
+    int64_t next_by_part[4];
+};
+
+static void commit_cb(void *arg, const char *topic, int partition, int64_t next_offset)
+{
+    struct commits *c = arg;
+    c->calls++;
+    snprintf(c->topic, sizeof(c->topic), "%s", topic);
+    c->partition = partition;
+    c->next = next_offset;
+    if (partition >= 0 && partition < 4)
+        c->next_by_part[partition] = next_offset;
+}
+
+static struct pp_lake *open_lake(uint64_t roll_bytes, int64_t roll_ms)
+{
+    struct pp_lake_conf conf;
+    char err[256] = "";
+    pp_lake_conf_defaults(&conf);
+    conf.root = root;
+    if (roll_bytes)
+        conf.roll_bytes = roll_bytes;
+    if (roll_ms)
+        conf.roll_ms = roll_ms;
+    struct pp_lake *lake = pp_lake_open(&conf, err, sizeof(err));
+    if (!lake)
+        fprintf(stderr, "pp_lake_open: %s\n", err);
+    return lake;
+}
+
+static int put(struct pp_lake *lake, const char *topic, int p, int64_t off, int64_t ts)
+{
+    char v[64];
+    snprintf(v, sizeof(v), "{\"o\":%" PRId64 "}", off);
+    return pp_lake_write(lake, topic, p, off, ts, v, strlen(v));
+}
+
+static void test_path(void)
+{
+    char out[256];
+    PP_CHECK_INT(pp_lake_path("pin", 0, 42, TS_0828, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic=pin/dt=2020-08-28/pin+0+0000000042.jsonl");
+    PP_CHECK_INT(pp_lake_path("geo", 3, 1234567890123LL, TS_0828, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic=geo/dt=2020-08-28/geo+3+1234567890123.jsonl");
+    /* the day is the UTC day: last ms of a day and the first of the next */
+    PP_CHECK_INT(pp_lake_path("user", 1, 0, 1598659199999LL, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic=user/dt=2020-08-28/user+1+0000000000.jsonl");
+    PP_CHECK_INT(pp_lake_path("user", 1, 0, 1598659200000LL, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic=user/dt=2020-08-29/user+1+0000000000.jsonl");
+    PP_CHECK_INT(pp_lake_path("user", 0, 7, -1, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic=user/dt=1969-12-31/user+0+0000000007.jsonl");
+    PP_CHECK_INT(pp_lake_path("streaming-0a1b2c-pin", 0, 9, TS_0828, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic=streaming-0a1b2c-pin/dt=2020-08-28/streaming-0a1b2c-pin+0+0000000009.jsonl");
+    PP_CHECK_INT(pp_lake_path("0a1b2c.pin", 1, 9, TS_0828, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic=0a1b2c.pin/dt=2020-08-28/0a1b2c.pin+1+0000000009.jsonl");
+    PP_CHECK_INT(pp_lake_path("a/b", 0, 0, 0, out, sizeof(out)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_path(".hidden", 0, 0, 0, out, sizeof(out)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_path("", 0, 0, 0, out, sizeof(out)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_path("pin", -1, 0, 0, out, sizeof(out)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_path("pin", 0, 0, 0, out, 10), PP_ETOOBIG);
+}
+
+static void test_temp_then_finish(void)
+{
+    struct pp_lake *lake = open_lake(0, 0);
+    struct commits c = {0};
+    struct seen s;
+    PP_CHECK(lake != NULL);
+    if (!lake)
+        return;
+    PP_CHECK_INT(put(lake, "pin", 0, 5, TS_0828), 0);
+    PP_CHECK_INT(put(lake, "pin", 0, 6, TS_0828 + 1000), 0);
+    PP_CHECK_INT(put(lake, "pin", 0, 6, TS_0828 + 1000), PP_EINVAL); /* not increasing */
+    PP_CHECK_INT(put(lake, "pin", 0, 3, TS_0828 + 1000), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_write(lake, "a/b", 0, 1, TS_0828, "{}", 2), PP_EINVAL);
+    /* not due (60 s default age, 64 MiB): nothing finished, the temp is invisible */
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, &c), 0);
+    PP_CHECK_INT(c.calls, 0);
+    PP_CHECK(exists("topic=pin/dt=2020-08-28/.pin+0+0000000005.jsonl.tmp"));
+    PP_CHECK(!exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 0);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-27", &s), PP_ENOENT);
+    PP_CHECK_INT(read_day(lake, "geo", "2020-08-28", &s), PP_ENOENT);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-8-28", &s), PP_EINVAL);
+    /* forced: finished, renamed, reported */
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 1);
+    PP_CHECK_INT(c.calls, 1);
+    PP_CHECK_STR(c.topic, "pin");
+    PP_CHECK_INT(c.partition, 0);
+    PP_CHECK_INT(c.next, 7);
+    PP_CHECK(!exists("topic=pin/dt=2020-08-28/.pin+0+0000000005.jsonl.tmp"));
+    PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 2);
+    PP_CHECK_STR(s.text, "{\"o\":5}|{\"o\":6}");
+    /* a flush with nothing open reports nothing */
+    c.calls = 0;
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 0);
+    PP_CHECK_INT(c.calls, 0);
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+static void test_roll_size(void)
+{
+    struct pp_lake *lake = open_lake(20, 0); /* each line "{"o":N}\n" is 8-9 bytes */
+    struct commits c = {0};
+    struct seen s;
+    if (!lake)
+        return;
+    for (int64_t off = 0; off < 7; off++)
+        PP_CHECK_INT(put(lake, "geo", 1, off, TS_0828), 0);
+    /* files of 3 records (24 bytes >= 20): [0,3) and [3,6) finished, [6] open */
+    PP_CHECK(exists("topic=geo/dt=2020-08-28/geo+1+0000000000.jsonl"));
+    PP_CHECK(exists("topic=geo/dt=2020-08-28/geo+1+0000000003.jsonl"));
+    PP_CHECK(exists("topic=geo/dt=2020-08-28/.geo+1+0000000006.jsonl.tmp"));
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, &c), 2);
+    PP_CHECK_INT(c.calls, 1);
+    PP_CHECK_INT(c.next, 6);
+    PP_CHECK_INT(read_day(lake, "geo", "2020-08-28", &s), 6);
+    PP_CHECK_STR(s.text, "{\"o\":0}|{\"o\":1}|{\"o\":2}|{\"o\":3}|{\"o\":4}|{\"o\":5}");
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+static void test_roll_age_idle(void)
+{
+    struct pp_lake *lake = open_lake(0, 5000);
+    struct commits c = {0};
+    struct seen s;
+    if (!lake)
+        return;
+    int64_t t0 = pp_now_ms();
+    PP_CHECK_INT(put(lake, "user", 0, 0, TS_0828), 0);
+    PP_CHECK_INT(put(lake, "user", 1, 0, TS_0828), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, t0, 0, commit_cb, &c), 0);
+    PP_CHECK_INT(c.calls, 0);
+    /* no more writes: age alone finishes both files */
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms() + 5000, 0, commit_cb, &c), 2);
+    PP_CHECK_INT(c.calls, 2);
+    PP_CHECK_INT(c.next_by_part[0], 1);
+    PP_CHECK_INT(c.next_by_part[1], 1);
+    PP_CHECK_INT(read_day(lake, "user", "2020-08-28", &s), 2);
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+static void test_roll_day(void)
+{
+    struct pp_lake *lake = open_lake(0, 0);
+    struct commits c = {0};
+    struct seen s;
+    if (!lake)
+        return;
+    PP_CHECK_INT(put(lake, "pin", 0, 10, TS_0828), 0);
+    PP_CHECK_INT(put(lake, "pin", 0, 11, TS_0828 + 1), 0);
+    PP_CHECK_INT(put(lake, "pin", 0, 12, TS_0828 + DAY), 0); /* next day: rolls */
+    PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+0+0000000010.jsonl"));
+    PP_CHECK(exists("topic=pin/dt=2020-08-29/.pin+0+0000000012.jsonl.tmp"));
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, &c), 1);
+    PP_CHECK_INT(c.next, 12);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 2);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-29", &s), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 1);
+    PP_CHECK_INT(c.next, 13);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-29", &s), 1);
+    PP_CHECK_STR(s.text, "{\"o\":12}");
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+static void test_newlines(void)
+{
+    struct pp_lake *lake = open_lake(0, 0);
+    struct seen s;
+    if (!lake)
+        return;
+    const char *v = "{\"a\":\n1,\r\n\"b\" :\t2}";
+    PP_CHECK_INT(pp_lake_write(lake, "pin", 0, 0, TS_0828, v, strlen(v)), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, NULL, NULL), 1);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 1);
+    PP_CHECK_STR(s.text, "{\"a\": 1,  \"b\" :\t2}");
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+static void test_big_records(void)
+{
+    /* records bigger than the write buffer go through it intact */
+    struct pp_lake *lake = open_lake(0, 0);
+    if (!lake)
+        return;
+    size_t n = 200000;
+    char *v = malloc(n);
+    memset(v, 'x', n);
+    v[0] = '"';
+    v[n - 1] = '"';
+    PP_CHECK_INT(pp_lake_write(lake, "pin", 0, 0, TS_0828, v, n), 0);
+    PP_CHECK_INT(pp_lake_write(lake, "pin", 0, 1, TS_0828, "1", 1), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, NULL, NULL), 1);
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/topic=pin/dt=2020-08-28/pin+0+0000000000.jsonl", root);
+    PP_CHECK_INT(stat(path, &st), 0);
+    PP_CHECK_INT(st.st_size, (long long)n + 3);
+    free(v);
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+static void test_truncate_from(void)
+{
+    struct pp_lake *lake = open_lake(20, 0);
+    struct seen s;
+    if (!lake)
+        return;
+    for (int64_t off = 0; off < 9; off++)
+        PP_CHECK_INT(put(lake, "pin", 0, off, TS_0828), 0);
+    for (int64_t off = 0; off < 3; off++)
+        PP_CHECK_INT(put(lake, "pin", 1, off, TS_0828), 0);
+    /* partition 0: [0,3) [3,6) [6,9) finished; partition 1: [0,3) finished */
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 12);
+    PP_CHECK_INT(pp_lake_truncate_from(lake, "pin", 0, 3), 2);
+    PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+0+0000000000.jsonl"));
+    PP_CHECK(!exists("topic=pin/dt=2020-08-28/pin+0+0000000003.jsonl"));
+    PP_CHECK(!exists("topic=pin/dt=2020-08-28/pin+0+0000000006.jsonl"));
+    PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+1+0000000000.jsonl"));
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 6);
+    PP_CHECK_INT(pp_lake_truncate_from(lake, "pin", 0, 3), 0);
+    PP_CHECK_INT(pp_lake_truncate_from(lake, "geo", 0, 0), 0); /* no such topic: nothing */
+    /* after truncate the partition accepts offsets from the rerun point again */
+    PP_CHECK_INT(put(lake, "pin", 0, 3, TS_0828), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, NULL, NULL), 2); /* pin/1 finished earlier, unreported */
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 7);
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+/* Write offsets [from, to) of pin/0 and pin/1, flushing (not forced) after each record. */
+static void feed(struct pp_lake *lake, int64_t from, int64_t to, struct commits *c)
+{
+    for (int64_t off = from; off < to; off++) {
+        for (int p = 0; p < 2; p++)
+            if (off >= c->next_by_part[p])
+                PP_CHECK_INT(put(lake, "pin", p, off, TS_0828 + off * 1000), 0);
+        pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, c);
+    }
+}
+
+static int count_cb(void *arg, const char *value, size_t vlen)
+{
+    long *counts = arg; /* counts[offset] per value {"o":N} */
+    long off = strtol(value + 5, NULL, 10);
+    (void)vlen;
+    if (off >= 0 && off < 100)
+        counts[off]++;
+    return 0;
+}
+
+static void test_crash_rerun(void)
+{
+    struct pp_lake *lake = open_lake(30, 0); /* 3-4 records per file */
+    struct commits c = {0};
+    if (!lake)
+        return;
+    feed(lake, 0, 50, &c);
+    int64_t committed0 = c.next_by_part[0], committed1 = c.next_by_part[1];
+    PP_CHECK(committed0 > 0 && committed0 < 50);
+    /* more files finish but their commits are "lost" in the crash */
+    struct commits lost = c;
+    feed(lake, 50, 60, &lost);
+    PP_CHECK(lost.next_by_part[0] > committed0);
+    pp_lake_close(lake); /* crash: open temps abandoned, no final flush */
+
+    lake = open_lake(30, 0);
+    if (!lake)
+        return;
+    PP_CHECK(pp_lake_truncate_from(lake, "pin", 0, committed0) > 0);
+    PP_CHECK(pp_lake_truncate_from(lake, "pin", 1, committed1) > 0);
+    c.next_by_part[0] = committed0;
+    c.next_by_part[1] = committed1;
+    feed(lake, committed0 < committed1 ? committed0 : committed1, 80, &c);
+    PP_CHECK(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c) >= 0);
+    PP_CHECK_INT(c.next_by_part[0], 80);
+    PP_CHECK_INT(c.next_by_part[1], 80);
+    long counts[100] = {0};
+    PP_CHECK_INT(pp_lake_read_day(lake, "pin", "2020-08-28", count_cb, counts), 160);
+    int exact = 1;
+    for (int i = 0; i < 80; i++)
+        exact &= counts[i] == 2; /* once per partition */
+    PP_CHECK(exact);
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof(root), "%s/pp_lake_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_path();
+    test_temp_then_finish();
+    test_roll_size();
+    test_roll_age_idle();
+    test_roll_day();
+    test_newlines();
+    test_big_records();
+    test_truncate_from();
+    test_crash_rerun();
+    rm_rf(root);
+    PP_TEST_DONE();
+}
