@@ -49,13 +49,18 @@ int pp_wh_set_sync(struct pp_wh *wh, int full);
  * @returns static string, NULL past the end. */
 const char *pp_wh_column(enum pp_kind kind, int i);
 
+/* Transactions. Begin takes the write lock at once (BEGIN IMMEDIATE), waiting up to
+ * PP_WH_BUSY_TIMEOUT_MS for another writer. Rollback is a no-op when none is open (SQLite
+ * rolls back by itself on some errors). Upserts, offsets, rejects outside a transaction
+ * commit one by one. Errors of these and of the writes below: PP_EBUSY when the lock stayed
+ * taken past the timeout (retry later), PP_EIO otherwise (pp_wh_errmsg() tells more). */
 int pp_wh_begin(struct pp_wh *wh);
 int pp_wh_commit(struct pp_wh *wh);
 int pp_wh_rollback(struct pp_wh *wh);
 
 /* Insert a cleaned row; an existing row with the same ind is replaced (latest wins).
  * The row must have its kind's column count (col[0], ind, is taken from row->id).
- * @returns 0, PP_EINVAL (wrong kind or column count) or PP_EIO. */
+ * @returns 0, PP_EINVAL (wrong kind or column count), PP_EBUSY or PP_EIO. */
 int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row);
 /* Same, and *status (may be NULL) tells whether the row was new, changed or identical. */
 int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status);
@@ -75,20 +80,20 @@ int pp_wh_reject(struct pp_wh *wh, const char *topic, int partition, int64_t off
 
 /* Compute the nine insights now over the current tables and print them to out in format.
  * Semantics: PRODUCT.md "Insights" (inner join on ind; rank-1 ties kept; NULLs in grouped or
- * ranked columns left out; exact medians over non-NULL follower counts, a group with none
- * has no row). Rows are sorted by their key columns; age groups sort in age order
- * (18-24, 25-35, 36-50, +50), not as text.
- * json: {"<insight>": [{"<column>": value, ...}, ...], ...} keys in PRODUCT.md order,
- *   numbers as JSON numbers; an integral median prints without ".0" (124000), others in
- *   the shortest form that reads back exactly (1234.5).
- * table: a title line per insight, then aligned columns.
- * csv: per insight a "# <name>" line, a header row, the rows (RFC 4180 quoting), a blank line.
+ * ranked columns left out -- top_user_by_country ranks follower_count per country, so a
+ * NULL poster_name beside a top count stays, as null; exact medians over non-NULL follower
+ * counts, a group with none has no row; ages under 18 are in no group). Rows are sorted by their
+ * key columns; age groups sort in age order (18-24, 25-35, 36-50, +50), not as text. json:
+ * {"<insight>": [{"<column>": value, ...}, ...], ...} keys in PRODUCT.md order, numbers as JSON
+ * numbers; an integral median prints without ".0" (124000), others in the shortest form that reads
+ * back exactly (1234.5). table: a title line per insight, then aligned columns. csv: per insight a
+ * "# <name>" line, a header row, the rows (RFC 4180 quoting), a blank line.
  * @returns 0, PP_EIO (query or write failed). */
 int pp_wh_insights_print(struct pp_wh *wh, enum pp_wh_format format, FILE *out);
 /* Print the snapshot stored under run_date instead, same formats.
  * @returns 0, PP_ENOENT (no snapshot of that date), PP_EIO. */
-int pp_wh_insights_print_snapshot(struct pp_wh *wh, const char *run_date,
-                                  enum pp_wh_format format, FILE *out);
+int pp_wh_insights_print_snapshot(struct pp_wh *wh, const char *run_date, enum pp_wh_format format,
+                                  FILE *out);
 /* Compute the insights and store them under run_date ("YYYY-MM-DD"), replacing that date's,
  * in one transaction of its own (call outside pp_wh_begin/commit). @returns 0 or PP_EIO. */
 int pp_wh_insights_snapshot(struct pp_wh *wh, const char *run_date);

@@ -15,18 +15,21 @@ struct wh_col {
 };
 
 static const struct wh_col pin_cols[] = {
-    {"ind", "INTEGER PRIMARY KEY"}, {"unique_id", "TEXT"},    {"title", "TEXT"},
-    {"description", "TEXT"},        {"follower_count", "INTEGER"},
-    {"poster_name", "TEXT"},        {"tag_list", "TEXT"},     {"is_image_or_video", "TEXT"},
-    {"image_src", "TEXT"},          {"downloaded", "INTEGER"}, {"save_location", "TEXT"},
-    {"category", "TEXT"},
+    {"ind", "INTEGER PRIMARY KEY"}, {"unique_id", "TEXT"},         {"title", "TEXT"},
+    {"description", "TEXT"},        {"follower_count", "INTEGER"}, {"poster_name", "TEXT"},
+    {"tag_list", "TEXT"},           {"is_image_or_video", "TEXT"}, {"image_src", "TEXT"},
+    {"downloaded", "INTEGER"},      {"save_location", "TEXT"},     {"category", "TEXT"},
 };
 static const struct wh_col geo_cols[] = {
-    {"ind", "INTEGER PRIMARY KEY"}, {"country", "TEXT"}, {"coordinates", "TEXT"},
+    {"ind", "INTEGER PRIMARY KEY"},
+    {"country", "TEXT"},
+    {"coordinates", "TEXT"},
     {"timestamp", "TEXT"},
 };
 static const struct wh_col user_cols[] = {
-    {"ind", "INTEGER PRIMARY KEY"}, {"user_name", "TEXT"}, {"age", "INTEGER"},
+    {"ind", "INTEGER PRIMARY KEY"},
+    {"user_name", "TEXT"},
+    {"age", "INTEGER"},
     {"date_joined", "TEXT"},
 };
 
@@ -61,13 +64,20 @@ int wh_prepare(struct pp_wh *wh, sqlite3_stmt **slot, const char *sql)
                : PP_EIO;
 }
 
+/* A failed step: the lock stayed taken past the busy timeout (retriable) or anything else. */
+static int step_error(int rc)
+{
+    rc &= 0xff; /* primary code of an extended one */
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? PP_EBUSY : PP_EIO;
+}
+
 /* Run a cached statement that returns no rows, then make it ready for reuse. */
 static int step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : PP_EIO;
+    return rc == SQLITE_DONE ? 0 : step_error(rc);
 }
 
 static int create_table(struct pp_wh *wh, const struct wh_table *t)
@@ -111,8 +121,8 @@ static int schema_version(struct pp_wh *wh, int *version)
 {
     sqlite3_stmt *st = NULL;
     *version = 0;
-    if (sqlite3_prepare_v2(wh->db, "SELECT MAX(version) FROM pp_schema_version", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(wh->db, "SELECT MAX(version) FROM pp_schema_version", -1, &st, NULL) !=
+        SQLITE_OK)
         return PP_EIO;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
@@ -126,6 +136,10 @@ static int schema_version(struct pp_wh *wh, int *version)
 static int migrate(struct pp_wh *wh, char *errstr, size_t errstr_size)
 {
     int version = 0;
+    /* Up to date already (the usual case): no write lock, so a reader such as `pinpipe
+     * insights` does not wait for the stream's transaction. */
+    if (!schema_version(wh, &version) && version == WH_SCHEMA_VERSION)
+        return 0;
     if (wh_exec(wh, "BEGIN IMMEDIATE") ||
         wh_exec(wh, "CREATE TABLE IF NOT EXISTS pp_schema_version (version INTEGER NOT NULL,"
                     " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%S','now')))") ||
@@ -160,8 +174,8 @@ static int configure(struct pp_wh *wh)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(wh->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
         return PP_EIO;
-    int ok = sqlite3_step(st) == SQLITE_ROW &&
-             !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+    int ok =
+        sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
     if (!ok)
         return PP_EIO;
@@ -311,15 +325,20 @@ int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status)
             return PP_ETOOBIG;
     if (!wh->ins[kind] && prepare_upsert(wh, kind))
         return PP_EIO;
-    if (bind_row(wh->ins[kind], row) || step_done(wh->ins[kind]))
+    int rc;
+    if (bind_row(wh->ins[kind], row))
         return PP_EIO;
+    if ((rc = step_done(wh->ins[kind])))
+        return rc;
     if (sqlite3_changes(wh->db) == 1) {
         if (status)
             *status = PP_WH_INSERTED;
         return 0;
     }
-    if (bind_row(wh->upd[kind], row) || step_done(wh->upd[kind]))
+    if (bind_row(wh->upd[kind], row))
         return PP_EIO;
+    if ((rc = step_done(wh->upd[kind])))
+        return rc;
     if (status)
         *status = sqlite3_changes(wh->db) == 1 ? PP_WH_UPDATED : PP_WH_UNCHANGED;
     return 0;
@@ -362,7 +381,7 @@ int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int
         *next_offset = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? PP_ENOENT : PP_EIO;
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? PP_ENOENT : step_error(rc);
 }
 
 int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
@@ -379,7 +398,7 @@ int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(wh->cnt[kind], 0);
     sqlite3_reset(wh->cnt[kind]);
-    return rc == SQLITE_ROW ? 0 : PP_EIO;
+    return rc == SQLITE_ROW ? 0 : step_error(rc);
 }
 
 int pp_wh_reject(struct pp_wh *wh, const char *topic, int partition, int64_t offset,
