@@ -1,8 +1,137 @@
-/* cmd_lake.c: `pinpipe lake` (placeholder until its stage lands). */
+/* cmd_lake.c: `pinpipe lake`: consumer group "lake" (log -> raw JSON lines in the lake). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include "pp_cli.h"
+#include "pp_err.h"
+#include "pp_lake.h"
+#include "pp_stream.h"
+#include "pp_util.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pinpipe lake [--data-dir DIR] [--lake DIR] [--roll-bytes SIZE]\n"
+            "                    [--roll-age DURATION]\n"
+            "\n"
+            "Consumer group 'lake': reads every partition of topics pin, geo and user from the\n"
+            "log (opened read-only; `pinpipe serve` is the writer) and writes the raw records\n"
+            "as JSON lines to topic=<t>/dt=<YYYY-MM-DD>/<t>+<partition>+<startoffset>.jsonl.\n"
+            "A file is committed once renamed and fsynced; a rerun rewrites the files past the\n"
+            "committed offsets (exactly once). Runs until SIGINT/SIGTERM, then finishes the\n"
+            "open files, commits and prints a summary.\n"
+            "\n"
+            "  --data-dir DIR        data directory (default %s); the log is DIR/log\n"
+            "  --lake DIR            lake root folder (default DIR/lake)\n"
+            "  --roll-bytes SIZE     finish a file past SIZE bytes (k/M/G; default 64M)\n"
+            "  --roll-age DURATION   finish a file this long after it opened (ms/s/m/h;\n"
+            "                        default 60s)\n"
+            "  -h, --help            this help\n"
+            "\n"
+            "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
+            PP_DEFAULT_DATA_DIR);
+}
+
+/* Open the log read-only; until a writer (`pinpipe serve`) has created it, wait for it
+ * (until a signal), then allow it 2 s to finish creating it. NULL with err filled. */
+static struct pp_log *open_log_wait(const char *log_dir, char *err, size_t err_size)
+{
+    struct pp_log_conf conf;
+    struct stat st;
+    int64_t deadline = 0;
+    int said = 0;
+    pp_log_conf_defaults(&conf);
+    conf.dir = log_dir;
+    conf.readonly = 1;
+    for (;;) {
+        struct pp_log *log = pp_log_open(&conf, err, err_size);
+        if (log || pp_cli_stop)
+            return log;
+        if (stat(log_dir, &st) == 0) {
+            if (!deadline)
+                deadline = pp_mono_us() + 2000000;
+            else if (pp_mono_us() > deadline)
+                return NULL;
+        } else if (!said) {
+            PP_INFO("lake", "waiting for the log to be created (by pinpipe serve) dir=%s", log_dir);
+            said = 1;
+        }
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
 
 int cmd_lake(int argc, char **argv)
 {
-    (void)argc;
-    return pp_cli_fail(argv[0], 1, "not implemented yet");
+    static const struct option opts[] = {{"data-dir", required_argument, NULL, 'd'},
+                                         {"lake", required_argument, NULL, 'L'},
+                                         {"roll-bytes", required_argument, NULL, 'b'},
+                                         {"roll-age", required_argument, NULL, 'a'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL;
+    struct pp_lake_conf lconf;
+    pp_lake_conf_defaults(&lconf);
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'L':
+            lake_dir = optarg;
+            break;
+        case 'b':
+            if (pp_parse_size(optarg, &lconf.roll_bytes) || lconf.roll_bytes == 0)
+                return pp_cli_fail(argv[0], 2, "--roll-bytes wants a size > 0, got '%s'", optarg);
+            break;
+        case 'a':
+            if (pp_parse_duration_ms(optarg, &lconf.roll_ms) || lconf.roll_ms <= 0)
+                return pp_cli_fail(argv[0], 2, "--roll-age wants a duration > 0, got '%s'", optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            return pp_cli_fail(argv[0], 2, "bad option '%s' (see pinpipe %s --help)",
+                               argv[optind - 1], argv[0]);
+        }
+    }
+    if (optind < argc)
+        return pp_cli_fail(argv[0], 2, "unexpected argument '%s' (see pinpipe %s --help)",
+                           argv[optind], argv[0]);
+
+    char log_dir[4096], lake_default[4096], err[512] = "";
+    pp_cli_path(data_dir, "log", log_dir, sizeof(log_dir));
+    pp_cli_path(data_dir, "lake", lake_default, sizeof(lake_default));
+    lconf.root = lake_dir ? lake_dir : lake_default;
+
+    pp_cli_signals();
+    struct pp_log *log = open_log_wait(log_dir, err, sizeof(err));
+    if (!log && pp_cli_stop)
+        return 0;
+    if (!log)
+        return pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+    struct pp_lake *lake = pp_lake_open(&lconf, err, sizeof(err));
+    if (!lake) {
+        pp_log_close(log);
+        return pp_cli_fail(argv[0], 1, "lake %s: %s", lconf.root, err);
+    }
+
+    PP_INFO("lake", "started log=%s lake=%s roll_bytes=%" PRIu64 " roll_ms=%" PRId64, log_dir,
+            lconf.root, lconf.roll_bytes, lconf.roll_ms);
+    int64_t records = 0, t0 = pp_mono_us();
+    int rc = pp_lake_run(log, lake, &pp_cli_stop, &records);
+    double secs = (double)(pp_mono_us() - t0) / 1e6;
+    pp_lake_close(lake);
+    pp_log_close(log);
+    printf("lake: records=%" PRId64 " seconds=%.1f%s%s\n", records, secs, rc ? " error=" : "",
+           rc ? pp_err_str(rc) : "");
+    return rc ? 1 : 0;
 }

@@ -344,14 +344,23 @@ static int write_rec(struct pp_lake *lake, struct lake_part *part, int64_t offse
     if (part->fd < 0 && (rc = part_start(lake, part, offset, day)))
         return rc;
     /* Copy through the buffer, turning CR/LF (only possible as JSON whitespace) into spaces. */
-    for (size_t i = 0; i <= vlen; i++) {
+    for (size_t i = 0; i < vlen;) {
         if (part->blen == LAKE_BUF_SIZE && (rc = part_drain(part)))
             return rc;
-        char c = i < vlen ? value[i] : '\n';
-        if (i < vlen && (c == '\n' || c == '\r'))
-            c = ' ';
-        part->buf[part->blen++] = c;
+        size_t take = LAKE_BUF_SIZE - part->blen;
+        if (take > vlen - i)
+            take = vlen - i;
+        char *dst = part->buf + part->blen;
+        memcpy(dst, value + i, take);
+        for (size_t j = 0; j < take; j++)
+            if (dst[j] == '\n' || dst[j] == '\r')
+                dst[j] = ' ';
+        part->blen += take;
+        i += take;
     }
+    if (part->blen == LAKE_BUF_SIZE && (rc = part_drain(part)))
+        return rc;
+    part->buf[part->blen++] = '\n';
     part->bytes += vlen + 1;
     part->next = offset + 1;
     part->last_offset = offset;

@@ -55,8 +55,8 @@ static int take_lock(struct pp_log *log, char *errstr, size_t errstr_size)
         ssize_t n = log->io->pread(log->lock_fd, buf, sizeof(buf) - 1, 0);
         buf[n > 0 ? n : 0] = 0;
         buf[strcspn(buf, "\n")] = 0;
-        snprintf(errstr, errstr_size, "log dir %s is locked by another process (pid %s)",
-                 log->dir, buf[0] ? buf : "?");
+        snprintf(errstr, errstr_size, "log dir %s is locked by another process (pid %s)", log->dir,
+                 buf[0] ? buf : "?");
         return PP_EBUSY;
     }
     int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
@@ -86,7 +86,7 @@ static int part_recover(struct pp_log *log, struct log_part *part)
     seg->scan_off = seg->base;
     seg->scan_pos = 0;
     seg->nidx = 0;
-    if ((rc = log_seg_scan(log, part, seg, part->fd, INT64_MAX, &torn)))
+    if ((rc = log_seg_scan(log, part, seg, part->fd, INT64_MAX, 1, &torn)))
         return rc;
     if ((uint64_t)sb.st_size > seg->scan_pos) {
         uint64_t cut = (uint64_t)sb.st_size - seg->scan_pos;
@@ -363,7 +363,7 @@ struct pp_log *pp_log_open(const struct pp_log_conf *conf, char *errstr, size_t 
     char path[LOG_PATH_MAX + 8];
     struct stat sb;
     int rc;
-    if (!conf->dir || !conf->dir[0] || strlen(conf->dir) > LOG_PATH_MAX - 600) {
+    if (!conf->dir || !conf->dir[0] || strlen(conf->dir) >= LOG_DIR_MAX) {
         snprintf(errstr, errstr_size, "log dir not set or too long");
         return NULL;
     }
@@ -380,8 +380,12 @@ struct pp_log *pp_log_open(const struct pp_log_conf *conf, char *errstr, size_t 
     pthread_rwlock_init(&log->topics_lk, NULL);
     pthread_mutex_init(&log->sync_mu, NULL);
     pthread_mutex_init(&log->group_mu, NULL);
-    pthread_cond_init(&log->sync_cv, NULL);
-    pthread_cond_init(&log->durable_cv, NULL);
+    pthread_condattr_t ca; /* waits use CLOCK_MONOTONIC deadlines */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&log->sync_cv, &ca);
+    pthread_cond_init(&log->durable_cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (log->conf.segment_bytes < 1024)
         log->conf.segment_bytes = 1024;
     if (log->conf.fsync_interval_ms < 1)

@@ -10,9 +10,10 @@
 
 #define LOG_MOD "log"
 #define LOG_PATH_MAX 4096
-#define LOG_NAME_MAX 249             /* topic and group names, as Kafka */
-#define LOG_INDEX_INTERVAL 4096      /* bytes of segment between sparse index entries */
-#define LOG_SHM_MAGIC 0x57485050u    /* "PPHW" */
+#define LOG_DIR_MAX 2048          /* the log dir itself */
+#define LOG_NAME_MAX 249          /* topic and group names, as Kafka */
+#define LOG_INDEX_INTERVAL 4096   /* bytes of segment between sparse index entries */
+#define LOG_SHM_MAGIC 0x57485050u /* "PPHW" */
 #define LOG_SHM_SIZE 4096
 #define LOG_RETENTION_EVERY_MS 1000
 
@@ -32,37 +33,37 @@ struct log_idx {
 };
 
 struct log_seg {
-    int64_t base;           /* offset of the first record (the file name) */
-    uint64_t bytes;         /* file size (writer: exact; readers: at last listing) */
-    int64_t mtime_ms;       /* last write, for age retention */
-    struct log_idx *idx;    /* sparse index, ascending */
+    int64_t base;        /* offset of the first record (the file name) */
+    uint64_t bytes;      /* file size (writer: exact; readers: at last listing) */
+    int64_t mtime_ms;    /* last write, for age retention */
+    struct log_idx *idx; /* sparse index, ascending */
     int nidx, capidx;
-    int64_t scan_off;       /* frames scanned into the index: next offset ... */
-    uint64_t scan_pos;      /* ... and its position */
+    int64_t scan_off;  /* frames scanned into the index: next offset ... */
+    uint64_t scan_pos; /* ... and its position */
 };
 
 struct log_topic;
 
 struct log_part {
-    pthread_mutex_t mu;     /* serialises appends; guards everything below */
+    pthread_mutex_t mu; /* serialises appends; guards everything below */
     struct log_topic *topic;
     int id;
     char dir[LOG_PATH_MAX];
-    struct log_seg *segs;   /* ascending base; the last one is active */
+    struct log_seg *segs; /* ascending base; the last one is active */
     int nsegs, capsegs;
-    struct log_shm *shm;    /* mmap'ed hwm page; NULL if unavailable */
-    int shm_rw;             /* shm mapped writable */
+    struct log_shm *shm; /* mmap'ed hwm page; NULL if unavailable */
+    int shm_rw;          /* shm mapped writable */
     /* writer only */
-    int fd;                 /* active segment */
-    int64_t next;           /* next offset to write */
-    uint64_t wpos;          /* bytes in the active segment */
-    uint64_t dirty_bytes;   /* appended since the sync thread last looked */
-    int dir_dirty;          /* a segment was created: fsync the directory */
-    int *retired;           /* rolled segment fds awaiting fsync + close */
+    int fd;               /* active segment */
+    int64_t next;         /* next offset to write */
+    uint64_t wpos;        /* bytes in the active segment */
+    uint64_t dirty_bytes; /* appended since the sync thread last looked */
+    int dir_dirty;        /* a segment was created: fsync the directory */
+    int *retired;         /* rolled segment fds awaiting fsync + close */
     int nretired, capretired;
-    char *scratch;          /* frame being encoded */
+    char *scratch; /* frame being encoded */
     size_t scratch_cap;
-    int broken;             /* a failed write could not be undone: refuse appends */
+    int broken; /* a failed write could not be undone: refuse appends */
 };
 
 struct log_topic {
@@ -79,7 +80,7 @@ struct log_cb {
 
 struct pp_log {
     struct pp_log_conf conf;
-    char dir[LOG_PATH_MAX];
+    char dir[LOG_DIR_MAX];
     const struct pp_io *io;
     int lock_fd;
 
@@ -89,21 +90,22 @@ struct pp_log {
 
     /* durability */
     pthread_mutex_t sync_mu;
-    pthread_cond_t sync_cv;     /* wakes the sync thread */
-    pthread_cond_t durable_cv;  /* wakes pp_log_wait_durable */
+    pthread_cond_t sync_cv;    /* wakes the sync thread */
+    pthread_cond_t durable_cv; /* wakes pp_log_wait_durable */
     pthread_t sync_thread;
     int sync_started;
-    uint64_t last_ticket;       /* atomic: last ticket handed out */
-    uint64_t durable_ticket;    /* atomic: every ticket <= this is durable */
-    int failed;                 /* atomic: sticky PP_EIO after a failed fsync */
-    int closing;                /* atomic */
-    int active;                 /* atomic: calls in flight (close waits for 0) */
+    int sync_sleeping;       /* atomic: the sync thread waits for appends */
+    uint64_t last_ticket;    /* atomic: last ticket handed out */
+    uint64_t durable_ticket; /* atomic: every ticket <= this is durable */
+    int failed;              /* atomic: sticky PP_EIO after a failed fsync */
+    int closing;             /* atomic */
+    int active;              /* atomic: calls in flight (close waits for 0) */
     struct log_cb *cbs;
     int ncbs, capcbs;
-    uint64_t rr;                /* atomic: round-robin partition picker */
+    uint64_t rr; /* atomic: round-robin partition picker */
 
-    pthread_mutex_t group_mu;   /* serialises commits from this process */
-    struct pp_log_stats st;     /* atomic counters */
+    pthread_mutex_t group_mu; /* serialises commits from this process */
+    struct pp_log_stats st;   /* atomic counters */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -135,9 +137,10 @@ int log_part_list(struct pp_log *log, struct log_part *part);
 int log_part_add_seg(struct log_part *part, int64_t base);
 void log_part_free(struct pp_log *log, struct log_part *part);
 /* Scan frames of seg from its scan point, indexing them, up to offset limit or EOF or the
- * first invalid frame. *torn set when stopped on an invalid/incomplete frame. Locked. */
+ * first invalid frame (bad length or offset; bad CRC too when verify). *torn set when stopped
+ * on an invalid/incomplete frame. Locked. */
 int log_seg_scan(struct pp_log *log, struct log_part *part, struct log_seg *seg, int fd,
-                 int64_t limit, int *torn);
+                 int64_t limit, int verify, int *torn);
 int log_seg_index_add(struct log_seg *seg, int64_t offset, uint64_t pos);
 /* Index of the segment holding offset (greatest base <= offset), or -1. Locked. */
 int log_part_find_seg(const struct log_part *part, int64_t offset);

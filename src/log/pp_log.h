@@ -25,7 +25,10 @@
  *   u32 keylen  then keylen bytes of key, then len - 20 - keylen bytes of value
  * Recovery (writer open) keeps the longest prefix of the last segment whose frames have a
  * sane len, a matching CRC and contiguous offsets, and cuts the rest. The in-memory sparse
- * index holds one (offset, position) pair per ~4 KiB of segment, built by scanning.
+ * index holds one (offset, position) pair per ~4 KiB of segment: the writer builds it for the
+ * active segment (recovery scan, then appends); older segments are scanned on the first seek
+ * into them. Durability: fsync=always publishes the hwm after the group fsync (readers only
+ * see durable records); interval/never publish it right after the write.
  */
 #ifndef PP_LOG_H
 #define PP_LOG_H
@@ -64,7 +67,9 @@ void pp_log_conf_defaults(struct pp_log_conf *conf);
  * @returns owned: release with pp_log_close(). NULL on error with errstr filled
  *          (PP_EBUSY text when another writer holds the lock). */
 struct pp_log *pp_log_open(const struct pp_log_conf *conf, char *errstr, size_t errstr_size);
-/* Flush, fsync and release everything; wakes any waiters with PP_ESHUTDOWN. log may be NULL. */
+/* Flush, fsync and release everything; wakes any waiters with PP_ESHUTDOWN. log may be NULL.
+ * Calls in flight in other threads (append, wait, read) return PP_ESHUTDOWN and close waits
+ * for them; make no new calls and close the readers (pp_log_reader_close) first. */
 void pp_log_close(struct pp_log *log);
 
 /* Topics known to the log (created ones, plus on-disk ones for readers). @thread any.
@@ -74,17 +79,22 @@ int pp_log_topics(struct pp_log *log, const char **names, int max);
  * @returns >0, or PP_ENOENT. */
 int pp_log_partitions(struct pp_log *log, const char *topic, int create);
 
-/* Append one record. partition < 0 picks hash(key) % partitions (key NULL: round robin).
+/* Append one record. partition < 0 picks hash(key) % partitions (key NULL: round robin);
+ * the hash is Kafka's murmur2, so keys map to the same partition numbers as on Kafka.
+ * A missing topic is created with conf.partitions partitions (PP_EINVAL for a bad name).
  * ts_ms is the ingest timestamp (0 = now). @thread any (internally serialised per partition).
  * @param offset out: the record's offset. @param ticket out: pass to pp_log_durable()/on_durable.
- * @returns 0, PP_EFULL (back-pressure: answer 503), PP_ESHUTDOWN, PP_EIO, PP_ETOOBIG. */
+ * All or nothing: a failed or short write is cut back and the offset is not used.
+ * @returns 0, PP_EFULL (back-pressure: answer 503), PP_ESHUTDOWN, PP_EIO, PP_ETOOBIG,
+ *          PP_ENOENT (no such partition), PP_EINVAL (read-only log or bad topic name). */
 int pp_log_append(struct pp_log *log, const char *topic, int partition, const void *key,
                   size_t keylen, const void *value, size_t vlen, int64_t ts_ms, int *partition_out,
                   int64_t *offset, uint64_t *ticket);
 
 /* Is everything up to ticket durable under the fsync policy? (always true for NEVER) */
 int pp_log_durable(struct pp_log *log, uint64_t ticket);
-/* Block until ticket is durable. @returns 0, PP_ETIMEDOUT, PP_EIO (fsync failed), PP_ESHUTDOWN. */
+/* Block until ticket is durable (timeout_ms < 0: no limit).
+ * @returns 0, PP_ETIMEDOUT, PP_EIO (fsync failed), PP_ESHUTDOWN. */
 int pp_log_wait_durable(struct pp_log *log, uint64_t ticket, int timeout_ms);
 /* Register cb(arg, rc) to run once ticket is durable (rc 0) or failed (rc < 0); from the
  * log's sync thread. @returns 1 if already durable (cb not called), 0 if registered, <0 error. */
@@ -143,7 +153,10 @@ struct pp_log_stats {
 /* Fill st with the counters of log. @thread any. */
 void pp_log_stats(struct pp_log *log, struct pp_log_stats *st);
 
-/* Apply retention now (writer only; also run periodically by the sync thread). */
+/* Apply retention now (writer only; also run every second by the sync thread): delete the
+ * oldest whole segments (never the active one) past retention_bytes / retention_ms and raise
+ * the low watermark; readers positioned below it skip forward.
+ * @returns number of segments deleted, or PP_EINVAL for a reader. */
 int pp_log_retention(struct pp_log *log);
 
 #endif

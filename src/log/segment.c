@@ -161,7 +161,8 @@ int log_part_list(struct pp_log *log, struct log_part *part)
         }
         n++;
     }
-    qsort(fresh, (size_t)n, sizeof(*fresh), cmp_seg);
+    if (n > 1)
+        qsort(fresh, (size_t)n, sizeof(*fresh), cmp_seg);
     /* keep what we learned about segments still present */
     for (int i = 0, j = 0; i < n; i++) {
         while (j < part->nsegs && part->segs[j].base < fresh[i].base)
@@ -231,7 +232,7 @@ int log_seg_index_add(struct log_seg *seg, int64_t offset, uint64_t pos)
 }
 
 int log_seg_scan(struct pp_log *log, struct log_part *part, struct log_seg *seg, int fd,
-                 int64_t limit, int *torn)
+                 int64_t limit, int verify, int *torn)
 {
     (void)part;
     unsigned char *buf = malloc(SCAN_CHUNK);
@@ -277,7 +278,7 @@ int log_seg_scan(struct pp_log *log, struct log_part *part, struct log_seg *seg,
             len += (size_t)r;
             continue;
         }
-        if (!log_frame_check(buf + off, size) ||
+        if ((verify && !log_frame_check(buf + off, size)) ||
             (int64_t)log_get64(buf + off + 8) != seg->scan_off) {
             *torn = 1;
             break;
@@ -320,8 +321,8 @@ int log_shm_map(struct pp_log *log, struct log_part *part, int create)
     if (fd < 0)
         return errno == ENOENT ? PP_ENOENT : PP_EIO;
     struct stat sb;
-    if (fstat(fd, &sb) < 0 || (sb.st_size < LOG_SHM_SIZE &&
-                               (!create || log->io->ftruncate(fd, LOG_SHM_SIZE) < 0))) {
+    if (fstat(fd, &sb) < 0 ||
+        (sb.st_size < LOG_SHM_SIZE && (!create || log->io->ftruncate(fd, LOG_SHM_SIZE) < 0))) {
         log->io->close(fd);
         return create ? PP_EIO : PP_ENOENT;
     }

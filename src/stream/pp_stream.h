@@ -1,6 +1,10 @@
 /* pp_stream.h: the two consumers of the log: stream (clean -> warehouse, exactly once) and
  * lake (raw -> lake files, exactly once). Each runs as consumer group over topics pin/geo/user
- * and every partition, until *stop becomes non-zero. Used by `pinpipe stream|lake|run`. */
+ * and every partition, until *stop becomes non-zero. Used by `pinpipe stream|lake|run`.
+ * Topics that do not exist yet are picked up once a writer creates them (checked every 100 ms).
+ * Both work on a read-only log (another process writes) and on the writer's own handle; an
+ * in-process caller sets *stop and joins the consumer thread before pp_log_close().
+ * Both log a progress line (pp_diag, INFO) every ~5 s while records flow. */
 #ifndef PP_STREAM_H
 #define PP_STREAM_H
 
@@ -20,15 +24,21 @@ struct pp_stream_stats {
 
 /* Consumer group "stream": read every partition of pin, geo, user from the position stored
  * in the warehouse, clean (pp_clean_record), upsert, and store the next positions in the same
- * transaction; then commit them to the log's group too (for `pinpipe log offsets`).
- * batch_max records per transaction at most; waits at most linger_ms to fill one.
+ * transaction; then commit them to the log's group too (for `pinpipe log offsets`; at most
+ * every 100 ms, as each costs an fsync). Records that fail cleaning go to pp_wh_reject.
+ * batch_max records per transaction at most; waits at most linger_ms to fill one (0: commit
+ * as soon as nothing more is available). A failed transaction is rolled back and retried from
+ * the warehouse's positions (PP_EBUSY indefinitely, other errors up to 50 times in a row).
+ * stats (may be NULL) is reset at start and updated after each commit by the consumer thread.
  * @returns 0 when stopped, <0 on a fatal error (logged). */
 int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linger_ms,
                   volatile sig_atomic_t *stop, struct pp_stream_stats *stats);
 
 /* Consumer group "lake": read every partition from the log's committed "lake" offset, delete
  * lake files at/after it (rerun), write raw records, commit after each file is durable.
- * On stop, finishes (flushes) open files and commits. @returns 0 when stopped, <0 fatal. */
+ * Calls pp_lake_flush every 100 ms (age rolls also when idle). On stop, finishes (flushes)
+ * open files and commits. records_out (may be NULL): records written so far, updated by the
+ * consumer thread. @returns 0 when stopped, <0 fatal (open files are left as temps). */
 int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
                 int64_t *records_out);
 

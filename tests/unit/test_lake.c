@@ -122,7 +122,8 @@ static void test_path(void)
     PP_CHECK_INT(pp_lake_path("user", 0, 7, -1, out, sizeof(out)), 0);
     PP_CHECK_STR(out, "topic=user/dt=1969-12-31/user+0+0000000007.jsonl");
     PP_CHECK_INT(pp_lake_path("streaming-0a1b2c-pin", 0, 9, TS_0828, out, sizeof(out)), 0);
-    PP_CHECK_STR(out, "topic=streaming-0a1b2c-pin/dt=2020-08-28/streaming-0a1b2c-pin+0+0000000009.jsonl");
+    PP_CHECK_STR(
+        out, "topic=streaming-0a1b2c-pin/dt=2020-08-28/streaming-0a1b2c-pin+0+0000000009.jsonl");
     PP_CHECK_INT(pp_lake_path("0a1b2c.pin", 1, 9, TS_0828, out, sizeof(out)), 0);
     PP_CHECK_STR(out, "topic=0a1b2c.pin/dt=2020-08-28/0a1b2c.pin+1+0000000009.jsonl");
     PP_CHECK_INT(pp_lake_path("a/b", 0, 0, 0, out, sizeof(out)), PP_EINVAL);
@@ -255,6 +256,23 @@ static void test_newlines(void)
     rm_rf(root);
 }
 
+static int big_cb(void *arg, const char *value, size_t vlen)
+{
+    (void)arg;
+    if (vlen == 1)
+        return value[0] == '1' ? 0 : PP_EINVAL;
+    if (vlen != 200000 || value[65536 + 5] != ' ' || value[131072 - 1] != ' ' ||
+        memchr(value, '\n', vlen) || value[vlen - 1] != '"')
+        return PP_EINVAL;
+    return 0;
+}
+
+static int stop_cb(void *arg, const char *value, size_t vlen)
+{
+    (void)arg, (void)value, (void)vlen;
+    return PP_ECORRUPT; /* a negative return stops the read and is returned */
+}
+
 static void test_big_records(void)
 {
     /* records bigger than the write buffer go through it intact */
@@ -266,6 +284,8 @@ static void test_big_records(void)
     memset(v, 'x', n);
     v[0] = '"';
     v[n - 1] = '"';
+    v[65536 + 5] = '\n'; /* in the second buffer-full: still replaced */
+    v[131072 - 1] = '\r';
     PP_CHECK_INT(pp_lake_write(lake, "pin", 0, 0, TS_0828, v, n), 0);
     PP_CHECK_INT(pp_lake_write(lake, "pin", 0, 1, TS_0828, "1", 1), 0);
     PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, NULL, NULL), 1);
@@ -275,6 +295,8 @@ static void test_big_records(void)
     PP_CHECK_INT(stat(path, &st), 0);
     PP_CHECK_INT(st.st_size, (long long)n + 3);
     free(v);
+    PP_CHECK_INT(pp_lake_read_day(lake, "pin", "2020-08-28", big_cb, NULL), 2);
+    PP_CHECK_INT(pp_lake_read_day(lake, "pin", "2020-08-28", stop_cb, NULL), PP_ECORRUPT);
     pp_lake_close(lake);
     rm_rf(root);
 }
@@ -301,7 +323,8 @@ static void test_truncate_from(void)
     PP_CHECK_INT(pp_lake_truncate_from(lake, "geo", 0, 0), 0); /* no such topic: nothing */
     /* after truncate the partition accepts offsets from the rerun point again */
     PP_CHECK_INT(put(lake, "pin", 0, 3, TS_0828), 0);
-    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, NULL, NULL), 2); /* pin/1 finished earlier, unreported */
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, NULL, NULL),
+                 2); /* pin/1 finished earlier, unreported */
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 7);
     pp_lake_close(lake);
     rm_rf(root);

@@ -1,0 +1,107 @@
+/* group.c: consumer group committed offsets, one small file per group/topic/partition,
+ * replaced atomically (temp + fsync + rename + fsync dir); usable from reader processes. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log_int.h"
+#include "pp_err.h"
+#include "pp_util.h"
+
+static int group_path(struct pp_log *log, const char *group, const char *topic, int partition,
+                      char *dir, size_t dir_size, char *file, size_t file_size)
+{
+    if (!log_valid_name(group) || !log_valid_name(topic) || partition < 0)
+        return PP_EINVAL;
+    snprintf(dir, dir_size, "%s/groups/%s", log->dir, group);
+    snprintf(file, file_size, "%s/%s.%d", dir, topic, partition);
+    return 0;
+}
+
+int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int partition,
+                  int64_t next_offset)
+{
+    char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], tmp[sizeof(file) + 40], buf[32];
+    int rc = group_path(log, group, topic, partition, dir, sizeof(dir), file, sizeof(file));
+    if (rc)
+        return rc;
+    if (next_offset < 0)
+        return PP_EINVAL;
+    char top[LOG_DIR_MAX + 8];
+    snprintf(top, sizeof(top), "%s/groups", log->dir);
+    if ((mkdir(top, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+        return PP_EIO;
+    /* unique per process and thread, so two committers never share a temp file */
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%lu", file, (long)getpid(),
+             (unsigned long)pthread_self());
+    int n = snprintf(buf, sizeof(buf), "%lld\n", (long long)next_offset);
+    int fd = log->io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return PP_EIO;
+    if (log->io->pwrite(fd, buf, (size_t)n, 0) != n || log->io->fsync(fd) < 0)
+        rc = PP_EIO;
+    if (log->io->close(fd) < 0)
+        rc = PP_EIO;
+    if (!rc && rename(tmp, file) < 0)
+        rc = PP_EIO;
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    return log_fsync_dir(log, dir);
+}
+
+int pp_log_committed(struct pp_log *log, const char *group, const char *topic, int partition,
+                     int64_t *next_offset)
+{
+    char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], buf[32];
+    int rc = group_path(log, group, topic, partition, dir, sizeof(dir), file, sizeof(file));
+    if (rc)
+        return rc;
+    int fd = log->io->open(file, O_RDONLY, 0);
+    if (fd < 0)
+        return errno == ENOENT ? PP_ENOENT : PP_EIO;
+    ssize_t n = log->io->pread(fd, buf, sizeof(buf) - 1, 0);
+    log->io->close(fd);
+    if (n <= 0)
+        return n < 0 ? PP_EIO : PP_ECORRUPT;
+    buf[n] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    return pp_parse_i64(buf, 0, INT64_MAX, next_offset) ? PP_ECORRUPT : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pp_log_groups(struct pp_log *log, char **names, int max)
+{
+    char path[LOG_PATH_MAX + 8];
+    snprintf(path, sizeof(path), "%s/groups", log->dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : PP_EIO;
+    int n = 0;
+    struct dirent *de;
+    while (n < max && (de = readdir(d))) {
+        if (!log_valid_name(de->d_name))
+            continue;
+        if (!(names[n] = strdup(de->d_name))) {
+            while (n > 0)
+                free(names[--n]);
+            closedir(d);
+            return PP_ENOMEM;
+        }
+        n++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(*names), cmp_str);
+    return n;
+}

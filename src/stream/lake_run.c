@@ -1,0 +1,133 @@
+/* lake_run.c: consumer group "lake": log -> raw JSON lines in the lake, committing each
+ * partition's offset only after its files are durable (exactly once by deterministic names). */
+#include <inttypes.h>
+#include <string.h>
+
+#include "pp_err.h"
+#include "pp_stream.h"
+#include "pp_util.h"
+#include "stream_int.h"
+
+#define GROUP "lake"
+#define READ_MAX 256
+#define WAIT_MS 5    /* blocking read while idle: the lake is not latency-critical */
+#define FLUSH_MS 100 /* age-based rolls are checked this often, also when idle */
+#define PROGRESS_US 5000000LL
+
+struct lake_consumer {
+    struct pp_log *log;
+    struct pp_lake *lake;
+    struct pp_parts parts;
+    int commit_errors;
+    int lake_failed; /* a lake write failed (already logged) */
+};
+
+static int start_at(void *arg, const char *topic, int partition, int64_t *offset)
+{
+    struct lake_consumer *lc = arg;
+    int rc = pp_log_committed(lc->log, GROUP, topic, partition, offset);
+    if (rc == PP_ENOENT) {
+        *offset = 0;
+        rc = 0;
+    }
+    if (rc)
+        return rc;
+    /* files at/after the committed offset were finished but not committed: rewrite them */
+    int deleted = pp_lake_truncate_from(lc->lake, topic, partition, *offset);
+    if (deleted < 0)
+        return deleted;
+    if (deleted > 0)
+        PP_INFO("lake", "rerun topic=%s partition=%d from=%" PRId64 " deleted_files=%d", topic,
+                partition, *offset, deleted);
+    return 0;
+}
+
+static void on_durable(void *arg, const char *topic, int partition, int64_t next_offset)
+{
+    struct lake_consumer *lc = arg;
+    int rc = pp_log_commit(lc->log, GROUP, topic, partition, next_offset);
+    if (rc) { /* the files get rewritten on rerun: costs time, not correctness */
+        lc->commit_errors++;
+        PP_WARN("lake", "commit failed topic=%s partition=%d offset=%" PRId64 " error=%s", topic,
+                partition, next_offset, pp_err_str(rc));
+    }
+}
+
+static int pull(struct lake_consumer *lc, struct pp_part *part, int timeout_ms, int64_t *records)
+{
+    struct pp_log_rec recs[READ_MAX];
+    int n = pp_log_read(part->rd, recs, READ_MAX, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        int rc = pp_lake_write(lc->lake, part->topic, part->partition, recs[i].offset,
+                               recs[i].ts_ms, recs[i].value, recs[i].vlen);
+        if (rc) {
+            lc->lake_failed = 1;
+            PP_ERROR("lake", "write failed topic=%s partition=%d offset=%" PRId64 " error=%s",
+                     part->topic, part->partition, recs[i].offset, pp_err_str(rc));
+            return rc;
+        }
+        part->pos = recs[i].offset + 1;
+        (*records)++;
+    }
+    return n;
+}
+
+static int flush(struct lake_consumer *lc, int force)
+{
+    int rc = pp_lake_flush(lc->lake, pp_now_ms(), force, on_durable, lc);
+    if (rc < 0)
+        PP_ERROR("lake", "flush failed error=%s", pp_err_str(rc));
+    return rc < 0 ? rc : 0;
+}
+
+int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
+                int64_t *records_out)
+{
+    struct lake_consumer lc = {.log = log, .lake = lake};
+    int64_t local = 0, *records = records_out ? records_out : &local;
+    int64_t last_flush = pp_mono_us(), last_progress = last_flush, last_records = 0;
+    int rc = 0;
+    *records = 0;
+    pp_parts_init(&lc.parts, log, start_at, &lc);
+    while (!*stop) {
+        if ((rc = pp_parts_discover(&lc.parts, 0)))
+            break;
+        struct pp_parts *ps = &lc.parts;
+        int round = 0;
+        for (int i = 0; i < ps->n && rc >= 0; i++)
+            round += (rc = pull(&lc, &ps->v[i], 0, records)) > 0 ? rc : 0;
+        if (rc == 0 && round == 0) {
+            if (ps->n == 0) {
+                pp_parts_nap(PP_STREAM_DISCOVER_MS, stop);
+            } else {
+                ps->rr = (ps->rr + 1) % ps->n;
+                rc = pull(&lc, &ps->v[ps->rr], WAIT_MS, records);
+            }
+        }
+        if (rc == PP_ESHUTDOWN) /* the in-process log closed: finish what we have */
+            break;
+        if (rc < 0) {
+            if (!lc.lake_failed) /* lake write failures were logged by pull */
+                PP_ERROR("lake", "read failed error=%s", pp_err_str(rc));
+            break;
+        }
+        rc = 0;
+        int64_t now = pp_mono_us();
+        if (now - last_flush >= FLUSH_MS * 1000) {
+            last_flush = now;
+            if ((rc = flush(&lc, 0)))
+                break;
+        }
+        if (now - last_progress >= PROGRESS_US) {
+            if (*records != last_records)
+                PP_INFO("lake", "progress records=%" PRId64 " rate=%.0f/s", *records,
+                        (double)(*records - last_records) * 1e6 / (double)(now - last_progress));
+            last_records = *records;
+            last_progress = now;
+        }
+    }
+    if (rc == 0 || rc == PP_ESHUTDOWN) /* on stop: finish open files and commit them */
+        rc = flush(&lc, 1);
+    pp_parts_free(&lc.parts);
+    return rc;
+}

@@ -1,0 +1,952 @@
+/* test_log.c: unit tests of the embedded log: round trips across rolls, group commit,
+ * torn-tail recovery, injected I/O faults, cross-process readers, groups, retention, locking. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pp_err.h"
+#include "log_int.h" /* internals: CRC32C and murmur2 */
+#include "pp_log.h"
+#include "pp_test.h"
+#include "pp_util.h"
+
+/* ---- a pp_io that injects faults ---- */
+static volatile int inj_short_pwrite, inj_eio_pwrite, inj_eio_fsync, inj_block_fsync;
+static int n_fsync;
+
+static ssize_t t_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    if (inj_eio_pwrite) {
+        inj_eio_pwrite = 0;
+        errno = EIO;
+        return -1;
+    }
+    if (inj_short_pwrite && n > 1) {
+        inj_short_pwrite = 0;
+        return pp_io_posix.pwrite(fd, buf, n / 2, off);
+    }
+    return pp_io_posix.pwrite(fd, buf, n, off);
+}
+
+static int t_fsync(int fd)
+{
+    __atomic_add_fetch(&n_fsync, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&inj_block_fsync, __ATOMIC_SEQ_CST))
+        usleep(1000);
+    if (inj_eio_fsync) {
+        errno = EIO;
+        return -1;
+    }
+    return pp_io_posix.fsync(fd);
+}
+
+static int t_open(const char *path, int flags, mode_t mode)
+{
+    return pp_io_posix.open(path, flags, mode);
+}
+static ssize_t t_pread(int fd, void *buf, size_t n, off_t off)
+{
+    return pp_io_posix.pread(fd, buf, n, off);
+}
+static int t_ftruncate(int fd, off_t len)
+{
+    return pp_io_posix.ftruncate(fd, len);
+}
+static int t_close(int fd)
+{
+    return pp_io_posix.close(fd);
+}
+
+static const struct pp_io test_io = {t_open, t_pwrite, t_pread, t_fsync, t_ftruncate, t_close};
+
+/* ---- helpers ---- */
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void rm_rf(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *tmpdir(void)
+{
+    static char dirs[16][64];
+    static int n;
+    char *d = dirs[n++ % 16];
+    snprintf(d, 64, "/tmp/pp_test_log.XXXXXX");
+    if (!mkdtemp(d)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    return d;
+}
+
+static struct pp_log *open_log(const char *dir, enum pp_fsync fsync, uint64_t seg_bytes,
+                               int partitions, const struct pp_io *io, int readonly)
+{
+    struct pp_log_conf conf;
+    char err[256];
+    pp_log_conf_defaults(&conf);
+    conf.dir = dir;
+    conf.fsync = fsync;
+    conf.segment_bytes = seg_bytes;
+    conf.partitions = partitions;
+    conf.io = io;
+    conf.readonly = readonly;
+    struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
+    if (!log)
+        fprintf(stderr, "open %s: %s\n", dir, err);
+    return log;
+}
+
+static int count_segments(const char *dir, const char *topic, int partition)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "ls %s/topics/%s/%d/ | grep -c '\\.log$'", dir, topic, partition);
+    FILE *f = popen(cmd, "r");
+    int n = -1;
+    if (f) {
+        if (fscanf(f, "%d", &n) != 1)
+            n = -1;
+        pclose(f);
+    }
+    return n;
+}
+
+static int append_str(struct pp_log *log, const char *topic, int p, const char *key,
+                      const char *val, int64_t ts, int64_t *off, uint64_t *ticket)
+{
+    return pp_log_append(log, topic, p, key, key ? strlen(key) : 0, val, strlen(val), ts, NULL, off,
+                         ticket);
+}
+
+/* Read up to n records from topic/p at offset into count; check value == "v<offset>". */
+static int read_check(struct pp_log *log, const char *topic, int p, int64_t from, int n,
+                      int64_t *first)
+{
+    char err[256], want[64];
+    struct pp_log_rec recs[16];
+    struct pp_log_reader *rd = pp_log_reader_open(log, topic, p, from, err, sizeof(err));
+    if (!rd) {
+        fprintf(stderr, "reader: %s\n", err);
+        return -1;
+    }
+    int got = 0, bad = 0;
+    int64_t expect = -1;
+    while (got < n) {
+        int r = pp_log_read(rd, recs, n - got < 16 ? n - got : 16, 100);
+        if (r <= 0)
+            break;
+        for (int i = 0; i < r; i++) {
+            if (expect < 0 && first)
+                *first = recs[i].offset;
+            if (expect >= 0 && recs[i].offset != expect)
+                bad++;
+            expect = recs[i].offset + 1;
+            snprintf(want, sizeof(want), "v%lld", (long long)recs[i].offset);
+            if (recs[i].vlen != strlen(want) || memcmp(recs[i].value, want, recs[i].vlen))
+                bad++;
+        }
+        got += r;
+    }
+    pp_log_reader_close(rd);
+    return bad ? -1 : got;
+}
+
+/* ---- tests ---- */
+
+static void test_hashes(void)
+{
+    /* CRC32C check value (RFC 3720 B.4 / iSCSI), also when fed in pieces */
+    PP_CHECK_INT(log_crc32c(0, "123456789", 9), 0xe3069283u);
+    PP_CHECK_INT(log_crc32c(log_crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+    /* Java client murmur2 vectors (librdkafka rdmurmur2.c unit test) */
+    PP_CHECK_INT(log_murmur2("kafka", 5), 0xd067cf64u);
+    PP_CHECK_INT(log_murmur2("giberish123456789", 17), 0x8f552b0cu);
+    PP_CHECK_INT(log_murmur2("1234", 4), 0x9fc97b14u);
+    PP_CHECK_INT(log_murmur2("234", 3), 0xe7c009cau);
+    PP_CHECK_INT(log_murmur2("", 0), 0x106e08d9u);
+}
+
+struct follow_arg {
+    struct pp_log *log;
+    int n, got, bad;
+};
+
+static void *follow_main(void *p)
+{
+    struct follow_arg *a = p;
+    char err[256], want[32];
+    struct pp_log_rec recs[64];
+    struct pp_log_reader *rd = pp_log_reader_open(a->log, "pin", 0, 0, err, sizeof(err));
+    if (!rd) {
+        a->bad++;
+        return NULL;
+    }
+    int64_t deadline = pp_mono_us() + 20 * 1000000;
+    while (a->got < a->n && pp_mono_us() < deadline) {
+        int r = pp_log_read(rd, recs, 64, 50);
+        if (r < 0) {
+            a->bad++;
+            break;
+        }
+        for (int i = 0; i < r; i++, a->got++) {
+            snprintf(want, sizeof(want), "v%d", a->got);
+            a->bad += recs[i].offset != a->got || recs[i].vlen != strlen(want) ||
+                      memcmp(recs[i].value, want, recs[i].vlen);
+        }
+    }
+    pp_log_reader_close(rd);
+    return NULL;
+}
+
+/* A reader thread follows a writer in the same process across many segment rolls. */
+static void test_follow(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_INTERVAL, 4096, 1, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    PP_CHECK_INT(pp_log_partitions(log, "pin", 1), 1);
+    struct follow_arg a = {log, 20000, 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, follow_main, &a);
+    int errors = 0;
+    for (int i = 0; i < a.n; i++) {
+        char v[32];
+        snprintf(v, sizeof(v), "v%d", i);
+        errors += append_str(log, "pin", 0, NULL, v, 0, NULL, NULL) != 0;
+    }
+    pthread_join(th, NULL);
+    PP_CHECK_INT(errors, 0);
+    PP_CHECK_INT(a.got, a.n);
+    PP_CHECK_INT(a.bad, 0);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+static void test_round_trip(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1024, 2, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    PP_CHECK_INT(pp_log_partitions(log, "pin", 0), PP_ENOENT);
+    char key[32], val[64];
+    int ok = 1;
+    for (int i = 0; i < 200; i++) {
+        int64_t off;
+        int part = -1;
+        snprintf(key, sizeof(key), "k%d", i);
+        snprintf(val, sizeof(val), "v%d", i);
+        int rc = pp_log_append(log, "pin", 0, key, strlen(key), val, strlen(val), 1000 + i, &part,
+                               &off, NULL);
+        ok &= rc == 0 && off == i && part == 0;
+    }
+    PP_CHECK(ok);
+    PP_CHECK_INT(pp_log_partitions(log, "pin", 0), 2);
+    const char *names[8];
+    PP_CHECK_INT(pp_log_topics(log, names, 8), 1);
+    PP_CHECK_STR(names[0], "pin");
+    PP_CHECK(count_segments(dir, "pin", 0) > 3);
+    int64_t low = -1, high = -1;
+    PP_CHECK_INT(pp_log_watermarks(log, "pin", 0, &low, &high), 0);
+    PP_CHECK_INT(low, 0);
+    PP_CHECK_INT(high, 200);
+    PP_CHECK_INT(pp_log_watermarks(log, "pin", 1, &low, &high), 0);
+    PP_CHECK_INT(high, 0);
+    PP_CHECK_INT(pp_log_watermarks(log, "pin", 2, &low, &high), PP_ENOENT);
+
+    /* every record, in order, with its key, value and timestamp */
+    char err[256];
+    struct pp_log_reader *rd = pp_log_reader_open(log, "pin", 0, 0, err, sizeof(err));
+    PP_CHECK(rd != NULL);
+    struct pp_log_rec recs[7];
+    int got = 0, bad = 0;
+    while (rd && got < 200) {
+        int n = pp_log_read(rd, recs, 7, 100);
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++, got++) {
+            snprintf(key, sizeof(key), "k%d", got);
+            snprintf(val, sizeof(val), "v%d", got);
+            bad += recs[i].offset != got || recs[i].ts_ms != 1000 + got ||
+                   recs[i].keylen != strlen(key) || memcmp(recs[i].key, key, recs[i].keylen) ||
+                   recs[i].vlen != strlen(val) || memcmp(recs[i].value, val, recs[i].vlen);
+        }
+    }
+    PP_CHECK_INT(got, 200);
+    PP_CHECK_INT(bad, 0);
+    PP_CHECK_INT(rd ? pp_log_read(rd, recs, 7, 5) : -1, 0); /* timeout: nothing new */
+    PP_CHECK_INT(rd ? pp_log_reader_position(rd) : -1, 200);
+    pp_log_reader_close(rd);
+
+    /* seek into the middle of a later segment */
+    int64_t first = -1;
+    PP_CHECK_INT(read_check(log, "pin", 0, 150, 50, &first), 50);
+    PP_CHECK_INT(first, 150);
+    PP_CHECK(pp_log_reader_open(log, "nope", 0, 0, err, sizeof(err)) == NULL);
+
+    /* keyed appends go to a stable partition; unkeyed ones round robin */
+    int p1 = -1, p2 = -2, seen[2] = {0, 0};
+    pp_log_append(log, "geo", -1, "abc", 3, "x", 1, 0, &p1, NULL, NULL);
+    pp_log_append(log, "geo", -1, "abc", 3, "y", 1, 0, &p2, NULL, NULL);
+    PP_CHECK_INT(p1, p2);
+    for (int i = 0; i < 4; i++) {
+        int p = -1;
+        pp_log_append(log, "geo", -1, NULL, 0, "z", 1, 0, &p, NULL, NULL);
+        if (p == 0 || p == 1)
+            seen[p]++;
+    }
+    PP_CHECK_INT(seen[0], 2);
+    PP_CHECK_INT(seen[1], 2);
+    PP_CHECK_INT(pp_log_append(log, "bad/name", 0, NULL, 0, "z", 1, 0, NULL, NULL, NULL),
+                 PP_EINVAL);
+    PP_CHECK_INT(pp_log_append(log, "geo", 5, NULL, 0, "z", 1, 0, NULL, NULL, NULL), PP_ENOENT);
+    pp_log_close(log);
+
+    /* reopen: everything there, appends continue at the right offset */
+    log = open_log(dir, PP_FSYNC_NEVER, 1024, 2, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    int64_t off = -1;
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v200", 0, &off, NULL), 0);
+    PP_CHECK_INT(off, 200);
+    PP_CHECK_INT(read_check(log, "pin", 0, 0, 201, NULL), 201);
+    PP_CHECK_INT(pp_log_partitions(log, "geo", 0), 2);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
+/* Seeks land exactly, through the writer's live index and a reader's lazily built one. */
+static void test_seek(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 1, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    for (int i = 0; i < 5000; i++) {
+        char v[16];
+        snprintf(v, sizeof(v), "v%d", i);
+        append_str(log, "pin", 0, NULL, v, 0, NULL, NULL);
+    }
+    struct pp_log *ro = open_log(dir, PP_FSYNC_NEVER, 0, 1, NULL, 1);
+    PP_CHECK(ro != NULL);
+    const int64_t at[] = {4999, 0, 1, 123, 2500, 4096, 4998};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        int64_t first = -1;
+        PP_CHECK_INT(read_check(log, "pin", 0, at[i], 1, &first), 1);
+        PP_CHECK_INT(first, at[i]);
+        first = -1;
+        if (ro)
+            PP_CHECK_INT(read_check(ro, "pin", 0, at[i], 2, &first), at[i] == 4999 ? 1 : 2);
+        PP_CHECK_INT(first, at[i]);
+    }
+    pp_log_close(ro);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
+struct mt_arg {
+    struct pp_log *log;
+    int id, n, errors;
+};
+
+static int cb_done, cb_fail;
+
+static void on_durable(void *arg, int rc)
+{
+    (void)arg;
+    __atomic_add_fetch(rc ? &cb_fail : &cb_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *mt_main(void *p)
+{
+    struct mt_arg *a = p;
+    char val[32];
+    for (int i = 0; i < a->n; i++) {
+        uint64_t ticket;
+        snprintf(val, sizeof(val), "t%d-%d", a->id, i);
+        if (append_str(a->log, "pin", -1, NULL, val, 0, NULL, &ticket)) {
+            a->errors++;
+            continue;
+        }
+        if (i % 2 == 0) {
+            if (pp_log_wait_durable(a->log, ticket, 10000) || !pp_log_durable(a->log, ticket))
+                a->errors++;
+        } else {
+            int rc = pp_log_on_durable(a->log, ticket, on_durable, NULL);
+            if (rc == 1)
+                on_durable(NULL, 0);
+            else if (rc)
+                a->errors++;
+        }
+    }
+    return NULL;
+}
+
+static void test_group_commit(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_ALWAYS, 64 * 1024, 2, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    enum { THREADS = 8, PER = 300 };
+    pthread_t th[THREADS];
+    struct mt_arg args[THREADS];
+    cb_done = cb_fail = 0;
+    for (int i = 0; i < THREADS; i++) {
+        args[i] = (struct mt_arg){log, i, PER, 0};
+        pthread_create(&th[i], NULL, mt_main, &args[i]);
+    }
+    int errors = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        errors += args[i].errors;
+    }
+    PP_CHECK_INT(errors, 0);
+    struct pp_log_stats st;
+    pp_log_stats(log, &st);
+    PP_CHECK_INT(st.appends, THREADS * PER);
+    PP_CHECK(st.fsyncs > 0);
+    PP_CHECK(st.fsyncs < st.appends);
+    printf("group commit: %llu appends, %llu fsyncs, %llu rounds\n", (unsigned long long)st.appends,
+           (unsigned long long)st.fsyncs, (unsigned long long)st.sync_rounds);
+    pp_log_close(log); /* runs the remaining callbacks */
+    PP_CHECK_INT(cb_done, THREADS * PER / 2);
+    PP_CHECK_INT(cb_fail, 0);
+    int64_t low, h0 = 0, h1 = 0;
+    log = open_log(dir, PP_FSYNC_ALWAYS, 64 * 1024, 2, NULL, 1);
+    PP_CHECK(log != NULL);
+    if (log) {
+        pp_log_watermarks(log, "pin", 0, &low, &h0);
+        pp_log_watermarks(log, "pin", 1, &low, &h1);
+        pp_log_close(log);
+    }
+    PP_CHECK_INT(h0 + h1, THREADS * PER);
+    rm_rf(dir);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "cp %s %s", from, to);
+    return system(cmd);
+}
+
+static void test_torn_tail(void)
+{
+    const char *dir = tmpdir();
+    char seg[256], saved[300];
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 1, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    enum { N = 10, FRAME = PP_LOG_FRAME_HEADER + 2 };
+    for (int i = 0; i < N; i++) {
+        char v[8];
+        snprintf(v, sizeof(v), "v%d", i);
+        append_str(log, "pin", 0, NULL, v, 0, NULL, NULL);
+    }
+    pp_log_close(log);
+    snprintf(seg, sizeof(seg), "%s/topics/pin/0/%020d.log", dir, 0);
+    snprintf(saved, sizeof(saved), "%s/saved", dir);
+    PP_CHECK_INT(copy_file(seg, saved), 0);
+    struct stat sb;
+    PP_CHECK(stat(seg, &sb) == 0 && sb.st_size == N * FRAME);
+
+    const int cuts[] = {0, 1, 27, FRAME - 1, FRAME, FRAME + 1, 5 * FRAME + 17, N * FRAME - 1};
+    for (size_t c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+        copy_file(saved, seg);
+        PP_CHECK_INT(truncate(seg, cuts[c]), 0);
+        log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 1, NULL, 0);
+        PP_CHECK(log != NULL);
+        if (!log)
+            continue;
+        int whole = cuts[c] / FRAME;
+        int64_t low, high = -1, off = -1;
+        struct pp_log_stats st;
+        pp_log_watermarks(log, "pin", 0, &low, &high);
+        pp_log_stats(log, &st);
+        PP_CHECK_INT(high, whole);
+        PP_CHECK_INT(st.recovered_cut, cuts[c] - whole * FRAME);
+        char v[16];
+        snprintf(v, sizeof(v), "v%d", whole);
+        PP_CHECK_INT(append_str(log, "pin", 0, NULL, v, 0, &off, NULL), 0);
+        PP_CHECK_INT(off, whole);
+        PP_CHECK_INT(read_check(log, "pin", 0, 0, whole + 1, NULL), whole + 1);
+        pp_log_close(log);
+    }
+
+    /* garbled bytes: a flipped value byte, an insane length, a wrong offset */
+    const struct {
+        int pos;
+        unsigned char byte;
+        int keep;
+    } garbles[] = {{6 * FRAME + PP_LOG_FRAME_HEADER + 1, 'X', 6},
+                   {3 * FRAME + 7, 0x70, 3},
+                   {8 * FRAME + 8, 0x05, 8},
+                   {9 * FRAME, 0x5a, 9}};
+    for (size_t g = 0; g < sizeof(garbles) / sizeof(garbles[0]); g++) {
+        copy_file(saved, seg);
+        int fd = open(seg, O_RDWR);
+        unsigned char b = 0;
+        PP_CHECK(fd >= 0 && pread(fd, &b, 1, garbles[g].pos) == 1);
+        b ^= garbles[g].byte; /* flip bits: the byte surely changes */
+        PP_CHECK(pwrite(fd, &b, 1, garbles[g].pos) == 1);
+        close(fd);
+        log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 1, NULL, 0);
+        if (!log)
+            continue;
+        int64_t low, high = -1;
+        pp_log_watermarks(log, "pin", 0, &low, &high);
+        PP_CHECK_INT(high, garbles[g].keep);
+        PP_CHECK(stat(seg, &sb) == 0 && sb.st_size == garbles[g].keep * FRAME);
+        pp_log_close(log);
+    }
+    rm_rf(dir);
+}
+
+static void test_io_faults(void)
+{
+    const char *dir = tmpdir();
+    char seg[256];
+    struct stat sb;
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 1, &test_io, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    enum { FRAME = PP_LOG_FRAME_HEADER + 2 };
+    snprintf(seg, sizeof(seg), "%s/topics/pin/0/%020d.log", dir, 0);
+    int64_t off = -1;
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v0", 0, &off, NULL), 0);
+    inj_short_pwrite = 1;
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v1", 0, &off, NULL), PP_EIO);
+    PP_CHECK(stat(seg, &sb) == 0 && sb.st_size == FRAME); /* nothing partial stays */
+    inj_eio_pwrite = 1;
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v1", 0, &off, NULL), PP_EIO);
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v1", 0, &off, NULL), 0);
+    PP_CHECK_INT(off, 1);
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v2", 0, &off, NULL), 0);
+    PP_CHECK_INT(read_check(log, "pin", 0, 0, 3, NULL), 3);
+    PP_CHECK(stat(seg, &sb) == 0 && sb.st_size == 3 * FRAME);
+    pp_log_close(log);
+
+    /* fsync fails: the waiters and callbacks learn it, and the log refuses appends */
+    log = open_log(dir, PP_FSYNC_ALWAYS, 1 << 20, 1, &test_io, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    uint64_t ticket = 0;
+    inj_eio_fsync = 1;
+    cb_done = cb_fail = 0;
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v3", 0, &off, &ticket), 0);
+    int rc = pp_log_on_durable(log, ticket, on_durable, NULL);
+    PP_CHECK(rc == 0 || rc == PP_EIO);
+    PP_CHECK_INT(pp_log_wait_durable(log, ticket, 5000), PP_EIO);
+    PP_CHECK_INT(pp_log_durable(log, ticket), 0);
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "v4", 0, &off, &ticket), PP_EIO);
+    pp_log_close(log); /* the sync thread has run the callback by now */
+    if (rc == 0)
+        PP_CHECK_INT(cb_fail, 1);
+    inj_eio_fsync = 0;
+
+    /* back-pressure: fsync stalls, appends past max_pending_bytes get PP_EFULL */
+    struct pp_log_conf conf;
+    char err[256];
+    pp_log_conf_defaults(&conf);
+    conf.dir = dir;
+    conf.io = &test_io;
+    conf.max_pending_bytes = 10 * FRAME;
+    log = pp_log_open(&conf, err, sizeof(err));
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    inj_block_fsync = 1;
+    int full = 0, okn = 0;
+    for (int i = 0; i < 50 && !full; i++) {
+        rc = append_str(log, "pin", 0, NULL, "vv", 0, &off, &ticket);
+        if (rc == PP_EFULL)
+            full = 1;
+        else if (rc == 0)
+            okn++;
+    }
+    PP_CHECK(full);
+    PP_CHECK(okn >= 9 && okn <= 10);
+    __atomic_store_n(&inj_block_fsync, 0, __ATOMIC_SEQ_CST);
+    PP_CHECK_INT(pp_log_wait_durable(log, ticket, 5000), 0);
+    PP_CHECK_INT(append_str(log, "pin", 0, NULL, "vv", 0, &off, &ticket), 0);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
+/* The child reads what the parent appends after the child opened its reader. */
+static void test_cross_process(void)
+{
+    const char *dir = tmpdir();
+    int to_child[2], to_parent[2];
+    enum { N = 300 };
+    if (pipe(to_child) || pipe(to_parent))
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c, err[256];
+        close(to_child[1]);
+        close(to_parent[0]);
+        if (read(to_child[0], &c, 1) != 1)
+            _exit(10);
+        struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 0, 1, NULL, 1);
+        if (!log)
+            _exit(11);
+        struct pp_log_reader *rd = pp_log_reader_open(log, "pin", 0, 0, err, sizeof(err));
+        if (!rd)
+            _exit(12);
+        if (write(to_parent[1], "r", 1) != 1)
+            _exit(13);
+        struct pp_log_rec recs[32];
+        int got = 0;
+        int64_t deadline = pp_mono_us() + 20 * 1000000;
+        while (got < N && pp_mono_us() < deadline) {
+            int n = pp_log_read(rd, recs, 32, 100);
+            if (n < 0)
+                _exit(14);
+            for (int i = 0; i < n; i++, got++) {
+                char want[16];
+                snprintf(want, sizeof(want), "v%d", got);
+                if (recs[i].offset != got || recs[i].vlen != strlen(want) ||
+                    memcmp(recs[i].value, want, recs[i].vlen))
+                    _exit(15);
+            }
+        }
+        int64_t low, high;
+        if (pp_log_watermarks(log, "pin", 0, &low, &high) || high != N)
+            _exit(16);
+        if (pp_log_commit(log, "child", "pin", 0, got))
+            _exit(17);
+        pp_log_reader_close(rd);
+        pp_log_close(log);
+        _exit(got == N ? 0 : 18);
+    }
+    close(to_child[0]);
+    close(to_parent[1]);
+    /* small segments: the child must follow rolls too */
+    struct pp_log *log = open_log(dir, PP_FSYNC_ALWAYS, 2048, 1, NULL, 0);
+    PP_CHECK(log != NULL);
+    char c = 0;
+    if (log) {
+        PP_CHECK_INT(pp_log_partitions(log, "pin", 1), 1);
+        PP_CHECK(write(to_child[1], "g", 1) == 1);
+        PP_CHECK(read(to_parent[0], &c, 1) == 1);
+        for (int i = 0; i < N; i++) {
+            char v[16];
+            snprintf(v, sizeof(v), "v%d", i);
+            append_str(log, "pin", 0, NULL, v, 0, NULL, NULL);
+            if (i % 50 == 0)
+                usleep(2000);
+        }
+    } else {
+        PP_CHECK(write(to_child[1], "g", 1) == 1);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    PP_CHECK(WIFEXITED(status));
+    PP_CHECK_INT(WEXITSTATUS(status), 0);
+    int64_t committed = -1;
+    if (log) {
+        PP_CHECK_INT(pp_log_committed(log, "child", "pin", 0, &committed), 0);
+        PP_CHECK_INT(committed, N);
+        pp_log_close(log);
+    }
+    close(to_child[1]);
+    close(to_parent[0]);
+    rm_rf(dir);
+}
+
+static void test_groups(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 2, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    int64_t off = -1;
+    PP_CHECK_INT(pp_log_committed(log, "stream", "pin", 0, &off), PP_ENOENT);
+    PP_CHECK_INT(pp_log_commit(log, "stream", "pin", 0, 42), 0);
+    PP_CHECK_INT(pp_log_commit(log, "stream", "pin", 0, 43), 0);
+    PP_CHECK_INT(pp_log_commit(log, "lake", "geo", 1, 7), 0);
+    PP_CHECK_INT(pp_log_commit(log, "../x", "geo", 1, 7), PP_EINVAL);
+    PP_CHECK_INT(pp_log_committed(log, "stream", "pin", 0, &off), 0);
+    PP_CHECK_INT(off, 43);
+    PP_CHECK_INT(pp_log_committed(log, "stream", "pin", 1, &off), PP_ENOENT);
+    pp_log_close(log);
+
+    log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 2, NULL, 1); /* a reader process */
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    PP_CHECK_INT(pp_log_committed(log, "stream", "pin", 0, &off), 0);
+    PP_CHECK_INT(off, 43);
+    PP_CHECK_INT(pp_log_committed(log, "lake", "geo", 1, &off), 0);
+    PP_CHECK_INT(off, 7);
+    char *names[8];
+    int n = pp_log_groups(log, names, 8);
+    PP_CHECK_INT(n, 2);
+    if (n == 2) {
+        PP_CHECK_STR(names[0], "lake");
+        PP_CHECK_STR(names[1], "stream");
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    PP_CHECK_INT(pp_log_commit(log, "stream", "pin", 1, 5), 0);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
+static void test_retention(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log_conf conf;
+    char err[256], val[128];
+    pp_log_conf_defaults(&conf);
+    conf.dir = dir;
+    conf.fsync = PP_FSYNC_NEVER;
+    conf.segment_bytes = 1024;
+    conf.retention_bytes = 2048;
+    conf.partitions = 1;
+    struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    for (int i = 0; i < 10; i++) {
+        snprintf(val, sizeof(val), "v%d", i);
+        append_str(log, "pin", 0, NULL, val, 0, NULL, NULL);
+    }
+    /* a reader before the low watermark, and one in another "process" */
+    struct pp_log_reader *rd = pp_log_reader_open(log, "pin", 0, 0, err, sizeof(err));
+    struct pp_log *ro = open_log(dir, PP_FSYNC_NEVER, 0, 1, NULL, 1);
+    PP_CHECK(rd != NULL && ro != NULL);
+    if (!rd || !ro)
+        return;
+    struct pp_log_reader *rrd = pp_log_reader_open(ro, "pin", 0, 0, err, sizeof(err));
+    struct pp_log_rec recs[4];
+    PP_CHECK_INT(pp_log_read(rd, recs, 1, 0), 1);
+    PP_CHECK_INT(recs[0].offset, 0);
+    for (int i = 10; i < 400; i++) {
+        snprintf(val, sizeof(val), "v%d", i);
+        append_str(log, "pin", 0, NULL, val, 0, NULL, NULL);
+    }
+    int before = count_segments(dir, "pin", 0);
+    int deleted = pp_log_retention(log);
+    int after = count_segments(dir, "pin", 0);
+    PP_CHECK(deleted > 0);
+    PP_CHECK_INT(after, before - deleted);
+    PP_CHECK(after >= 2 && after <= 4);
+    int64_t low = 0, high = 0;
+    PP_CHECK_INT(pp_log_watermarks(log, "pin", 0, &low, &high), 0);
+    PP_CHECK(low > 0);
+    PP_CHECK_INT(high, 400);
+    struct pp_log_stats st;
+    pp_log_stats(log, &st);
+    PP_CHECK_INT(st.segments_deleted, deleted);
+    /* the reader positioned before low skips forward to it */
+    PP_CHECK_INT(pp_log_read(rd, recs, 1, 0), 1);
+    PP_CHECK_INT(recs[0].offset, low);
+    int64_t first = -1;
+    PP_CHECK_INT(read_check(log, "pin", 0, 0, (int)(400 - low), &first), 400 - low);
+    PP_CHECK_INT(first, low);
+    /* the other process sees the same */
+    int64_t rlow = -1, rhigh = -1;
+    PP_CHECK_INT(pp_log_watermarks(ro, "pin", 0, &rlow, &rhigh), 0);
+    PP_CHECK_INT(rlow, low);
+    PP_CHECK_INT(rhigh, 400);
+    PP_CHECK(rrd != NULL);
+    if (rrd) {
+        PP_CHECK_INT(pp_log_read(rrd, recs, 1, 0), 1);
+        PP_CHECK_INT(recs[0].offset, low);
+        PP_CHECK_INT(read_check(ro, "pin", 0, low, (int)(400 - low), NULL), 400 - low);
+    }
+    pp_log_reader_close(rrd);
+    pp_log_reader_close(rd);
+    pp_log_close(ro);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
+/* Retention by age: closed segments whose last write is older than retention_ms go. */
+static void test_retention_age(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log_conf conf;
+    char err[256], val[32];
+    pp_log_conf_defaults(&conf);
+    conf.dir = dir;
+    conf.fsync = PP_FSYNC_NEVER;
+    conf.segment_bytes = 1024;
+    conf.retention_ms = 1;
+    conf.partitions = 1;
+    struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    for (int i = 0; i < 100; i++) {
+        snprintf(val, sizeof(val), "v%d", i);
+        append_str(log, "pin", 0, NULL, val, 0, NULL, NULL);
+    }
+    PP_CHECK(count_segments(dir, "pin", 0) > 2);
+    usleep(20000); /* let the closed segments age past 1 ms */
+    PP_CHECK(pp_log_retention(log) >= 0);
+    PP_CHECK_INT(count_segments(dir, "pin", 0), 1); /* only the active one stays */
+    int64_t low = -1, high = -1;
+    pp_log_watermarks(log, "pin", 0, &low, &high);
+    PP_CHECK(low > 0 && low < 100);
+    PP_CHECK_INT(high, 100);
+    PP_CHECK_INT(read_check(log, "pin", 0, 0, (int)(100 - low), NULL), 100 - low);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
+static void test_lock(void)
+{
+    const char *dir = tmpdir();
+    char err[256], want[128];
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 1, NULL, 0);
+    PP_CHECK(log != NULL);
+    struct pp_log_conf conf;
+    pp_log_conf_defaults(&conf);
+    conf.dir = dir;
+    err[0] = 0;
+    struct pp_log *second = pp_log_open(&conf, err, sizeof(err));
+    PP_CHECK(second == NULL);
+    snprintf(want, sizeof(want), "log dir %s is locked by another process (pid %ld)", dir,
+             (long)getpid());
+    PP_CHECK_STR(err, want);
+    pp_log_close(second);
+    conf.readonly = 1; /* readers need no lock */
+    struct pp_log *ro = pp_log_open(&conf, err, sizeof(err));
+    PP_CHECK(ro != NULL);
+    PP_CHECK_INT(append_str(ro, "pin", 0, NULL, "x", 0, NULL, NULL), PP_EINVAL);
+    pp_log_close(ro);
+    pp_log_close(log);
+    conf.readonly = 0;
+    log = pp_log_open(&conf, err, sizeof(err)); /* free again after close */
+    PP_CHECK(log != NULL);
+    pp_log_close(log);
+    conf.dir = "/nonexistent/pp_test_log_dir";
+    conf.readonly = 1;
+    PP_CHECK(pp_log_open(&conf, err, sizeof(err)) == NULL);
+    rm_rf(dir);
+}
+
+/* kill -9 a writer at a random point: every acknowledged record survives, in order, once. */
+static void test_kill9(void)
+{
+    const char *dir = tmpdir();
+    srand((unsigned)getpid());
+    for (int round = 0; round < 3; round++) {
+        int fds[2];
+        if (pipe(fds))
+            return;
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            struct pp_log *log = open_log(dir, PP_FSYNC_ALWAYS, 4096, 1, NULL, 0);
+            if (!log)
+                _exit(1);
+            int64_t low, next = 0;
+            pp_log_partitions(log, "pin", 1);
+            pp_log_watermarks(log, "pin", 0, &low, &next);
+            for (;;) {
+                char v[32];
+                int64_t off;
+                uint64_t ticket;
+                snprintf(v, sizeof(v), "v%lld", (long long)next);
+                if (append_str(log, "pin", 0, NULL, v, 0, &off, &ticket) || off != next ||
+                    pp_log_wait_durable(log, ticket, 10000))
+                    _exit(2);
+                if (write(fds[1], &off, sizeof(off)) != sizeof(off))
+                    _exit(3);
+                next++;
+            }
+        }
+        close(fds[1]);
+        int64_t acked = -1, off;
+        int n = 0;
+        while (n < 200 && read(fds[0], &off, sizeof(off)) == sizeof(off)) {
+            acked = off;
+            n++;
+        }
+        usleep((useconds_t)(rand() % 5000));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        while (read(fds[0], &off, sizeof(off)) == sizeof(off))
+            acked = off;
+        close(fds[0]);
+        PP_CHECK(acked >= 0);
+        struct pp_log *log = open_log(dir, PP_FSYNC_ALWAYS, 4096, 1, NULL, 0);
+        PP_CHECK(log != NULL);
+        if (!log)
+            return;
+        int64_t low = -1, high = -1;
+        pp_log_watermarks(log, "pin", 0, &low, &high);
+        PP_CHECK(high > acked);
+        PP_CHECK_INT(read_check(log, "pin", 0, 0, (int)high, NULL), high);
+        pp_log_close(log);
+    }
+    rm_rf(dir);
+}
+
+/* Not an assertion (tests never assert timings): prints the append rate for eyeballing. */
+static void bench_append(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 64u << 20, 1, NULL, 0);
+    if (!log)
+        return;
+    const char val[100] = "{\"index\":1,\"title\":\"a small record of about one hundred bytes\"}";
+    int n = 200000, errors = 0;
+    int64_t t0 = pp_mono_us();
+    for (int i = 0; i < n; i++)
+        errors += pp_log_append(log, "pin", 0, NULL, 0, val, sizeof(val), 0, NULL, NULL, NULL) != 0;
+    int64_t us = pp_mono_us() - t0;
+    PP_CHECK_INT(errors, 0);
+    printf("append: %d x 100 B in %lld ms = %.0f/s (fsync never)\n", n, (long long)us / 1000,
+           n * 1e6 / (double)(us ? us : 1));
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
+int main(void)
+{
+    pp_diag_set_level(PP_LVL_ERROR); /* recovery warnings are expected here */
+    test_hashes();
+    test_round_trip();
+    test_follow();
+    test_seek();
+    test_group_commit();
+    test_torn_tail();
+    test_io_faults();
+    test_cross_process();
+    test_groups();
+    test_retention();
+    test_retention_age();
+    test_lock();
+    test_kill9();
+    bench_append();
+    PP_TEST_DONE();
+}
