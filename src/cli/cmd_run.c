@@ -134,7 +134,11 @@ int cmd_run(int argc, char **argv)
     int failed = run.stream_rc < 0 || run.lake_rc < 0;
     PP_INFO("run", "stopping");
     pp_runner_stop(&run);
-    PP_INFO("run", "stopped stream_rows=%lld lake_records=%lld",
-            (long long)run.stream_stats.rows, (long long)run.lake_records);
+    PP_INFO("run",
+            "stopped stream_records=%lld lake_records=%lld ingest_to_warehouse_p50_ms=%.1f "
+            "p99_ms=%.1f",
+            (long long)run.stream_stats.records, (long long)run.lake_records,
+            pp_stream_latency_ms(&run.stream_stats, 0.5),
+            pp_stream_latency_ms(&run.stream_stats, 0.99));
     return failed ? pp_cli_fail("run", 1, "a consumer failed (see the log lines above)") : 0;
 }

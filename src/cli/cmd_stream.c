@@ -142,8 +142,9 @@ int cmd_stream(int argc, char **argv)
     pp_wh_close(wh);
     pp_log_close(log);
     printf("stream: records=%" PRId64 " rows=%" PRId64 " rejected=%" PRId64 " txns=%" PRId64
-           " seconds=%.1f%s%s\n",
-           stats.records, stats.rows, stats.rejected, stats.txns, secs, rc ? " error=" : "",
-           rc ? pp_err_str(rc) : "");
+           " seconds=%.1f latency_p50_ms=%.1f latency_p99_ms=%.1f%s%s\n",
+           stats.records, stats.rows, stats.rejected, stats.txns, secs,
+           pp_stream_latency_ms(&stats, 0.5), pp_stream_latency_ms(&stats, 0.99),
+           rc ? " error=" : "", rc ? pp_err_str(rc) : "");
     return rc ? 1 : 0;
 }

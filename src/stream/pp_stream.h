@@ -15,12 +15,22 @@
 #include "pp_log.h"
 #include "pp_wh.h"
 
+#define PP_STREAM_LAT_BUCKETS 2000 /* 100 us each: 0..200 ms, the last one open-ended */
+
 struct pp_stream_stats {
     int64_t records;   /* consumed */
     int64_t rows;      /* upserted */
     int64_t rejected;  /* could not be cleaned (dead letters) */
     int64_t txns;      /* warehouse transactions */
+    /* Ingest-to-visible latency: for each record, wall clock at its warehouse commit minus its
+     * ingest timestamp (set at append, before the ack; ms resolution, so a record's figure is
+     * at most 1 ms high). Bucket i counts records with latency in [i*100, (i+1)*100) us. */
+    int64_t lat_hist[PP_STREAM_LAT_BUCKETS];
 };
+
+/* The q-quantile (0 < q < 1) of stats' latency histogram in ms (upper bucket bound), or -1
+ * when empty. */
+double pp_stream_latency_ms(const struct pp_stream_stats *stats, double q);
 
 /* Consumer group "stream": read every partition of pin, geo, user from the position stored
  * in the warehouse, clean (pp_clean_record), upsert, and store the next positions in the same

@@ -2,7 +2,9 @@
  * holding the rows and the next offsets (exactly once; the warehouse is the truth). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pp_clean.h"
 #include "pp_err.h"
@@ -26,7 +28,63 @@ struct stream {
     struct pp_stream_stats batch; /* of the open transaction, added on commit */
     int log_dirty;                /* positions committed in the warehouse, not yet in the log */
     int64_t log_commit_us;        /* last log commit (monotonic) */
+    /* ingest timestamps of the open transaction, run-length coded (ts_ms, count) */
+    int64_t *lat_ts, *lat_n;
+    int lat_len, lat_cap;
 };
+
+/* Remember a consumed record's ingest time for the latency histogram. */
+static int lat_note(struct stream *st, int64_t ts_ms)
+{
+    if (st->lat_len && st->lat_ts[st->lat_len - 1] == ts_ms) {
+        st->lat_n[st->lat_len - 1]++;
+        return 0;
+    }
+    if (st->lat_len == st->lat_cap) {
+        int cap = st->lat_cap ? st->lat_cap * 2 : 256;
+        int64_t *ts = realloc(st->lat_ts, sizeof(*ts) * (size_t)cap);
+        if (!ts)
+            return PP_ENOMEM;
+        st->lat_ts = ts;
+        int64_t *n = realloc(st->lat_n, sizeof(*n) * (size_t)cap);
+        if (!n)
+            return PP_ENOMEM;
+        st->lat_n = n;
+        st->lat_cap = cap;
+    }
+    st->lat_ts[st->lat_len] = ts_ms;
+    st->lat_n[st->lat_len++] = 1;
+    return 0;
+}
+
+/* After a commit: add the transaction's records to the latency histogram. */
+static void lat_commit(struct stream *st, struct pp_stream_stats *stats)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    for (int i = 0; i < st->lat_len; i++) {
+        int64_t b = (now_us - st->lat_ts[i] * 1000) / 100;
+        b = b < 0 ? 0 : b >= PP_STREAM_LAT_BUCKETS ? PP_STREAM_LAT_BUCKETS - 1 : b;
+        stats->lat_hist[b] += st->lat_n[i];
+    }
+    st->lat_len = 0;
+}
+
+double pp_stream_latency_ms(const struct pp_stream_stats *stats, double q)
+{
+    int64_t total = 0, seen = 0;
+    for (int i = 0; i < PP_STREAM_LAT_BUCKETS; i++)
+        total += stats->lat_hist[i];
+    if (!total)
+        return -1;
+    for (int i = 0; i < PP_STREAM_LAT_BUCKETS; i++) {
+        seen += stats->lat_hist[i];
+        if ((double)seen >= q * (double)total)
+            return (i + 1) / 10.0;
+    }
+    return PP_STREAM_LAT_BUCKETS / 10.0;
+}
 
 static int start_at(void *arg, const char *topic, int partition, int64_t *offset)
 {
@@ -66,6 +124,8 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
                           rec->vlen);
         st->batch.rejected += rc == 0;
     }
+    if (!rc)
+        rc = lat_note(st, rec->ts_ms);
     if (rc)
         return rc;
     st->batch.records++;
@@ -117,6 +177,7 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats)
     stats->rows += st->batch.rows;
     stats->rejected += st->batch.rejected;
     stats->txns++;
+    lat_commit(st, stats);
     memset(&st->batch, 0, sizeof(st->batch));
     return 0;
 }
@@ -149,6 +210,7 @@ static int batch_abort(struct stream *st)
     if (st->in_txn)
         pp_wh_rollback(st->wh);
     st->in_txn = 0;
+    st->lat_len = 0;
     memset(&st->batch, 0, sizeof(st->batch));
     for (int i = 0; i < st->parts.n; i++) {
         struct pp_part *part = &st->parts.v[i];
@@ -269,5 +331,7 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
     log_commit(&st, 1);
     pp_parts_free(&st.parts);
     pp_row_free(&st.row);
+    free(st.lat_ts);
+    free(st.lat_n);
     return rc;
 }

@@ -3,7 +3,7 @@
 # acknowledged record is missing from the log, the warehouse and the lake hold every log record
 # exactly once. (B) separate serve, stream and lake processes: stream and lake are killed -9
 # mid-batch repeatedly while serve takes load; after restarts, still exactly once.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 pp_need_data
 check() {
   python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --data-dir "$1" \

@@ -3,7 +3,7 @@
 # every acked record is in the log, the warehouse holds each of the 2019 ids exactly once per
 # table, the lake holds every log record exactly once, and the insights equal an independent
 # computation (tests/integration/insights_check.py, pure Python).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 pp_need_data
 command -v sqlite3 >/dev/null || pp_fail "sqlite3 CLI missing (apt-get install sqlite3)"
 today=$(date -u +%F)
