@@ -47,4 +47,15 @@ bool pp_clean_blank(const char *s, size_t n);
 /* Is s[0..n) a placeholder or blank for source field f of spec? */
 bool pp_clean_is_null_text(const struct clean_field *f, const char *s, size_t n);
 
+/* Tokenize js[0..len) into doc exactly as pp_json_parse would when it is one flat object
+ * (keys with scalar values, valid JSON). @returns 0, or -1 for anything else (nesting,
+ * malformed input, no memory): then call pp_json_parse, which decides and explains. */
+int pp_clean_scan_flat(struct pp_json *doc, const char *js, size_t len);
+/* Check a string token's raw bytes p..e as pp_json_str would decode them: no raw control
+ * characters, valid escapes with paired surrogates, valid UTF-8. @returns 0 or PP_EPARSE. */
+int pp_clean_str_check(const char *p, const char *e);
+/* Decode a string token's raw bytes p..e onto b (same checks as pp_clean_str_check).
+ * @returns 0, PP_EPARSE (b unchanged), PP_ENOMEM or PP_ETOOBIG. */
+int pp_clean_str_decode(struct pp_buf *b, const char *p, const char *e);
+
 #endif

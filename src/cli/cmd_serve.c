@@ -1,8 +1,175 @@
-/* cmd_serve.c: `pinpipe serve` (placeholder until its stage lands). */
+/* cmd_serve.c: `pinpipe serve`: the HTTP ingestion server (three API shapes) over the log. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "pp_cli.h"
+#include "pp_err.h"
+#include "pp_http.h"
+#include "pp_util.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pinpipe serve [--listen HOST:PORT] [--data-dir DIR] [--fsync POLICY]\n"
+            "                     [--partitions N] [--max-body SIZE] [--threads N]\n"
+            "                     [--segment-bytes SIZE] [--retention-bytes SIZE]\n"
+            "                     [--retention DURATION] [--max-pending SIZE]\n"
+            "\n"
+            "HTTP ingestion server writing into the log (DIR/log): FastAPI style\n"
+            "(POST /pin/ /geo/ /user/), Kafka REST Proxy v2 (POST /topics/{topic}) and Kinesis\n"
+            "through API Gateway (PUT /streams/{stream}/record[s]); GET /healthz. A request is\n"
+            "acknowledged once its records are durable under the fsync policy. SIGINT/SIGTERM\n"
+            "stop gracefully (new requests get 503, in-flight ones are answered).\n"
+            "\n"
+            "  --listen HOST:PORT      address to serve on (default %s; port 0 = any free)\n"
+            "  --data-dir DIR          data directory (default %s)\n"
+            "  --fsync POLICY          always | interval:<ms> | never (default interval:5)\n"
+            "  --partitions N          partitions of the topics it creates (default 2)\n"
+            "  --max-body SIZE         largest request body, e.g. 8M (default 8M); 413 past it\n"
+            "  --threads N             HTTP worker threads (default: number of cores)\n"
+            "  --segment-bytes SIZE    roll log segments past SIZE (default 64M)\n"
+            "  --retention-bytes SIZE  keep at most SIZE per partition (default unlimited)\n"
+            "  --retention DURATION    delete segments older than DURATION, e.g. 7d\n"
+            "  --max-pending SIZE      back-pressure: past SIZE of appended but not yet durable\n"
+            "                          records, requests get 503 + Retry-After (default 64M)\n"
+            "  -h, --help              this help\n"
+            "\n"
+            "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
+            PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
+}
+
+static int parse_size_opt(const char *cmd, const char *name, const char *s, uint64_t min,
+                          uint64_t *v)
+{
+    if (pp_parse_size(s, v) || *v < min)
+        return pp_cli_fail(cmd, 2, "--%s wants a size >= %llu (e.g. 8M), got '%s'", name,
+                           (unsigned long long)min, s);
+    return 0;
+}
 
 int cmd_serve(int argc, char **argv)
 {
-    (void)argc;
-    return pp_cli_fail(argv[0], 1, "not implemented yet");
+    static const struct option opts[] = {{"listen", required_argument, NULL, 'L'},
+                                         {"data-dir", required_argument, NULL, 'd'},
+                                         {"fsync", required_argument, NULL, 'f'},
+                                         {"partitions", required_argument, NULL, 'p'},
+                                         {"max-body", required_argument, NULL, 'm'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"segment-bytes", required_argument, NULL, 's'},
+                                         {"retention-bytes", required_argument, NULL, 'r'},
+                                         {"retention", required_argument, NULL, 'R'},
+                                         {"max-pending", required_argument, NULL, 'P'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *data_dir = PP_DEFAULT_DATA_DIR;
+    struct pp_log_conf lconf;
+    struct pp_http_conf hconf;
+    pp_log_conf_defaults(&lconf);
+    pp_http_conf_defaults(&hconf);
+    hconf.listen = PP_DEFAULT_LISTEN;
+    pp_cli_parse_fsync("interval:5", &lconf);
+    int64_t v;
+    uint64_t size;
+    char host[256];
+    int c, port;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'L':
+            if (pp_parse_hostport(optarg, host, sizeof(host), &port))
+                return pp_cli_fail(argv[0], 2, "--listen wants HOST:PORT, got '%s'", optarg);
+            hconf.listen = optarg;
+            break;
+        case 'd':
+            data_dir = optarg;
+            break;
+        case 'f':
+            if (pp_cli_parse_fsync(optarg, &lconf))
+                return pp_cli_fail(argv[0], 2, "--fsync wants always|interval:<ms>|never, got '%s'",
+                                   optarg);
+            break;
+        case 'p':
+            if (pp_parse_i64(optarg, 1, 1024, &v))
+                return pp_cli_fail(argv[0], 2, "--partitions wants 1..1024, got '%s'", optarg);
+            lconf.partitions = (int)v;
+            break;
+        case 'm':
+            if (parse_size_opt(argv[0], "max-body", optarg, 1, &size))
+                return 2;
+            hconf.max_body = (size_t)size;
+            break;
+        case 't':
+            if (pp_parse_i64(optarg, 1, 1024, &v))
+                return pp_cli_fail(argv[0], 2, "--threads wants 1..1024, got '%s'", optarg);
+            hconf.threads = (int)v;
+            break;
+        case 's':
+            if (parse_size_opt(argv[0], "segment-bytes", optarg, 4096, &lconf.segment_bytes))
+                return 2;
+            break;
+        case 'r':
+            if (parse_size_opt(argv[0], "retention-bytes", optarg, 0, &lconf.retention_bytes))
+                return 2;
+            break;
+        case 'R':
+            if (pp_parse_duration_ms(optarg, &v) || v < 0)
+                return pp_cli_fail(argv[0], 2, "--retention wants a duration (e.g. 7d), got '%s'",
+                                   optarg);
+            lconf.retention_ms = v;
+            break;
+        case 'P':
+            if (parse_size_opt(argv[0], "max-pending", optarg, 1, &lconf.max_pending_bytes))
+                return 2;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    char log_dir[4096], err[512] = "";
+    pp_cli_path(data_dir, "log", log_dir, sizeof(log_dir));
+    lconf.dir = log_dir;
+    struct pp_log *log = pp_log_open(&lconf, err, sizeof(err));
+    if (!log)
+        return pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        int n = pp_log_partitions(log, pp_kind_name((enum pp_kind)k), 1);
+        if (n < 0) {
+            pp_log_close(log);
+            return pp_cli_fail(argv[0], 1, "create topic %s: %s", pp_kind_name((enum pp_kind)k),
+                               pp_err_str(n));
+        }
+    }
+    pp_cli_signals();
+    struct pp_http *http = pp_http_start(&hconf, log, err, sizeof(err));
+    if (!http) {
+        pp_log_close(log);
+        return pp_cli_fail(argv[0], 1, "%s", err);
+    }
+    if (pp_cli_write_listen(data_dir, hconf.listen, pp_http_port(http)))
+        PP_WARN("serve", "cannot write %s/listen", data_dir);
+    if (pp_parse_hostport(hconf.listen, host, sizeof(host), &port))
+        host[0] = '\0';
+    int v6 = strchr(host, ':') != NULL;
+    PP_INFO("serve", "serving on http://%s%s%s:%d data-dir=%s", v6 ? "[" : "",
+            host[0] && strcmp(host, "*") ? host : "0.0.0.0", v6 ? "]" : "", pp_http_port(http),
+            data_dir);
+    while (!pp_cli_stop)
+        usleep(50 * 1000);
+    PP_INFO("serve", "stopping");
+    pp_http_stop(http);
+    pp_log_close(log);
+    PP_INFO("serve", "stopped");
+    return 0;
 }

@@ -49,6 +49,25 @@ int pp_cli_parse_fsync(const char *s, struct pp_log_conf *conf)
     return 0;
 }
 
+int pp_cli_write_listen(const char *data_dir, const char *listen, int port)
+{
+    char host[256], path[4200], tmp[4300];
+    int ignored;
+    if (pp_parse_hostport(listen, host, sizeof(host), &ignored) || !host[0] ||
+        !strcmp(host, "*") || !strcmp(host, "0.0.0.0"))
+        snprintf(host, sizeof(host), "127.0.0.1");
+    int v6 = strchr(host, ':') != NULL;
+    snprintf(path, sizeof(path), "%s/listen", data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return PP_EIO;
+    fprintf(f, "%s%s%s:%d\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
+    if (fclose(f) || rename(tmp, path))
+        return PP_EIO;
+    return 0;
+}
+
 int pp_cli_fail(const char *cmd, int status, const char *fmt, ...)
 {
     char msg[512];

@@ -35,6 +35,10 @@ void pp_cli_path(const char *data_dir, const char *leaf, char *out, size_t size)
 /* Parse "always" | "interval:<ms>" | "never" into conf. @returns 0 or PP_EPARSE. */
 int pp_cli_parse_fsync(const char *s, struct pp_log_conf *conf);
 
+/* Write DATA_DIR/listen with the "HOST:PORT" a server bound (port actually bound; a wildcard
+ * host is written as 127.0.0.1), atomically (temp + rename). @returns 0 or PP_EIO. */
+int pp_cli_write_listen(const char *data_dir, const char *listen, int port);
+
 /* Print "pinpipe <cmd>: <msg>" on stderr and return status (for one-line failures). */
 int pp_cli_fail(const char *cmd, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -41,25 +41,6 @@ static void *lake_main(void *arg)
     return NULL;
 }
 
-static int write_listen_file(struct pp_runner *run, char *errstr, size_t errstr_size)
-{
-    char host[256], path[4200], tmp[4300];
-    int port;
-    if (pp_parse_hostport(run->conf.http.listen, host, sizeof(host), &port))
-        host[0] = '\0';
-    snprintf(path, sizeof(path), "%s/listen", run->conf.data_dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(errstr, errstr_size, "cannot write %s", tmp);
-        return PP_EIO;
-    }
-    fprintf(f, "%s:%d\n", host[0] && strcmp(host, "*") ? host : "127.0.0.1",
-            pp_http_port(run->http));
-    fclose(f);
-    return rename(tmp, path) ? PP_EIO : 0;
-}
-
 int pp_runner_start(struct pp_runner *run, const struct pp_runner_conf *conf, char *errstr,
                     size_t errstr_size)
 {
@@ -102,8 +83,10 @@ int pp_runner_start(struct pp_runner *run, const struct pp_runner_conf *conf, ch
     run->lake_started = 1;
     if (!(run->http = pp_http_start(&run->conf.http, run->log, errstr, errstr_size)))
         goto fail;
-    if (write_listen_file(run, errstr, errstr_size))
+    if (pp_cli_write_listen(conf->data_dir, conf->http.listen, pp_http_port(run->http))) {
+        snprintf(errstr, errstr_size, "cannot write %s/listen", conf->data_dir);
         goto fail;
+    }
     return 0;
 fail:
     pp_runner_stop(run);

@@ -28,6 +28,11 @@ void pp_json_free(struct pp_json *doc)
     memset(doc, 0, sizeof(*doc));
 }
 
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static void set_err(char *errmsg, size_t size, const char *what, size_t at)
 {
     if (errmsg && size)
@@ -117,12 +122,34 @@ static int check_structure(const struct pp_json *doc, int t, int *next)
     if (tok->type == PP_JSON_OBJECT || tok->type == PP_JSON_ARRAY) {
         /* jsmn accepts a trailing comma ("[1,]"); RFC 8259 does not. */
         int j = tok->end - 2;
-        while (j > tok->start && strchr(" \t\r\n", doc->js[j]))
+        while (j > tok->start && is_ws(doc->js[j]))
             j--;
         if (j > tok->start && doc->js[j] == ',')
             return PP_EPARSE;
     }
     *next = i;
+    return 0;
+}
+
+/* A bare top-level number or literal ("42", "null"): jsmn's strict mode wants a delimiter
+ * after a primitive and reports a partial document at the end of input, so classify it here. */
+static int parse_bare_primitive(struct pp_json *doc, size_t start, char *errmsg,
+                                size_t errmsg_size)
+{
+    size_t end = doc->len;
+    while (end > start && is_ws(doc->js[end - 1]))
+        end--;
+    if (!doc->cap) {
+        if (!(doc->tok = malloc(sizeof(*doc->tok))))
+            return PP_ENOMEM;
+        doc->cap = 1;
+    }
+    jsmntok_t jt = {JSMN_PRIMITIVE, (int)start, (int)end, 0};
+    if (end == start || classify(doc, &jt, &doc->tok[0])) {
+        set_err(errmsg, errmsg_size, "invalid JSON value", start);
+        return PP_EPARSE;
+    }
+    doc->ntok = 1;
     return 0;
 }
 
@@ -134,6 +161,11 @@ int pp_json_parse(struct pp_json *doc, const char *js, size_t len, int max_token
     doc->js = js;
     doc->len = len;
     doc->ntok = 0;
+    size_t first = 0;
+    while (first < len && is_ws(js[first]))
+        first++;
+    if (first < len && js[first] != '{' && js[first] != '[' && js[first] != '"')
+        return parse_bare_primitive(doc, first, errmsg, errmsg_size);
     if (!doc->scratch_cap) {
         doc->scratch_cap = 64;
         doc->scratch = malloc(sizeof(jsmntok_t) * 64);

@@ -24,8 +24,169 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
                               size_t errstr_size);
 /* The port actually bound (useful with port 0). */
 int pp_http_port(const struct pp_http *http);
-/* Graceful stop: new requests get 503 + Retry-After, in-flight ones finish and are answered,
- * then the listener closes. server may be NULL. */
+/* Graceful stop: the listening socket closes at once (new connections are refused), new
+ * requests on open keep-alive connections get 503 + Retry-After: 1, in-flight ones finish and
+ * are answered (bodies still uploading: up to 5 s; acks waiting for durability: until the log
+ * resolves them, so call this before pp_log_close), then the server stops. http may be NULL. */
 void pp_http_stop(struct pp_http *http);
+
+/* ---- Internals shared by the files of src/http (and its unit test) ----------------------
+ * The pure parts: route matching, content types, base64, parsing request bodies of the three
+ * API shapes into a batch of records, and building their responses. No I/O, no log calls. */
+
+#include "pp_buf.h"
+#include "pp_json.h"
+#include "pp_kind.h"
+#include "pp_clean.h"
+
+/* Which API shape a route belongs to: decides the error envelope.
+ * FASTAPI {"detail":..}; PROXY {"error_code":..,"message":..} (Confluent REST Proxy v2);
+ * KINESIS {"__type":..,"message":..} (AWS JSON 1.1 errors through API Gateway). */
+enum pp_http_api { PP_HTTP_API_PLAIN, PP_HTTP_API_FASTAPI, PP_HTTP_API_PROXY, PP_HTTP_API_KINESIS };
+
+enum pp_http_route_id {
+    PP_ROUTE_NONE,
+    PP_ROUTE_HEALTH,         /* GET /healthz */
+    PP_ROUTE_FASTAPI,        /* POST /pin/ /geo/ /user/ (trailing slash optional) */
+    PP_ROUTE_TOPICS,         /* GET /topics */
+    PP_ROUTE_TOPIC,          /* GET /topics/{topic} */
+    PP_ROUTE_PRODUCE,        /* POST /topics/{topic}[/partitions/{p}] */
+    PP_ROUTE_STREAMS,        /* GET /streams */
+    PP_ROUTE_STREAM,         /* GET /streams/{stream} */
+    PP_ROUTE_PUT_RECORD,     /* PUT /streams/{stream}/record */
+    PP_ROUTE_PUT_RECORDS,    /* PUT /streams/{stream}/records */
+};
+
+struct pp_http_route {
+    enum pp_http_route_id id;
+    enum pp_http_api api;
+    enum pp_kind kind;   /* kind named by the path or topic/stream suffix (NONE if unknown) */
+    const char *name;    /* topic or stream name, borrowed from the url (not NUL-terminated) */
+    size_t name_len;
+    int partition;       /* from /topics/{t}/partitions/{p}; -1 otherwise */
+    const char *allow;   /* methods the path accepts, for the Allow header of a 405 */
+};
+
+/* Match method + path (no query string). @returns 200 (route filled), 404 (no such path;
+ * route->api still tells the envelope), 405 (route->allow set). A topic or stream whose name
+ * names no kind still matches (route->kind == PP_KIND_NONE: the caller answers 404). */
+int pp_http_route_match(const char *method, const char *url, struct pp_http_route *route);
+
+enum pp_http_ctype {
+    PP_CT_NONE,         /* header absent */
+    PP_CT_JSON,         /* application/json */
+    PP_CT_KAFKA_JSON,   /* application/vnd.kafka.json.v2+json */
+    PP_CT_KAFKA_BINARY, /* application/vnd.kafka.binary.v2+json */
+    PP_CT_AMZ_JSON,     /* application/x-amz-json-1.1 (and 1.0) */
+    PP_CT_OTHER,
+};
+/* Classify a Content-Type header value (case-insensitive, parameters such as charset ignored;
+ * NULL = absent). */
+enum pp_http_ctype pp_http_ctype_parse(const char *value);
+/* Does the route accept a body of this content type? FastAPI: json or none; REST proxy: the
+ * two vnd.kafka v2 types or json; Kinesis: json, x-amz-json or none. */
+int pp_http_ctype_ok(const struct pp_http_route *route, enum pp_http_ctype ct);
+
+/* Decode standard base64 (RFC 4648 section 4; '=' padding optional, no whitespace) and
+ * append to out. @returns 0, PP_EPARSE (bad character, length or padding), PP_ENOMEM/ETOOBIG. */
+int pp_http_b64_decode(const char *s, size_t n, struct pp_buf *out);
+int pp_http_b64_encode(const void *p, size_t n, struct pp_buf *out);
+
+/* A response being prepared: status, content type, JSON body, extra headers. */
+struct pp_http_resp {
+    int status;
+    const char *ctype;     /* static string */
+    const char *allow;     /* Allow header (405), static string or NULL */
+    int retry_after;       /* seconds for Retry-After (503), 0 = none */
+    struct pp_buf body;
+};
+void pp_http_resp_init(struct pp_http_resp *resp, size_t max);
+void pp_http_resp_reset(struct pp_http_resp *resp);
+void pp_http_resp_free(struct pp_http_resp *resp);
+/* Fill resp with an error in api's envelope: FASTAPI/PLAIN {"detail":msg}; PROXY
+ * {"error_code":code,"message":msg}; KINESIS {"__type":type,"message":msg}. 503 gets
+ * Retry-After: 1. code 0 = status; type NULL picks one from status. */
+void pp_http_error(struct pp_http_resp *resp, enum pp_http_api api, int status, int code,
+                   const char *type, const char *msg);
+/* FastAPI/pydantic 422 body {"detail":[{"loc":["body","<field>"],"msg":..,"type":..}]}. */
+void pp_http_fastapi_error(struct pp_http_resp *resp, int status, const struct pp_verr *verr);
+
+/* Per-record error classes in a batch (REST proxy error_code 1 / 2; Kinesis ErrorCode). */
+#define PP_HTTP_REC_OK 0
+#define PP_HTTP_REC_INVALID 1   /* bad record: non-retriable (REST proxy error_code 1) */
+#define PP_HTTP_REC_RETRY 2     /* log full or shutting down: retriable (error_code 2) */
+#define PP_HTTP_REC_FAILED 3    /* I/O error on append */
+
+/* One record of a request: where its JSON text is, and what became of it. */
+struct pp_http_item {
+    size_t voff, vlen;   /* value bytes: in the body (in_scratch 0) or batch scratch (1) */
+    int in_scratch;
+    int64_t id;          /* record id: the log key, as decimal text */
+    int partition;       /* requested partition, -1 = by key */
+    int status;          /* PP_HTTP_REC_* */
+    size_t moff, mlen;   /* error message in batch msgs */
+    int partition_out;   /* after append */
+    int64_t offset;
+};
+
+/* The records of one request. Reused across requests on a connection: memory is kept. */
+struct pp_http_batch {
+    enum pp_kind kind;
+    const char *body;    /* borrowed request body the items point into */
+    struct pp_http_item *items;
+    int n, cap;
+    struct pp_buf scratch; /* base64-decoded values */
+    struct pp_buf msgs;    /* per-record error messages */
+    struct pp_json sub;    /* parse of decoded values */
+    struct pp_verr verr;   /* the (last) validation error */
+};
+void pp_http_batch_init(struct pp_http_batch *batch);
+void pp_http_batch_reset(struct pp_http_batch *batch, enum pp_kind kind, const char *body);
+void pp_http_batch_free(struct pp_http_batch *batch);
+/* Value bytes of item i. @returns borrowed: valid until the next batch reset. */
+const char *pp_http_item_value(const struct pp_http_batch *batch, int i, size_t *len);
+const char *pp_http_item_msg(const struct pp_http_batch *batch, int i, size_t *len);
+/* Add a record whose value is the object token t of doc (validated here; an invalid one is
+ * added with status PP_HTTP_REC_INVALID and a message). @returns 0 or PP_ENOMEM. */
+int pp_http_batch_add_json(struct pp_http_batch *batch, const struct pp_json *doc, int t,
+                           int partition);
+/* Add a record from a base64 string token t of doc: decoded, parsed, validated.
+ * @returns 0 or PP_ENOMEM. */
+int pp_http_batch_add_b64(struct pp_http_batch *batch, const struct pp_json *doc, int t,
+                          int partition);
+/* Add a record that failed before validation with message msg. */
+int pp_http_batch_add_error(struct pp_http_batch *batch, int status, const char *msg);
+
+/* Parse a request body (already checked to be valid UTF-8) into batch, doc being reused.
+ * Each @returns 0 (batch ready to append; per-record errors live in the items) or an HTTP
+ * status with resp filled with the error body (nothing must be stored).
+ * nparts: partition count of the kind's topic (REST proxy partition checks). */
+int pp_http_fastapi_parse(struct pp_http_batch *batch, struct pp_json *doc, const char *body,
+                          size_t len, int max_tokens, struct pp_http_resp *resp);
+int pp_http_proxy_parse(struct pp_http_batch *batch, struct pp_json *doc, const char *body,
+                        size_t len, int max_tokens, enum pp_http_ctype ct, int nparts,
+                        int route_partition, struct pp_http_resp *resp);
+int pp_http_kinesis_parse(struct pp_http_batch *batch, struct pp_json *doc, const char *body,
+                          size_t len, int max_tokens, int many, struct pp_http_resp *resp);
+
+/* Success bodies, after the batch's records were appended (item status/partition/offset). */
+/* FastAPI: {"status":"ok","topic":..,"partition":p,"offset":o}. */
+int pp_http_fastapi_respond(const struct pp_http_batch *batch, struct pp_http_resp *resp);
+/* Kafka REST Proxy v2 produce response (docs.confluent.io kafka-rest api, POST /topics). */
+int pp_http_proxy_respond(const struct pp_http_batch *batch, struct pp_http_resp *resp);
+/* Kinesis PutRecord ({"SequenceNumber","ShardId"}) or PutRecords ({"FailedRecordCount",
+ * "Records":[..]}) response. */
+int pp_http_kinesis_respond(const struct pp_http_batch *batch, int many,
+                            struct pp_http_resp *resp);
+/* Kinesis SequenceNumber of an offset: 56 decimal digits, zero-padded. out >= 57 bytes. */
+void pp_http_kinesis_seqno(int64_t offset, char *out, size_t size);
+
+/* Metadata bodies. names: topics of the log; nparts: partitions of the named topic. */
+int pp_http_proxy_topics(const char *const *names, int n, struct pp_http_resp *resp);
+int pp_http_proxy_topic(const char *name, size_t name_len, int nparts,
+                        struct pp_http_resp *resp);
+int pp_http_kinesis_streams(const char *const *names, int n, struct pp_http_resp *resp);
+int pp_http_kinesis_stream(const char *name, size_t name_len, int nparts,
+                           struct pp_http_resp *resp);
 
 #endif

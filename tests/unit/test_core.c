@@ -27,6 +27,12 @@ static void test_json_valid(void)
     PP_CHECK_INT(pp_json_next(&doc, 0), doc.ntok);
     PP_CHECK_INT(parse(&doc, "  [1, 2]  \n"), 0);
     PP_CHECK_INT(parse(&doc, "\"s\""), 0);
+    PP_CHECK_INT(parse(&doc, " null "), 0);
+    PP_CHECK_INT(doc.tok[0].type, PP_JSON_NULL);
+    PP_CHECK_INT(parse(&doc, "42"), 0);
+    PP_CHECK(pp_json_int(&doc, 0, &v) == 0 && v == 42);
+    PP_CHECK_INT(parse(&doc, "42 x"), PP_EPARSE);
+    PP_CHECK_INT(parse(&doc, "nul"), PP_EPARSE);
     pp_json_free(&doc);
 }
 

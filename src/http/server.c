@@ -1,0 +1,641 @@
+/* server.c: libmicrohttpd glue: per-connection state, body accumulation under a cap, appends
+ * to the log, acknowledgement only once durable (suspend/resume), graceful stop. */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "pp_err.h"
+#include "pp_http.h"
+#include "pp_util.h"
+
+#define MOD "http"
+/* Keep at most this much buffer memory per idle keep-alive connection. */
+#define KEEP_BYTES (256 * 1024)
+/* A chunked body past max_body is read and dropped up to this much more, then cut. */
+#define DISCARD_MAX ((uint64_t)64 << 20)
+
+/* MHD's per-connection pool (headers + read/write buffers); it is cleared per request, so
+ * smaller is faster; 16 KiB still takes long header sets. */
+#define MEM_LIMIT ((size_t)16 * 1024)
+
+enum req_state { REQ_NEW, REQ_DEFER, REQ_BODY, REQ_WAIT, REQ_READY };
+
+struct pp_http {
+    struct MHD_Daemon *daemon;
+    struct pp_log *log;
+    struct pp_http_conf conf;
+    char listen[300];
+    int nparts[PP_KIND_COUNT];
+    int max_tokens;
+    atomic_int stopping;
+    atomic_int inflight; /* requests begun and not completed */
+    atomic_int waiting;  /* requests suspended until durable */
+};
+
+/* Per connection, reused by every request on it (no malloc per request). */
+struct conn_ctx {
+    struct pp_http *http;
+    struct MHD_Connection *conn;
+    enum req_state state;
+    int counted;
+    int has_body; /* the request announced a body (Content-Length > 0 or chunked) */
+    struct pp_http_route route;
+    enum pp_http_ctype ctype;
+    int too_big;
+    uint64_t discarded;
+    struct pp_buf body;
+    struct pp_json doc;
+    struct pp_http_batch batch;
+    struct pp_http_resp resp;
+    atomic_int durable_rc;
+};
+
+void pp_http_conf_defaults(struct pp_http_conf *conf)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    conf->listen = "127.0.0.1:8080";
+    conf->max_body = 8u << 20;
+    conf->threads = n > 0 ? (int)n : 1;
+    conf->max_connections = 4096;
+}
+
+static struct conn_ctx *ctx_new(struct pp_http *http)
+{
+    struct conn_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return NULL;
+    ctx->http = http;
+    pp_buf_init(&ctx->body, http->conf.max_body);
+    pp_json_init(&ctx->doc);
+    pp_http_batch_init(&ctx->batch);
+    pp_http_resp_init(&ctx->resp, 0);
+    return ctx;
+}
+
+static void ctx_free(struct conn_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    pp_buf_free(&ctx->body);
+    pp_json_free(&ctx->doc);
+    pp_http_batch_free(&ctx->batch);
+    pp_http_resp_free(&ctx->resp);
+    free(ctx);
+}
+
+/* After a request: forget it, but keep modest buffers for the next one. */
+static void ctx_reset(struct conn_ctx *ctx)
+{
+    ctx->state = REQ_NEW;
+    ctx->too_big = 0;
+    ctx->discarded = 0;
+    if (ctx->body.cap > KEEP_BYTES)
+        pp_buf_free(&ctx->body);
+    pp_buf_reset(&ctx->body);
+    if (ctx->resp.body.cap > KEEP_BYTES)
+        pp_buf_free(&ctx->resp.body);
+    if (ctx->batch.cap > 4096 || ctx->batch.scratch.cap > KEEP_BYTES ||
+        ctx->batch.msgs.cap > KEEP_BYTES || ctx->doc.cap > 16384) {
+        pp_http_batch_free(&ctx->batch);
+        pp_http_batch_init(&ctx->batch);
+        pp_json_free(&ctx->doc);
+        pp_json_init(&ctx->doc);
+    }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn_ctx *ctx = ctx_new(cls);
+        if (ctx)
+            ctx->conn = conn;
+        *socket_context = ctx;
+    } else {
+        ctx_free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct pp_http *http = cls;
+    struct conn_ctx *ctx = *req_cls;
+    if (!ctx)
+        return;
+    if (ctx->counted)
+        atomic_fetch_sub(&http->inflight, 1);
+    ctx->counted = 0;
+    ctx_reset(ctx);
+    *req_cls = NULL;
+}
+
+static enum MHD_Result send_resp(struct conn_ctx *ctx)
+{
+    struct pp_http_resp *resp = &ctx->resp;
+    /* MHD closes the connection after a response queued before the request was read; for a
+     * request without a body, answer on the next call instead and keep the connection. */
+    if (ctx->state == REQ_NEW && !ctx->has_body) {
+        ctx->state = REQ_DEFER;
+        return MHD_YES;
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(resp->body.len, resp->body.data, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->ctype ? resp->ctype : "application/json");
+    if (resp->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->retry_after)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (atomic_load(&ctx->http->stopping))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(ctx->conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    ctx->state = REQ_READY;
+    return ret;
+}
+
+static enum MHD_Result send_error(struct conn_ctx *ctx, int status, int code, const char *type,
+                                  const char *msg)
+{
+    pp_http_error(&ctx->resp, ctx->route.api, status, code, type, msg);
+    return send_resp(ctx);
+}
+
+static enum MHD_Result not_found_kind(struct conn_ctx *ctx)
+{
+    char msg[300];
+    const struct pp_http_route *route = &ctx->route;
+    if (route->api == PP_HTTP_API_KINESIS) {
+        snprintf(msg, sizeof(msg), "Stream %.*s under account 000000000000 not found.",
+                 (int)route->name_len, route->name);
+        return send_error(ctx, 404, 0, "ResourceNotFoundException", msg);
+    }
+    snprintf(msg, sizeof(msg), "Topic not found.");
+    return send_error(ctx, 404, 40401, NULL, msg);
+}
+
+/* GET routes: answered from what the log knows. */
+static enum MHD_Result answer_get(struct conn_ctx *ctx)
+{
+    struct pp_http *http = ctx->http;
+    const struct pp_http_route *route = &ctx->route;
+    const char *names[64];
+    int n;
+    switch (route->id) {
+    case PP_ROUTE_HEALTH:
+        pp_http_resp_reset(&ctx->resp);
+        ctx->resp.status = 200;
+        pp_buf_puts(&ctx->resp.body, "{\"status\":\"ok\"}");
+        return send_resp(ctx);
+    case PP_ROUTE_TOPICS:
+    case PP_ROUTE_STREAMS:
+        n = pp_log_topics(http->log, names, 64);
+        if (n < 0)
+            n = 0;
+        if (route->id == PP_ROUTE_TOPICS)
+            pp_http_proxy_topics(names, n, &ctx->resp);
+        else
+            pp_http_kinesis_streams(names, n, &ctx->resp);
+        return send_resp(ctx);
+    case PP_ROUTE_TOPIC:
+    case PP_ROUTE_STREAM:
+        if (route->kind == PP_KIND_NONE)
+            return not_found_kind(ctx);
+        if (route->id == PP_ROUTE_TOPIC)
+            pp_http_proxy_topic(route->name, route->name_len, http->nparts[route->kind],
+                                &ctx->resp);
+        else
+            pp_http_kinesis_stream(route->name, route->name_len, http->nparts[route->kind],
+                                   &ctx->resp);
+        return send_resp(ctx);
+    default:
+        return send_error(ctx, 500, 0, NULL, "unhandled route");
+    }
+}
+
+/* First call for a request: route, method, content type and length checks. */
+static enum MHD_Result begin(struct conn_ctx *ctx, const char *method, const char *url)
+{
+    struct pp_http *http = ctx->http;
+    ctx->counted = 1;
+    atomic_fetch_add(&http->inflight, 1);
+    const char *cl =
+        MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    ctx->has_body = te || (cl && strcmp(cl, "0") != 0);
+    int status = pp_http_route_match(method, url, &ctx->route);
+    if (atomic_load(&http->stopping))
+        return send_error(ctx, 503, 50003, "ServiceUnavailableException",
+                          "server is shutting down");
+    if (status == 404) {
+        if (ctx->route.api == PP_HTTP_API_PROXY)
+            return send_error(ctx, 404, 404, NULL, "HTTP 404 Not Found");
+        if (ctx->route.api == PP_HTTP_API_KINESIS)
+            return send_error(ctx, 404, 0, "UnknownOperationException", "no such resource");
+        return send_error(ctx, 404, 0, NULL, "Not Found");
+    }
+    if (status == 405) {
+        pp_http_error(&ctx->resp, ctx->route.api, 405, 405, "MethodNotAllowedException",
+                      "Method Not Allowed");
+        ctx->resp.allow = ctx->route.allow;
+        return send_resp(ctx);
+    }
+    if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+        return answer_get(ctx);
+    if (ctx->route.kind == PP_KIND_NONE)
+        return not_found_kind(ctx);
+    const char *ct =
+        MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    ctx->ctype = pp_http_ctype_parse(ct);
+    if (!pp_http_ctype_ok(&ctx->route, ctx->ctype)) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "HTTP 415 Unsupported Media Type: %.120s", ct ? ct : "(none)");
+        return send_error(ctx, 415, 415, "UnsupportedMediaTypeException", msg);
+    }
+    if (!cl && !te)
+        return send_error(ctx, 411, 411, "LengthRequiredException",
+                          "Content-Length required (or Transfer-Encoding: chunked)");
+    int64_t len;
+    if (cl && !pp_parse_i64(cl, 0, INT64_MAX, &len) && (uint64_t)len > http->conf.max_body) {
+        char msg[120];
+        snprintf(msg, sizeof(msg), "request body too large: %lld bytes, max %zu", (long long)len,
+                 http->conf.max_body);
+        return send_error(ctx, 413, 413, "RequestEntityTooLargeException", msg);
+    }
+    ctx->state = REQ_BODY;
+    return MHD_YES;
+}
+
+static enum MHD_Result accumulate(struct conn_ctx *ctx, const char *data, size_t *size)
+{
+    size_t n = *size;
+    *size = 0;
+    if (ctx->too_big || pp_buf_append(&ctx->body, data, n)) {
+        ctx->too_big = 1;
+        ctx->discarded += n;
+        if (ctx->discarded > DISCARD_MAX)
+            return MHD_NO; /* a runaway chunked body: drop the connection */
+    }
+    return MHD_YES;
+}
+
+/* UTF-8 check with an ASCII fast path (record bodies are mostly ASCII): whole 8-byte words
+ * first, then pp_utf8_valid from the first non-ASCII byte, which starts a character. */
+static int utf8_ok(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
+    return pp_utf8_valid(s + i, n - i);
+}
+
+/* Decimal text of v into out (>= 21 bytes). @returns its length. */
+static int i64_text(int64_t v, char *out)
+{
+    char tmp[24];
+    int n = 0, neg = v < 0;
+    uint64_t u = neg ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    int len = 0;
+    if (neg)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    return len;
+}
+
+static void on_durable(void *arg, int rc)
+{
+    struct conn_ctx *ctx = arg;
+    struct pp_http *http = ctx->http;
+    atomic_store(&ctx->durable_rc, rc);
+    MHD_resume_connection(ctx->conn);
+    /* ctx may be gone from here on; MHD_stop_daemon handles resumed-but-unprocessed ones. */
+    atomic_fetch_sub(&http->waiting, 1);
+}
+
+/* Map an append failure to a per-record class. */
+static int rec_status(int rc)
+{
+    return rc == PP_EFULL || rc == PP_ESHUTDOWN ? PP_HTTP_REC_RETRY
+           : rc == PP_ETOOBIG                   ? PP_HTTP_REC_INVALID
+                                                : PP_HTTP_REC_FAILED;
+}
+
+/* Append every valid record of the batch. @returns records stored; *ticket the last ticket,
+ * *first_err the first append error. */
+static int append_batch(struct conn_ctx *ctx, uint64_t *ticket, int *first_err)
+{
+    struct pp_http *http = ctx->http;
+    struct pp_http_batch *batch = &ctx->batch;
+    const char *topic = pp_kind_name(batch->kind);
+    int stored = 0;
+    *first_err = 0;
+    *ticket = 0;
+    for (int i = 0; i < batch->n; i++) {
+        struct pp_http_item *item = &batch->items[i];
+        if (item->status != PP_HTTP_REC_OK)
+            continue;
+        char key[24];
+        int klen = i64_text(item->id, key);
+        size_t vlen;
+        const char *value = pp_http_item_value(batch, i, &vlen);
+        uint64_t t = 0;
+        int rc = pp_log_append(http->log, topic, item->partition, key, (size_t)klen, value, vlen, 0,
+                               &item->partition_out, &item->offset, &t);
+        if (rc) {
+            if (!*first_err)
+                *first_err = rc;
+            item->status = rec_status(rc);
+            item->moff = batch->msgs.len;
+            pp_buf_puts(&batch->msgs, rc == PP_EFULL ? "log full, retry later" : pp_err_str(rc));
+            item->mlen = batch->msgs.len - item->moff;
+            continue;
+        }
+        if (t > *ticket)
+            *ticket = t;
+        stored++;
+    }
+    return stored;
+}
+
+static enum MHD_Result append_error(struct conn_ctx *ctx, int rc)
+{
+    if (rc == PP_EFULL)
+        return send_error(ctx, 503, 50003, "ProvisionedThroughputExceededException",
+                          "log full (back-pressure), retry later");
+    if (rc == PP_ESHUTDOWN)
+        return send_error(ctx, 503, 50003, "ServiceUnavailableException",
+                          "log is shutting down, retry later");
+    if (rc == PP_ETOOBIG)
+        return send_error(ctx, 413, 413, "RequestEntityTooLargeException",
+                          "record too large for the log");
+    PP_ERROR(MOD, "append failed rc=%s", pp_err_str(rc));
+    return send_error(ctx, 500, 50002, "InternalFailure", "log append failed");
+}
+
+static int parse_body(struct conn_ctx *ctx)
+{
+    struct pp_http *http = ctx->http;
+    const struct pp_http_route *route = &ctx->route;
+    const char *body = ctx->body.data ? ctx->body.data : "";
+    size_t len = ctx->body.len;
+    pp_http_batch_reset(&ctx->batch, route->kind, body);
+    if (!utf8_ok(body, len)) {
+        if (route->api == PP_HTTP_API_FASTAPI) {
+            struct pp_verr verr = {"", "body is not valid UTF-8", "value_error.jsondecode"};
+            pp_http_fastapi_error(&ctx->resp, 400, &verr);
+        } else {
+            pp_http_error(&ctx->resp, route->api, 400, 400, "SerializationException",
+                          "body is not valid UTF-8");
+        }
+        return 400;
+    }
+    switch (route->id) {
+    case PP_ROUTE_FASTAPI:
+        return pp_http_fastapi_parse(&ctx->batch, &ctx->doc, body, len, http->max_tokens,
+                                     &ctx->resp);
+    case PP_ROUTE_PRODUCE:
+        return pp_http_proxy_parse(&ctx->batch, &ctx->doc, body, len, http->max_tokens, ctx->ctype,
+                                   http->nparts[route->kind], route->partition, &ctx->resp);
+    default:
+        return pp_http_kinesis_parse(&ctx->batch, &ctx->doc, body, len, http->max_tokens,
+                                     route->id == PP_ROUTE_PUT_RECORDS, &ctx->resp);
+    }
+}
+
+static int build_ok(struct conn_ctx *ctx)
+{
+    switch (ctx->route.id) {
+    case PP_ROUTE_FASTAPI:
+        return pp_http_fastapi_respond(&ctx->batch, &ctx->resp);
+    case PP_ROUTE_PRODUCE:
+        return pp_http_proxy_respond(&ctx->batch, &ctx->resp);
+    default:
+        return pp_http_kinesis_respond(&ctx->batch, ctx->route.id == PP_ROUTE_PUT_RECORDS,
+                                       &ctx->resp);
+    }
+}
+
+/* The whole body is in: parse, validate, append, and answer now or once durable. */
+static enum MHD_Result finish(struct conn_ctx *ctx)
+{
+    struct pp_http *http = ctx->http;
+    if (ctx->too_big) {
+        char msg[120];
+        snprintf(msg, sizeof(msg), "request body too large: max %zu bytes", http->conf.max_body);
+        return send_error(ctx, 413, 413, "RequestEntityTooLargeException", msg);
+    }
+    int status = parse_body(ctx);
+    if (status)
+        return send_resp(ctx);
+    uint64_t ticket;
+    int err;
+    int stored = append_batch(ctx, &ticket, &err);
+    int single = ctx->route.id == PP_ROUTE_FASTAPI || ctx->route.id == PP_ROUTE_PUT_RECORD;
+    if (err && (single || (!stored && (err == PP_EFULL || err == PP_ESHUTDOWN))))
+        return append_error(ctx, err);
+    if (build_ok(ctx))
+        return send_error(ctx, 500, 50002, "InternalFailure", "out of memory");
+    if (!stored || pp_log_durable(http->log, ticket))
+        return send_resp(ctx);
+    /* Suspend first, so that the callback always finds the connection suspended. */
+    ctx->state = REQ_WAIT;
+    atomic_store(&ctx->durable_rc, 0);
+    atomic_fetch_add(&http->waiting, 1);
+    MHD_suspend_connection(ctx->conn);
+    int rc = pp_log_on_durable(http->log, ticket, on_durable, ctx);
+    if (rc != 0) { /* already durable (1) or failed (<0): no callback will come */
+        atomic_store(&ctx->durable_rc, rc == 1 ? 0 : rc);
+        MHD_resume_connection(ctx->conn);
+        atomic_fetch_sub(&http->waiting, 1);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result after_wait(struct conn_ctx *ctx)
+{
+    int rc = atomic_load(&ctx->durable_rc);
+    if (!rc)
+        return send_resp(ctx);
+    if (rc == PP_ESHUTDOWN)
+        return send_error(ctx, 503, 50003, "ServiceUnavailableException",
+                          "log closed before the records were durable, retry");
+    PP_ERROR(MOD, "durability wait failed rc=%s", pp_err_str(rc));
+    return send_error(ctx, 500, 50002, "InternalFailure", "fsync failed: records not acknowledged");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    struct conn_ctx *ctx = *req_cls;
+    if (!ctx) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        ctx = info ? info->socket_context : NULL;
+        if (!ctx)
+            return MHD_NO; /* out of memory at connect */
+        ctx->conn = conn;
+        *req_cls = ctx;
+        return begin(ctx, method, url);
+    }
+    if (*upload_data_size)
+        return accumulate(ctx, upload_data, upload_data_size);
+    switch (ctx->state) {
+    case REQ_BODY:
+        return finish(ctx);
+    case REQ_WAIT:
+        return after_wait(ctx);
+    case REQ_DEFER:
+        ctx->state = REQ_READY;
+        return send_resp(ctx);
+    default:
+        return MHD_YES;
+    }
+}
+
+/* Build the listen address from "HOST:PORT". */
+static int listen_addr(const char *listen, struct sockaddr_storage *ss, int *v6, char *errstr,
+                       size_t errstr_size)
+{
+    char host[256];
+    int port;
+    if (pp_parse_hostport(listen, host, sizeof(host), &port)) {
+        snprintf(errstr, errstr_size, "bad listen address '%s' (want HOST:PORT)", listen);
+        return PP_EPARSE;
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    const char *h = (!host[0] || !strcmp(host, "*")) ? NULL : host;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int gai = getaddrinfo(h, portstr, &hints, &res);
+    if (gai || !res) {
+        snprintf(errstr, errstr_size, "cannot resolve '%s': %s", host, gai_strerror(gai));
+        return PP_EINVAL;
+    }
+    /* Prefer IPv4 when the host resolves to both (localhost). */
+    struct addrinfo *pick = res;
+    for (struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+    *v6 = pick->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *log, char *errstr,
+                              size_t errstr_size)
+{
+    struct pp_http *http = calloc(1, sizeof(*http));
+    if (!http) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    pp_http_conf_defaults(&http->conf);
+    if (conf->listen)
+        snprintf(http->listen, sizeof(http->listen), "%s", conf->listen);
+    else
+        snprintf(http->listen, sizeof(http->listen), "%s", http->conf.listen);
+    http->conf.listen = http->listen;
+    if (conf->max_body)
+        http->conf.max_body = conf->max_body;
+    if (conf->threads > 0)
+        http->conf.threads = conf->threads;
+    if (conf->max_connections > 0)
+        http->conf.max_connections = conf->max_connections;
+    /* A JSON value takes at least ~2 bytes per token; cap the token arrays accordingly. */
+    size_t mt = http->conf.max_body / 2 + 64;
+    http->max_tokens = mt > (1u << 22) ? (1 << 22) : (int)mt;
+    http->log = log;
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        int n = pp_log_partitions(log, pp_kind_name((enum pp_kind)k), 1);
+        if (n <= 0) {
+            snprintf(errstr, errstr_size, "cannot create topic %s: %s",
+                     pp_kind_name((enum pp_kind)k), pp_err_str(n));
+            free(http);
+            return NULL;
+        }
+        http->nparts[k] = n;
+    }
+    struct sockaddr_storage ss;
+    int v6 = 0;
+    if (listen_addr(http->listen, &ss, &v6, errstr, errstr_size)) {
+        free(http);
+        return NULL;
+    }
+    /* Thread pool on epoll. libmicrohttpd 0.9.75 (Debian 12) stalls with a single epoll
+     * thread at a few hundred connections; a pool of one is that mode, so use poll() then. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                     (http->conf.threads > 1 ? MHD_USE_EPOLL : MHD_USE_POLL) |
+                     (v6 ? MHD_USE_IPv6 : 0);
+    http->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)http->conf.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)http->conf.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEM_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, http, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, http, MHD_OPTION_END);
+    if (!http->daemon) {
+        snprintf(errstr, errstr_size, "cannot listen on %s (address in use or not permitted)",
+                 http->listen);
+        free(http);
+        return NULL;
+    }
+    return http;
+}
+
+int pp_http_port(const struct pp_http *http)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? (int)info->port : -1;
+}
+
+void pp_http_stop(struct pp_http *http)
+{
+    if (!http)
+        return;
+    atomic_store(&http->stopping, 1);
+    /* New connections are refused from here; new requests on open ones get 503. */
+    MHD_socket fd = MHD_quiesce_daemon(http->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    /* In-flight requests finish (up to 5 s); suspended ones must be resumed before
+     * MHD_stop_daemon, and the log resolves every durable callback, so wait for them. */
+    int64_t start = pp_mono_us(), warned = start;
+    while (atomic_load(&http->waiting) > 0 ||
+           (atomic_load(&http->inflight) > 0 && pp_mono_us() - start < 5000000)) {
+        if (pp_mono_us() - warned > 5000000) {
+            PP_WARN(MOD, "stop: waiting for durable acks waiting=%d", atomic_load(&http->waiting));
+            warned = pp_mono_us();
+        }
+        usleep(1000);
+    }
+    MHD_stop_daemon(http->daemon);
+    free(http);
+}

@@ -1,0 +1,370 @@
+/* test_gen.c: the row generator: determinism, record shapes, value domains and rates. */
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pp_err.h"
+#include "pp_gen.h"
+#include "pp_json.h"
+#include "pp_kind.h"
+#include "pp_test.h"
+#include "pp_util.h"
+
+#define NROWS 100000
+
+static const char *const pin_keys[] = {
+    "index",    "unique_id",         "title",     "description", "poster_name",   "follower_count",
+    "tag_list", "is_image_or_video", "image_src", "downloaded",  "save_location", "category"};
+static const char *const geo_keys[] = {"ind", "timestamp", "latitude", "longitude", "country"};
+static const char *const user_keys[] = {"ind", "first_name", "last_name", "age", "date_joined"};
+
+struct counts {
+    int64_t cat[16], kind[3], fc_num, fc_k, fc_m, fc_uie, title_ph, story, nodesc, untitled, notags,
+        imgerr, dl0, empty_title, title_intl, desc_intl, desc_cut, age20, ages[41];
+    int64_t bad_order, bad_type, bad_value, bad_utf8, bad_json;
+};
+
+/* Keys of the top-level object in order must be exactly keys[0..n). */
+static int keys_in_order(const struct pp_json *doc, const char *const *keys, int n)
+{
+    if (doc->tok[0].type != PP_JSON_OBJECT || doc->tok[0].size != n)
+        return 0;
+    int t = 1;
+    for (int i = 0; i < n; i++) {
+        if (!pp_json_str_eq(doc, t, keys[i]))
+            return 0;
+        t = pp_json_next(doc, t + 1);
+    }
+    return 1;
+}
+
+static int str_of(const struct pp_json *doc, const char *key, struct pp_buf *out)
+{
+    int t = pp_json_get(doc, 0, key);
+    pp_buf_reset(out);
+    if (t < 0 || doc->tok[t].type != PP_JSON_STRING)
+        return PP_EINVAL;
+    int rc = pp_json_str(doc, t, out);
+    if (!rc && !out->data)
+        rc = pp_buf_append(out, "", 0);
+    return rc;
+}
+
+static int64_t int_of(const struct pp_json *doc, const char *key)
+{
+    int64_t v = INT64_MIN;
+    int t = pp_json_get(doc, 0, key);
+    if (t >= 0)
+        pp_json_int(doc, t, &v);
+    return v;
+}
+
+static int non_ascii(const struct pp_buf *b)
+{
+    for (size_t i = 0; i < b->len; i++)
+        if ((unsigned char)b->data[i] >= 0x80)
+            return 1;
+    return 0;
+}
+
+static int is_uuid4(const char *s)
+{
+    if (strlen(s) != 36 || s[14] != '4' || !strchr("89ab", s[19]))
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static void check_follower(const char *s, struct counts *c)
+{
+    size_t n = strlen(s), d = strspn(s, "0123456789");
+    if (!strcmp(s, "User Info Error"))
+        c->fc_uie++;
+    else if (d == n && n >= 1 && n <= 3)
+        c->fc_num++;
+    else if (d == n - 1 && d >= 1 && s[d] == 'k')
+        c->fc_k++;
+    else if (d == n - 1 && d >= 1 && s[d] == 'M')
+        c->fc_m++;
+    else
+        c->bad_value++;
+}
+
+static void check_pin(const struct pp_json *doc, int64_t id, struct counts *c, struct pp_buf *s)
+{
+    char cat[64] = "";
+    if (!keys_in_order(doc, pin_keys, 12)) {
+        c->bad_order++;
+        return;
+    }
+    if (int_of(doc, "index") != id || int_of(doc, "downloaded") < 0 ||
+        int_of(doc, "downloaded") > 1)
+        c->bad_type++;
+    for (int i = 1; i < 12; i++)
+        if (i != 9 && str_of(doc, pin_keys[i], s))
+            c->bad_utf8++;
+    str_of(doc, "category", s);
+    snprintf(cat, sizeof(cat), "%s", s->data);
+    int ci = -1;
+    for (int i = 0; i < pp_gen_ncats; i++)
+        if (!strcmp(cat, pp_gen_cats[i].name))
+            ci = i;
+    if (ci < 0)
+        c->bad_value++;
+    else
+        c->cat[ci]++;
+    str_of(doc, "save_location", s);
+    if (strncmp(s->data, "Local save in /data/", 20) || strcmp(s->data + 20, cat))
+        c->bad_value++;
+    str_of(doc, "unique_id", s);
+    if (!is_uuid4(s->data))
+        c->bad_value++;
+    str_of(doc, "is_image_or_video", s);
+    if (!strcmp(s->data, "image"))
+        c->kind[0]++;
+    else if (!strcmp(s->data, "video"))
+        c->kind[1]++;
+    else if (!strcmp(s->data, "multi-video(story page format)"))
+        c->kind[2]++;
+    else
+        c->bad_value++;
+    str_of(doc, "follower_count", s);
+    check_follower(s->data, c);
+    str_of(doc, "title", s);
+    c->title_ph += !strcmp(s->data, "No Title Data Available");
+    c->empty_title += s->len == 0;
+    c->title_intl += non_ascii(s);
+    str_of(doc, "description", s);
+    c->story += !strcmp(s->data, "No description available Story format");
+    c->nodesc += !strcmp(s->data, "No description available");
+    c->untitled += !strcmp(s->data, "Untitled");
+    c->desc_intl += non_ascii(s);
+    c->desc_cut += s->len > 5 && !memcmp(s->data + s->len - 5, "\xE2\x80\xA6\xC2\xA0", 5);
+    str_of(doc, "tag_list", s);
+    c->notags += !strcmp(s->data, "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e");
+    str_of(doc, "image_src", s);
+    int err = !strcmp(s->data, "Image src error.");
+    c->imgerr += err;
+    if (!err && strncmp(s->data, "https://i.pinimg.com/originals/", 31))
+        c->bad_value++;
+    c->dl0 += int_of(doc, "downloaded") == 0;
+    if ((int_of(doc, "downloaded") == 0) != err)
+        c->bad_value++;
+}
+
+/* Coordinates are written as printf's %.6g would: re-formatting the parsed value gives the
+ * same text. */
+static int g6_exact(const struct pp_json *doc, const char *key, double lo, double hi)
+{
+    int t = pp_json_get(doc, 0, key);
+    double v;
+    size_t n;
+    char out[64], in[64];
+    if (t < 0 || pp_json_num(doc, t, &v) || v < lo || v > hi)
+        return 0;
+    const char *raw = pp_json_raw(doc, t, &n);
+    snprintf(in, sizeof(in), "%.*s", (int)n, raw);
+    snprintf(out, sizeof(out), "%.6g", v);
+    return !strcmp(in, out);
+}
+
+static int in_range(const struct pp_json *doc, const char *key, struct pp_buf *s, const char *lo,
+                    const char *hi)
+{
+    int64_t us, a, b;
+    if (str_of(doc, key, s) || s->len != 19 || pp_time_parse(s->data, s->len, &us))
+        return 0;
+    pp_time_parse(lo, strlen(lo), &a);
+    pp_time_parse(hi, strlen(hi), &b);
+    return us >= a && us <= b;
+}
+
+static void check_geo_user(const struct pp_json *geo, const struct pp_json *user, int64_t id,
+                           struct counts *c, struct pp_buf *s)
+{
+    if (!keys_in_order(geo, geo_keys, 5) || !keys_in_order(user, user_keys, 5)) {
+        c->bad_order++;
+        return;
+    }
+    if (int_of(geo, "ind") != id || int_of(user, "ind") != id)
+        c->bad_type++;
+    if (!g6_exact(geo, "latitude", -90, 90) || !g6_exact(geo, "longitude", -180, 180))
+        c->bad_value++;
+    if (!in_range(geo, "timestamp", s, "2017-10-20", "2022-10-19") ||
+        !in_range(user, "date_joined", s, "2015-10-21", "2017-10-19"))
+        c->bad_value++;
+    if (str_of(geo, "country", s) || str_of(user, "first_name", s) ||
+        str_of(user, "last_name", s) || s->len == 0)
+        c->bad_type++;
+    int64_t age = int_of(user, "age");
+    if (age < 20 || age > 60)
+        c->bad_value++;
+    else
+        c->ages[age - 20]++;
+}
+
+static void test_determinism(void)
+{
+    struct pp_gen *a = pp_gen_new(100), *b = pp_gen_new(100), *d = pp_gen_new(101);
+    struct pp_buf x[3], y[3], z[3];
+    int same = 1, differs = 0;
+    for (int k = 0; k < 3; k++)
+        pp_buf_init(&x[k], 0), pp_buf_init(&y[k], 0), pp_buf_init(&z[k], 0);
+    for (int64_t id = 0; id < 2000; id++) {
+        for (int k = 0; k < 3; k++)
+            pp_buf_reset(&x[k]), pp_buf_reset(&y[k]), pp_buf_reset(&z[k]);
+        /* b walks ids backwards: a row depends on (seed, id) only */
+        PP_CHECK_INT(pp_gen_row(a, id, &x[0], &x[1], &x[2]), 0);
+        PP_CHECK_INT(pp_gen_row(b, 1999 - id, &y[0], &y[1], &y[2]), 0);
+        PP_CHECK_INT(pp_gen_row(b, id, &y[0], &y[1], &y[2]), 0);
+        pp_gen_row(d, id, &z[0], &z[1], &z[2]);
+        for (int k = 0; k < 3; k++) {
+            size_t off = y[k].len - x[k].len;
+            same &= y[k].len >= x[k].len && !memcmp(y[k].data + off, x[k].data, x[k].len);
+            differs |= z[k].len != x[k].len || memcmp(z[k].data, x[k].data, x[k].len);
+        }
+    }
+    PP_CHECK(same);
+    PP_CHECK(differs);
+    for (int k = 0; k < 3; k++)
+        pp_buf_free(&x[k]), pp_buf_free(&y[k]), pp_buf_free(&z[k]);
+    pp_gen_destroy(a), pp_gen_destroy(b), pp_gen_destroy(d);
+}
+
+static int files_equal(const char *p, const char *q)
+{
+    FILE *f = fopen(p, "rb"), *g = fopen(q, "rb");
+    int eq = f && g, a, b;
+    while (eq && ((a = fgetc(f)) != EOF || 1)) {
+        b = fgetc(g);
+        eq = a == b;
+        if (a == EOF)
+            break;
+    }
+    if (f)
+        fclose(f);
+    if (g)
+        fclose(g);
+    return eq;
+}
+
+static void test_write_files(void)
+{
+    char d1[] = "/tmp/pp_gen_testXXXXXX", d2[] = "/tmp/pp_gen_testXXXXXX", err[256];
+    char p[3][2][300];
+    static const char *const names[3] = {"pin.jsonl", "geo.jsonl", "user.jsonl"};
+    PP_CHECK(mkdtemp(d1) && mkdtemp(d2));
+    PP_CHECK_INT(pp_gen_write(d1, 3000, 7, err, sizeof(err)), 0);
+    PP_CHECK_INT(pp_gen_write(d2, 3000, 7, err, sizeof(err)), 0);
+    PP_CHECK(pp_gen_write("/nonexistent/dir", 1, 7, err, sizeof(err)) == PP_EIO &&
+             strstr(err, "/nonexistent/dir"));
+    for (int k = 0; k < 3; k++) {
+        snprintf(p[k][0], sizeof(p[k][0]), "%s/%s", d1, names[k]);
+        snprintf(p[k][1], sizeof(p[k][1]), "%s/%s", d2, names[k]);
+        PP_CHECK(files_equal(p[k][0], p[k][1]));
+        struct stat st;
+        PP_CHECK(stat(p[k][0], &st) == 0 && st.st_size > 3000 * 50);
+    }
+    /* the file holds the same bytes as pp_gen_row, one record per line */
+    FILE *f = fopen(p[0][0], "r");
+    char line[8192];
+    struct pp_gen *gen = pp_gen_new(7);
+    struct pp_buf b[3];
+    for (int k = 0; k < 3; k++)
+        pp_buf_init(&b[k], 0);
+    int lines = 0, match = 1;
+    while (f && fgets(line, sizeof(line), f)) {
+        for (int k = 0; k < 3; k++)
+            pp_buf_reset(&b[k]);
+        pp_gen_row(gen, lines, &b[0], &b[1], &b[2]);
+        match &= strlen(line) == b[0].len + 1 && !memcmp(line, b[0].data, b[0].len);
+        lines++;
+    }
+    PP_CHECK_INT(lines, 3000);
+    PP_CHECK(match);
+    if (f)
+        fclose(f);
+    for (int k = 0; k < 3; k++) {
+        pp_buf_free(&b[k]);
+        unlink(p[k][0]), unlink(p[k][1]);
+    }
+    pp_gen_destroy(gen);
+    rmdir(d1), rmdir(d2);
+}
+
+#define PCT(x) (100.0 * (double)(x) / NROWS)
+#define NEAR(x, want, tol) (fabs(PCT(x) - (want)) <= (tol))
+
+static void test_rows(void)
+{
+    static struct counts c;
+    struct pp_gen *gen = pp_gen_new(100);
+    struct pp_json doc[3];
+    struct pp_buf b[3], s;
+    pp_buf_init(&s, 0);
+    for (int k = 0; k < 3; k++)
+        pp_json_init(&doc[k]), pp_buf_init(&b[k], 0);
+    for (int64_t id = 0; id < NROWS; id++) {
+        int ok = 1;
+        for (int k = 0; k < 3; k++)
+            pp_buf_reset(&b[k]);
+        if (pp_gen_row(gen, id, &b[0], &b[1], &b[2])) {
+            c.bad_json++;
+            continue;
+        }
+        for (int k = 0; k < 3; k++) {
+            if (!pp_utf8_valid(b[k].data, b[k].len))
+                c.bad_utf8++;
+            if (pp_json_parse(&doc[k], b[k].data, b[k].len, 0, NULL, 0))
+                c.bad_json++, ok = 0;
+        }
+        if (!ok)
+            continue;
+        check_pin(&doc[0], id, &c, &s);
+        check_geo_user(&doc[1], &doc[2], id, &c, &s);
+    }
+    PP_CHECK_INT(c.bad_json, 0);
+    PP_CHECK_INT(c.bad_utf8, 0);
+    PP_CHECK_INT(c.bad_order, 0);
+    PP_CHECK_INT(c.bad_type, 0);
+    PP_CHECK_INT(c.bad_value, 0);
+    /* categories: each within 0.5 points of its real per-mille weight */
+    for (int i = 0; i < pp_gen_ncats; i++)
+        PP_CHECK(NEAR(c.cat[i], pp_gen_cats[i].weight / 10.0, 0.5));
+    /* placeholders and kinds, measured on aicore_sample_pin.jsonl (see gen.c) */
+    PP_CHECK(NEAR(c.title_ph, 0.74, 0.2));
+    PP_CHECK(NEAR(c.fc_uie, 0.74, 0.2));
+    PP_CHECK(NEAR(c.story, 6.93, 0.6));
+    PP_CHECK(NEAR(c.kind[2], 6.93, 0.6));
+    PP_CHECK(NEAR(c.kind[1], 2.97, 0.4));
+    PP_CHECK(NEAR(c.nodesc, 1.49, 0.3));
+    PP_CHECK(NEAR(c.notags, 1.44, 0.3));
+    PP_CHECK(NEAR(c.imgerr, 2.43, 0.4));
+    PP_CHECK(c.untitled > 0 && c.empty_title > 0);
+    PP_CHECK(NEAR(c.fc_k, 73.9, 3.0));
+    PP_CHECK(NEAR(c.fc_num, 17.8, 2.0));
+    PP_CHECK(NEAR(c.fc_m, 7.5, 1.5));
+    PP_CHECK(NEAR(c.title_intl, 9.7, 2.0));
+    PP_CHECK(NEAR(c.desc_intl, 43.0, 4.0));
+    PP_CHECK(NEAR(c.desc_cut, 36.6, 2.0));
+    PP_CHECK(NEAR(c.ages[0], 19.1, 1.5));
+    PP_CHECK(NEAR(c.ages[1], 11.1, 1.2));
+    PP_CHECK(c.ages[40] > 0 && c.ages[20] > c.ages[40]);
+    for (int k = 0; k < 3; k++)
+        pp_json_free(&doc[k]), pp_buf_free(&b[k]);
+    pp_buf_free(&s);
+    pp_gen_destroy(gen);
+}
+
+int main(void)
+{
+    test_determinism();
+    test_write_files();
+    test_rows();
+    PP_TEST_DONE();
+}
