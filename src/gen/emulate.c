@@ -430,13 +430,15 @@ static void next_stage(struct emu *emu, struct slot *s, int64_t now)
 }
 
 /* Backoff before attempt n (1-based retry count): 100 ms * 2^(n-1), capped at 5 s, full
- * jitter in [half, full]; a server's Retry-After (seconds) wins when longer. */
+ * jitter in [half, full]; a server's Retry-After (seconds) wins when longer (capped at 60 s). */
 static int64_t backoff_us(struct emu *emu, int n, curl_off_t retry_after)
 {
     int64_t base = 100000ll << (n - 1 < 6 ? n - 1 : 6);
     if (base > 5000000)
         base = 5000000;
     int64_t d = base / 2 + (int64_t)(rng_next(&emu->rng) % (uint64_t)(base / 2 + 1));
+    if (retry_after > 60)
+        retry_after = 60; /* honour the server, within reason */
     if (retry_after > 0 && (int64_t)retry_after * 1000000 > d)
         d = (int64_t)retry_after * 1000000 + (int64_t)(rng_next(&emu->rng) % 100000);
     return d;
@@ -684,6 +686,11 @@ int pp_emu_run(const struct pp_emu_conf *conf, struct pp_emu_stats *st, char *er
     if (rc)
         goto out;
     emu.total = conf->events;
+    if (conf->replay_file && !emu.src.nrows) {
+        snprintf(errstr, errstr_size, "no events in %s", conf->replay_file);
+        rc = PP_EINVAL;
+        goto out;
+    }
     if (conf->replay_file && (!emu.total || emu.total > emu.src.nrows))
         emu.total = emu.src.nrows;
     if ((rc = setup(&emu, errstr, errstr_size)))

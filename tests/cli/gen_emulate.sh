@@ -33,6 +33,33 @@ assert list(p[0]) == ['index', 'unique_id', 'title', 'description', 'poster_name
                       'tag_list', 'is_image_or_video', 'image_src', 'downloaded', 'save_location', 'category']
 PY
 
+# rates of a generated table against the real sample (when ../shared/data is there)
+if [ -n "$SHARED" ] && [ -f "$SHARED/data/aicore_sample_pin.jsonl" ]; then
+    "$PINPIPE" gen --rows 20000 --seed 100 --out "$T/big" 2>/dev/null
+    check "gen rates match the real sample" python3 - "$T/big" "$SHARED/data" <<'PY'
+import json, sys, collections
+def load(d, pre):
+    return [[json.loads(l) for l in open(f'{d}/{pre}{k}.jsonl')] for k in ('pin', 'geo', 'user')]
+def rates(t):
+    pins, geos, users = t; n = len(pins)
+    na = lambda s: any(ord(c) > 127 for c in s)
+    fc = lambda v: 'k' if v.endswith('k') else 'M' if v.endswith('M') else 'n' if v.isdigit() else 'x'
+    r = {'story': sum(p['description'] == 'No description available Story format' for p in pins),
+         'uie': sum(p['poster_name'] == 'User Info Error' for p in pins),
+         'imgerr': sum(p['image_src'] == 'Image src error.' for p in pins),
+         'video': sum(p['is_image_or_video'] == 'video' for p in pins),
+         'title_na': sum(na(p['title']) for p in pins), 'desc_na': sum(na(p['description']) for p in pins),
+         'age20': sum(u['age'] == 20 for u in users), 'joined2015': sum(u['date_joined'] < '2016' for u in users),
+         'lat<-70': sum(g['latitude'] < -70 for g in geos), 'ts2018': sum(g['timestamp'][:4] == '2018' for g in geos)}
+    for k, v in collections.Counter(fc(p['follower_count']) for p in pins).items(): r['fc_' + k] = v
+    for k, v in collections.Counter(p['category'] for p in pins).items(): r['cat_' + k] = v
+    return {k: 100.0 * v / n for k, v in r.items()}
+g, real = rates(load(sys.argv[1], '')), rates(load(sys.argv[2], 'aicore_sample_'))
+bad = {k: (round(g.get(k, 0), 2), round(v, 2)) for k, v in real.items() if abs(g.get(k, 0) - v) > max(1.0, 0.12 * v)}
+assert not bad, bad  # generated vs real, in percent
+PY
+fi
+
 # ---- a recording HTTP/1.1 keep-alive server ----
 cat > "$T/recorder.py" <<'PY'
 import http.server, json, socket, sys, threading

@@ -23,6 +23,7 @@ struct counts {
     int64_t cat[16], kind[3], fc_num, fc_k, fc_m, fc_uie, title_ph, story, nodesc, untitled, notags,
         imgerr, dl0, empty_title, title_intl, desc_intl, desc_cut, age20, ages[41];
     int64_t bad_order, bad_type, bad_value, bad_utf8, bad_json;
+    double sx, sy, sxx, syy, sxy; /* latitude vs age, for their correlation */
 };
 
 /* Keys of the top-level object in order must be exactly keys[0..n). */
@@ -206,6 +207,9 @@ static void check_geo_user(const struct pp_json *geo, const struct pp_json *user
         c->bad_value++;
     else
         c->ages[age - 20]++;
+    double lat = 0, y = (double)age;
+    pp_json_num(geo, pp_json_get(geo, 0, "latitude"), &lat);
+    c->sx += lat, c->sy += y, c->sxx += lat * lat, c->syy += y * y, c->sxy += lat * y;
 }
 
 static void test_determinism(void)
@@ -355,6 +359,11 @@ static void test_rows(void)
     PP_CHECK(NEAR(c.ages[0], 19.1, 1.5));
     PP_CHECK(NEAR(c.ages[1], 11.1, 1.2));
     PP_CHECK(c.ages[40] > 0 && c.ages[20] > c.ages[40]);
+    /* geo and user columns move together as in the real table (Pearson r there: 0.47) */
+    double n = NROWS, cov = c.sxy / n - (c.sx / n) * (c.sy / n);
+    double r =
+        cov / sqrt((c.sxx / n - (c.sx / n) * (c.sx / n)) * (c.syy / n - (c.sy / n) * (c.sy / n)));
+    PP_CHECK(r > 0.35 && r < 0.65);
     for (int k = 0; k < 3; k++)
         pp_json_free(&doc[k]), pp_buf_free(&b[k]);
     pp_buf_free(&s);
