@@ -58,4 +58,5 @@ sys=$(sed -n 's/.*System time (seconds): \(.*\)/\1/p' "$work/stderr")
 
 echo "input: $lines pin records, $((bytes / 1048576)) MiB ($what)"
 echo "pinpipe clean --kind pin: records/s=$rps (incl. JSONL output) rejected=$rejected"
-echo "  wall=$wall user_s=$user sys_s=$sys max_rss_kib=$rss_kb"
+cpu_rps=$(awk -v n="$lines" -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", n / (u + s) }')
+echo "  wall=$wall user_s=$user sys_s=$sys cpu_records/s=$cpu_rps max_rss_kib=$rss_kb"

@@ -5,8 +5,16 @@
 #include "pp_err.h"
 
 /* How an output column is made from the source fields a (and b). */
-enum rule { R_ID, R_TEXT, R_FOLLOWERS, R_INT, R_SAVE_LOCATION, R_COORDINATES, R_TIMESTAMP,
-            R_USER_NAME };
+enum rule {
+    R_ID,
+    R_TEXT,
+    R_FOLLOWERS,
+    R_INT,
+    R_SAVE_LOCATION,
+    R_COORDINATES,
+    R_TIMESTAMP,
+    R_USER_NAME
+};
 
 struct outcol {
     unsigned char rule, a, b;
@@ -14,9 +22,9 @@ struct outcol {
 
 /* Output columns in pp_clean_columns() order; a and b index the source fields (model.c). */
 static const struct outcol pin_out[] = {
-    {R_ID, 0, 0},   {R_TEXT, 1, 0},      {R_TEXT, 2, 0}, {R_TEXT, 3, 0},
-    {R_FOLLOWERS, 5, 0}, {R_TEXT, 4, 0}, {R_TEXT, 6, 0}, {R_TEXT, 7, 0},
-    {R_TEXT, 8, 0}, {R_INT, 9, 0},       {R_SAVE_LOCATION, 10, 0}, {R_TEXT, 11, 0},
+    {R_ID, 0, 0},        {R_TEXT, 1, 0}, {R_TEXT, 2, 0},           {R_TEXT, 3, 0},
+    {R_FOLLOWERS, 5, 0}, {R_TEXT, 4, 0}, {R_TEXT, 6, 0},           {R_TEXT, 7, 0},
+    {R_TEXT, 8, 0},      {R_INT, 9, 0},  {R_SAVE_LOCATION, 10, 0}, {R_TEXT, 11, 0},
 };
 static const struct outcol geo_out[] = {
     {R_ID, 0, 0}, {R_TEXT, 4, 0}, {R_COORDINATES, 2, 3}, {R_TIMESTAMP, 1, 0}};
@@ -34,6 +42,7 @@ struct ctx {
     const struct clean_spec *spec;
     const struct clean_vals *vals;
     struct pp_verr *err;
+    uint64_t plain; /* string tokens whose raw bytes are their value (pp_clean_scan_flat) */
     size_t off[PP_CLEAN_MAX_COLS]; /* TEXT columns' arena offsets until the arena stops moving */
 };
 
@@ -58,9 +67,11 @@ void pp_row_free(struct pp_row *row)
 static int decode(struct ctx *c, int f, size_t *start)
 {
     *start = c->row->arena.len;
-    const struct pp_json_tok *tok = &c->doc->tok[c->vals->tok[f]];
-    int rc = pp_clean_str_decode(&c->row->arena, c->doc->js + tok->start,
-                                 c->doc->js + tok->end);
+    int t = c->vals->tok[f];
+    const struct pp_json_tok *tok = &c->doc->tok[t];
+    const char *s = c->doc->js + tok->start, *e = c->doc->js + tok->end;
+    int rc = t < 64 && (c->plain >> t & 1) ? pp_buf_append(&c->row->arena, s, (size_t)(e - s))
+                                           : pp_clean_str_decode(&c->row->arena, s, e);
     if (rc == PP_EPARSE)
         pp_clean_set_err(c->err, c->spec->f[f].name, "invalid string (bad escape or UTF-8)",
                          "value_error.jsondecode");
@@ -201,13 +212,20 @@ static int emit(struct ctx *c, const struct outcol *oc, int col)
             v->i = c->vals->i[oc->a];
         }
         return 0;
-    case R_TEXT: return col_text(c, col, oc->a, false);
-    case R_SAVE_LOCATION: return col_text(c, col, oc->a, true);
-    case R_FOLLOWERS: return col_followers(c, col, oc->a);
-    case R_COORDINATES: return col_coordinates(c, col, oc->a, oc->b);
-    case R_TIMESTAMP: return col_timestamp(c, col, oc->a);
-    case R_USER_NAME: return col_user_name(c, col, oc->a, oc->b);
-    default: return PP_EINVAL;
+    case R_TEXT:
+        return col_text(c, col, oc->a, false);
+    case R_SAVE_LOCATION:
+        return col_text(c, col, oc->a, true);
+    case R_FOLLOWERS:
+        return col_followers(c, col, oc->a);
+    case R_COORDINATES:
+        return col_coordinates(c, col, oc->a, oc->b);
+    case R_TIMESTAMP:
+        return col_timestamp(c, col, oc->a);
+    case R_USER_NAME:
+        return col_user_name(c, col, oc->a, oc->b);
+    default:
+        return PP_EINVAL;
     }
 }
 
@@ -215,8 +233,8 @@ int pp_clean_record(enum pp_kind kind, const char *json, size_t len, struct pp_r
                     struct pp_verr *err)
 {
     struct clean_vals vals;
-    struct ctx c = {.row = row, .doc = &row->doc, .spec = pp_clean_spec(kind), .vals = &vals,
-                    .err = err};
+    struct ctx c = {
+        .row = row, .doc = &row->doc, .spec = pp_clean_spec(kind), .vals = &vals, .err = err};
     row->kind = kind;
     row->ncols = 0;
     row->nulled = 0;
@@ -226,12 +244,14 @@ int pp_clean_record(enum pp_kind kind, const char *json, size_t len, struct pp_r
         return PP_EINVAL;
     }
     char emsg[96];
-    int rc = pp_clean_parse(&row->doc, json, len, emsg, sizeof(emsg));
+    int rc = 0;
+    if (pp_clean_scan_flat(&row->doc, json, len, &c.plain))
+        rc = pp_json_parse(&row->doc, json, len, 0, emsg, sizeof(emsg));
     if (rc) {
         pp_clean_set_err(err, "", emsg, "value_error.jsondecode");
         return rc;
     }
-    if ((rc = pp_clean_check(kind, &row->doc, 0, &vals, err, false)))
+    if ((rc = pp_clean_check(kind, &row->doc, 0, &vals, err, false, c.plain)))
         return rc;
     /* Decoded text is never longer than its JSON; the fixed columns need < 128 bytes. */
     if ((rc = pp_buf_reserve(&row->arena, len + 128))) {

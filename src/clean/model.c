@@ -17,6 +17,8 @@ static const char *const ph_user_info[] = {"User Info Error", NULL};
 static const char *const ph_tag_list[] = {"N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e", NULL};
 static const char *const ph_image_src[] = {"Image src error.", NULL};
 
+/* One field per line reads as the data model. */
+// clang-format off
 #define FIELD(n, t, opt, ph) {n, sizeof(n) - 1, t, opt, ph}
 
 static const struct clean_field pin_fields[] = {
@@ -48,6 +50,8 @@ static const struct clean_field user_fields[] = {
     FIELD("date_joined", FT_DATETIME, 0, NULL),
 };
 
+// clang-format on
+
 #define NELEM(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static const struct clean_spec specs[PP_KIND_COUNT] = {
@@ -56,20 +60,27 @@ static const struct clean_spec specs[PP_KIND_COUNT] = {
     {user_fields, NELEM(user_fields)},
 };
 
-static const char *const pin_cols[] = {"ind",      "unique_id",         "title",
-                                       "description", "follower_count", "poster_name",
-                                       "tag_list", "is_image_or_video", "image_src",
-                                       "downloaded", "save_location",   "category"};
+static const char *const pin_cols[] = {
+    "ind",      "unique_id",         "title",     "description", "follower_count", "poster_name",
+    "tag_list", "is_image_or_video", "image_src", "downloaded",  "save_location",  "category"};
 static const char *const geo_cols[] = {"ind", "country", "coordinates", "timestamp"};
 static const char *const user_cols[] = {"ind", "user_name", "age", "date_joined"};
 
 const char *const *pp_clean_columns(enum pp_kind kind, int *ncols)
 {
     switch (kind) {
-    case PP_KIND_PIN: *ncols = NELEM(pin_cols); return pin_cols;
-    case PP_KIND_GEO: *ncols = NELEM(geo_cols); return geo_cols;
-    case PP_KIND_USER: *ncols = NELEM(user_cols); return user_cols;
-    default: *ncols = 0; return NULL;
+    case PP_KIND_PIN:
+        *ncols = NELEM(pin_cols);
+        return pin_cols;
+    case PP_KIND_GEO:
+        *ncols = NELEM(geo_cols);
+        return geo_cols;
+    case PP_KIND_USER:
+        *ncols = NELEM(user_cols);
+        return user_cols;
+    default:
+        *ncols = 0;
+        return NULL;
     }
 }
 
@@ -88,12 +99,14 @@ void pp_clean_set_err(struct pp_verr *err, const char *field, const char *msg, c
 }
 
 /* Which field of spec does key token k name? Tries the expected (source order) slot first. */
-static int field_of_key(const struct clean_spec *spec, const struct pp_json *doc, int k, int guess)
+static int field_of_key(const struct clean_spec *spec, const struct pp_json *doc, int k, int guess,
+                        uint64_t plain)
 {
     const struct pp_json_tok *t = &doc->tok[k];
     const char *p = doc->js + t->start;
     size_t n = (size_t)(t->end - t->start);
-    if (memchr(p, '\\', n)) { /* an escaped key: rare, compare decoded */
+    bool is_plain = k < 64 && (plain >> k & 1);
+    if (!is_plain && memchr(p, '\\', n)) { /* an escaped key: rare, compare decoded */
         for (int f = 0; f < spec->nf; f++)
             if (pp_json_str_eq(doc, k, spec->f[f].name))
                 return f;
@@ -247,7 +260,7 @@ static int check_field(const struct clean_field *f, const struct pp_json *doc, i
 }
 
 int pp_clean_check(enum pp_kind kind, const struct pp_json *doc, int obj, struct clean_vals *vals,
-                   struct pp_verr *err, bool check_strings)
+                   struct pp_verr *err, bool check_strings, uint64_t plain)
 {
     const struct clean_spec *spec = pp_clean_spec(kind);
     if (!spec) {
@@ -263,7 +276,7 @@ int pp_clean_check(enum pp_kind kind, const struct pp_json *doc, int obj, struct
         found[f] = -1;
     int i = obj + 1;
     for (int k = 0; k < doc->tok[obj].size; k++) {
-        int f = field_of_key(spec, doc, i, k);
+        int f = field_of_key(spec, doc, i, k, plain);
         if (f >= 0)
             found[f] = i + 1;
         int vt = doc->tok[i + 1].type;
@@ -289,7 +302,7 @@ int pp_record_validate(enum pp_kind kind, const struct pp_json *doc, int obj, in
                        struct pp_verr *err)
 {
     struct clean_vals vals;
-    int rc = pp_clean_check(kind, doc, obj, &vals, err, true);
+    int rc = pp_clean_check(kind, doc, obj, &vals, err, true, 0);
     if (rc == 0 && id)
         *id = vals.i[0];
     return rc;

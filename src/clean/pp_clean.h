@@ -21,8 +21,8 @@ struct pp_val {
     enum pp_val_type type;
     int64_t i;
     double d;
-    const char *s; /* NUL-terminated */
-    size_t n;
+    const char *s; /* NUL-terminated; valid UTF-8 */
+    size_t n;      /* bytes; use it: a JSON "\u0000" puts a NUL inside s (PostgreSQL refuses) */
 };
 
 /* One cleaned output row (a warehouse row). Reuse one across calls: memory is kept. */
@@ -53,6 +53,8 @@ struct pp_verr {
  * timestamp/date_joined TEXT "YYYY-MM-DD HH:MM:SS" UTC; everything else TEXT. */
 const char *const *pp_clean_columns(enum pp_kind kind, int *ncols);
 
+/* An empty row (allocates nothing); pp_row_free releases its memory, accepts NULL and may be
+ * called twice. A row belongs to one thread at a time; the functions keep no other state. */
 void pp_row_init(struct pp_row *row);
 void pp_row_free(struct pp_row *row);
 

@@ -23,7 +23,7 @@ static size_t space_len(const unsigned char *s, const unsigned char *e)
         return 3;
     if (c == 0xE2 && s[1] == 0x80 &&
         ((s[2] >= 0x80 && s[2] <= 0x8A) || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
-        return 3; /* U+2000-200A, U+2028, U+2029, U+202F */
+        return 3;                                  /* U+2000-200A, U+2028, U+2029, U+202F */
     if (c == 0xE2 && s[1] == 0x81 && s[2] == 0x9F) /* U+205F */
         return 3;
     if (c == 0xE3 && s[1] == 0x80 && s[2] == 0x80) /* U+3000 */
@@ -45,9 +45,9 @@ bool pp_clean_blank(const char *s, size_t n)
 
 bool pp_clean_is_null_text(const struct clean_field *f, const char *s, size_t n)
 {
-    if (f->placeholders)
+    if (f->placeholders && n)
         for (const char *const *ph = f->placeholders; *ph; ph++)
-            if (strlen(*ph) == n && !memcmp(*ph, s, n))
+            if ((*ph)[0] == s[0] && strlen(*ph) == n && !memcmp(*ph, s, n))
                 return true;
     /* Fast exit for the usual case: a first byte that is no space character. */
     unsigned char c = n ? (unsigned char)s[0] : ' ';

@@ -138,16 +138,34 @@ static int escape(const char *p, const char *e, unsigned *cp, size_t *n)
         return -1;
     *n = 1;
     switch (*p) {
-    case '"': *cp = '"'; return 0;
-    case '\\': *cp = '\\'; return 0;
-    case '/': *cp = '/'; return 0;
-    case 'b': *cp = '\b'; return 0;
-    case 'f': *cp = '\f'; return 0;
-    case 'n': *cp = '\n'; return 0;
-    case 'r': *cp = '\r'; return 0;
-    case 't': *cp = '\t'; return 0;
-    case 'u': break;
-    default: return -1;
+    case '"':
+        *cp = '"';
+        return 0;
+    case '\\':
+        *cp = '\\';
+        return 0;
+    case '/':
+        *cp = '/';
+        return 0;
+    case 'b':
+        *cp = '\b';
+        return 0;
+    case 'f':
+        *cp = '\f';
+        return 0;
+    case 'n':
+        *cp = '\n';
+        return 0;
+    case 'r':
+        *cp = '\r';
+        return 0;
+    case 't':
+        *cp = '\t';
+        return 0;
+    case 'u':
+        break;
+    default:
+        return -1;
     }
     unsigned hi, lo;
     if (hex4(p + 1, e, &hi) || (hi >= 0xDC00 && hi <= 0xDFFF))
@@ -256,17 +274,20 @@ static const char *skip_ws(const char *p, const char *e)
     return p;
 }
 
-/* p after the opening quote: the closing quote, checking escapes as jsmn's strict mode does. */
-static const char *scan_string(const char *p, const char *e)
+/* p after the opening quote: the closing quote, checking escapes as jsmn's strict mode does.
+ * *plain: the string is printable ASCII with no escapes (its bytes are its value). */
+static const char *scan_string(const char *p, const char *e, bool *plain)
 {
+    *plain = true;
     for (;;) {
-        p += plain_run(p, e, false);
+        p += plain_run(p, e, true);
         if (p >= e)
             return NULL;
         if (*p == '"')
             return p;
         if (*p == '\0')
             return NULL;
+        *plain = false;
         if (*p++ != '\\')
             continue;
         if (p >= e)
@@ -286,8 +307,7 @@ static const char *scan_string(const char *p, const char *e)
 
 static bool is_delim(const char *p, const char *e)
 {
-    return p < e && (*p == ',' || *p == '}' || *p == ' ' || *p == '\n' || *p == '\r' ||
-                     *p == '\t');
+    return p < e && (*p == ',' || *p == '}' || *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t');
 }
 
 /* RFC 8259 number at p, ending at a delimiter: the end, or NULL. */
@@ -327,17 +347,22 @@ static const char *scan_literal(const char *p, const char *e, const char *lit, s
     return (size_t)(e - p) >= n && !memcmp(p, lit, n) && is_delim(p + n, e) ? p + n : NULL;
 }
 
-static bool push(struct pp_json *doc, int type, const char *js, const char *s, const char *t,
-                 int size)
+static bool grow(struct pp_json *doc)
 {
-    if (doc->ntok >= doc->cap) {
-        int cap = doc->cap ? doc->cap * 2 : 32;
-        void *tok = realloc(doc->tok, sizeof(*doc->tok) * (size_t)cap);
-        if (!tok)
-            return false;
-        doc->tok = tok;
-        doc->cap = cap;
-    }
+    int cap = doc->cap ? doc->cap * 2 : 32;
+    void *tok = realloc(doc->tok, sizeof(*doc->tok) * (size_t)cap);
+    if (!tok)
+        return false;
+    doc->tok = tok;
+    doc->cap = cap;
+    return true;
+}
+
+static inline bool push(struct pp_json *doc, int type, const char *js, const char *s, const char *t,
+                        int size)
+{
+    if (doc->ntok >= doc->cap && !grow(doc))
+        return false;
     struct pp_json_tok *k = &doc->tok[doc->ntok++];
     k->type = type;
     k->start = (int)(s - js);
@@ -346,8 +371,9 @@ static bool push(struct pp_json *doc, int type, const char *js, const char *s, c
     return true;
 }
 
-static int scan_flat(struct pp_json *doc, const char *js, size_t len)
+static int scan_flat(struct pp_json *doc, const char *js, size_t len, uint64_t *plain)
 {
+    bool is_plain;
     const char *e = js + len, *p = skip_ws(js, e), *q;
     if (len > INT32_MAX || p >= e || *p != '{')
         return -1;
@@ -361,8 +387,10 @@ static int scan_flat(struct pp_json *doc, const char *js, size_t len)
     if (p < e && *p == '}')
         goto close;
     for (;;) {
-        if (p >= e || *p != '"' || !(q = scan_string(p + 1, e)))
+        if (p >= e || *p != '"' || !(q = scan_string(p + 1, e, &is_plain)))
             return -1;
+        if (is_plain && doc->ntok < 64)
+            *plain |= 1ULL << doc->ntok;
         if (!push(doc, PP_JSON_STRING, js, p + 1, q, 1))
             return -1;
         doc->tok[0].size++;
@@ -376,14 +404,24 @@ static int scan_flat(struct pp_json *doc, const char *js, size_t len)
         const char *s = p;
         switch (*p) {
         case '"':
-            if (!(q = scan_string(p + 1, e)))
+            if (!(q = scan_string(p + 1, e, &is_plain)))
                 return -1;
+            if (is_plain && doc->ntok < 64)
+                *plain |= 1ULL << doc->ntok;
             type = PP_JSON_STRING, s = p + 1, p = q + 1;
             break;
-        case 't': type = PP_JSON_BOOL, p = q = scan_literal(p, e, "true", 4); break;
-        case 'f': type = PP_JSON_BOOL, p = q = scan_literal(p, e, "false", 5); break;
-        case 'n': type = PP_JSON_NULL, p = q = scan_literal(p, e, "null", 4); break;
-        default: type = PP_JSON_NUMBER, p = q = scan_number(p, e); break;
+        case 't':
+            type = PP_JSON_BOOL, p = q = scan_literal(p, e, "true", 4);
+            break;
+        case 'f':
+            type = PP_JSON_BOOL, p = q = scan_literal(p, e, "false", 5);
+            break;
+        case 'n':
+            type = PP_JSON_NULL, p = q = scan_literal(p, e, "null", 4);
+            break;
+        default:
+            type = PP_JSON_NUMBER, p = q = scan_number(p, e);
+            break;
         }
         if (!p || !push(doc, type, js, s, q, 0))
             return -1;
@@ -403,10 +441,14 @@ close:
     return 0;
 }
 
-int pp_clean_scan_flat(struct pp_json *doc, const char *js, size_t len)
+int pp_clean_scan_flat(struct pp_json *doc, const char *js, size_t len, uint64_t *plain)
 {
-    if (scan_flat(doc, js, len) == 0)
+    uint64_t mask = 0;
+    if (scan_flat(doc, js, len, &mask) == 0) {
+        if (plain)
+            *plain = mask;
         return 0;
+    }
     doc->ntok = 0;
     return -1;
 }
@@ -414,7 +456,7 @@ int pp_clean_scan_flat(struct pp_json *doc, const char *js, size_t len)
 int pp_clean_parse(struct pp_json *doc, const char *js, size_t len, char *errmsg,
                    size_t errmsg_size)
 {
-    if (pp_clean_scan_flat(doc, js, len) == 0)
+    if (pp_clean_scan_flat(doc, js, len, NULL) == 0)
         return 0;
     return pp_json_parse(doc, js, len, 0, errmsg, errmsg_size);
 }
