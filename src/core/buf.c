@@ -76,6 +76,20 @@ int pp_buf_putc(struct pp_buf *b, char c)
     return pp_buf_append(b, &c, 1);
 }
 
+int pp_buf_put_i64(struct pp_buf *b, int64_t v)
+{
+    char tmp[24];
+    int n = sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--n] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    return pp_buf_append(b, tmp + n, sizeof(tmp) - (size_t)n);
+}
+
 int pp_buf_printf(struct pp_buf *b, const char *fmt, ...)
 {
     va_list ap;

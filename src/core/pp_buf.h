@@ -3,6 +3,7 @@
 #define PP_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct pp_buf {
     char *data;  /* always NUL-terminated when non-NULL (the NUL is not counted in len) */
@@ -23,6 +24,8 @@ int pp_buf_reserve(struct pp_buf *b, size_t n);
 int pp_buf_append(struct pp_buf *b, const void *p, size_t n);
 int pp_buf_puts(struct pp_buf *b, const char *s);
 int pp_buf_putc(struct pp_buf *b, char c);
+/* Append the decimal text of v (no printf: hot response paths). */
+int pp_buf_put_i64(struct pp_buf *b, int64_t v);
 /* printf-style append. @returns 0, PP_ENOMEM or PP_ETOOBIG. */
 int pp_buf_printf(struct pp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Take ownership of the bytes (caller frees with free()); b is left empty. */

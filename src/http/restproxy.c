@@ -94,8 +94,11 @@ int pp_http_proxy_respond(const struct pp_http_batch *batch, struct pp_http_resp
         if (i)
             pp_buf_putc(b, ',');
         if (item->status == PP_HTTP_REC_OK) {
-            rc = pp_buf_printf(b, "{\"partition\":%d,\"offset\":%lld}", item->partition_out,
-                               (long long)item->offset);
+            pp_buf_puts(b, "{\"partition\":");
+            pp_buf_put_i64(b, item->partition_out);
+            pp_buf_puts(b, ",\"offset\":");
+            pp_buf_put_i64(b, item->offset);
+            rc = pp_buf_putc(b, '}');
             continue;
         }
         /* error_code: 1 = non-retriable, 2 = retriable (REST Proxy v2 produce response). */

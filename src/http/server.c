@@ -54,7 +54,12 @@ struct conn_ctx {
     struct pp_http_batch batch;
     struct pp_http_resp resp;
     atomic_int durable_rc;
+    struct pp_log_entry *ents; /* batch appends (REST proxy, Kinesis PutRecords) */
+    char *keys;                /* KEY_SIZE bytes of key text per entry */
+    int ents_cap;
 };
+
+#define KEY_SIZE 24
 
 void pp_http_conf_defaults(struct pp_http_conf *conf)
 {
@@ -86,6 +91,8 @@ static void ctx_free(struct conn_ctx *ctx)
     pp_json_free(&ctx->doc);
     pp_http_batch_free(&ctx->batch);
     pp_http_resp_free(&ctx->resp);
+    free(ctx->ents);
+    free(ctx->keys);
     free(ctx);
 }
 
@@ -340,38 +347,88 @@ static int rec_status(int rc)
                                                 : PP_HTTP_REC_FAILED;
 }
 
-/* Append every valid record of the batch. @returns records stored; *ticket the last ticket,
- * *first_err the first append error. */
+/* Record an append failure in the item's slot. */
+static void item_failed(struct pp_http_batch *batch, struct pp_http_item *item, int rc,
+                        int *first_err)
+{
+    if (!*first_err)
+        *first_err = rc;
+    item->status = rec_status(rc);
+    item->moff = batch->msgs.len;
+    pp_buf_puts(&batch->msgs, rc == PP_EFULL ? "log full, retry later" : pp_err_str(rc));
+    item->mlen = batch->msgs.len - item->moff;
+}
+
+static int ents_reserve(struct conn_ctx *ctx, int n)
+{
+    if (n <= ctx->ents_cap)
+        return 0;
+    struct pp_log_entry *e = realloc(ctx->ents, sizeof(*e) * (size_t)n);
+    if (!e)
+        return PP_ENOMEM;
+    ctx->ents = e;
+    char *k = realloc(ctx->keys, KEY_SIZE * (size_t)n);
+    if (!k)
+        return PP_ENOMEM;
+    ctx->keys = k;
+    ctx->ents_cap = n;
+    return 0;
+}
+
+/* Append every valid record of the batch: one record with pp_log_append, more with one
+ * pp_log_append_batch (one write per partition). @returns records stored; *ticket the last
+ * ticket, *first_err the first append error. */
 static int append_batch(struct conn_ctx *ctx, uint64_t *ticket, int *first_err)
 {
     struct pp_http *http = ctx->http;
     struct pp_http_batch *batch = &ctx->batch;
     const char *topic = pp_kind_name(batch->kind);
-    int stored = 0;
+    int stored = 0, k = 0;
     *first_err = 0;
     *ticket = 0;
+    if (batch->n == 1 && batch->items[0].status == PP_HTTP_REC_OK) {
+        struct pp_http_item *item = &batch->items[0];
+        char key[KEY_SIZE];
+        int klen = i64_text(item->id, key);
+        size_t vlen;
+        const char *value = pp_http_item_value(batch, 0, &vlen);
+        int rc = pp_log_append(http->log, topic, item->partition, key, (size_t)klen, value, vlen,
+                               0, &item->partition_out, &item->offset, ticket);
+        if (rc)
+            item_failed(batch, item, rc, first_err);
+        return rc ? 0 : 1;
+    }
+    int rc = ents_reserve(ctx, batch->n);
     for (int i = 0; i < batch->n; i++) {
         struct pp_http_item *item = &batch->items[i];
         if (item->status != PP_HTTP_REC_OK)
             continue;
-        char key[24];
-        int klen = i64_text(item->id, key);
-        size_t vlen;
-        const char *value = pp_http_item_value(batch, i, &vlen);
-        uint64_t t = 0;
-        int rc = pp_log_append(http->log, topic, item->partition, key, (size_t)klen, value, vlen, 0,
-                               &item->partition_out, &item->offset, &t);
         if (rc) {
-            if (!*first_err)
-                *first_err = rc;
-            item->status = rec_status(rc);
-            item->moff = batch->msgs.len;
-            pp_buf_puts(&batch->msgs, rc == PP_EFULL ? "log full, retry later" : pp_err_str(rc));
-            item->mlen = batch->msgs.len - item->moff;
+            item_failed(batch, item, rc, first_err);
             continue;
         }
-        if (t > *ticket)
-            *ticket = t;
+        struct pp_log_entry *e = &ctx->ents[k++];
+        char *key = ctx->keys + (size_t)i * KEY_SIZE;
+        e->partition = item->partition;
+        e->key = key;
+        e->keylen = (size_t)i64_text(item->id, key);
+        e->value = pp_http_item_value(batch, i, &e->vlen);
+    }
+    if (rc || !k)
+        return 0;
+    pp_log_append_batch(http->log, topic, ctx->ents, k, 0, ticket);
+    k = 0;
+    for (int i = 0; i < batch->n; i++) {
+        struct pp_http_item *item = &batch->items[i];
+        if (item->status != PP_HTTP_REC_OK)
+            continue;
+        struct pp_log_entry *e = &ctx->ents[k++];
+        if (e->rc) {
+            item_failed(batch, item, e->rc, first_err);
+            continue;
+        }
+        item->partition_out = e->partition;
+        item->offset = e->offset;
         stored++;
     }
     return stored;

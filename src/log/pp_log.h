@@ -91,6 +91,27 @@ int pp_log_append(struct pp_log *log, const char *topic, int partition, const vo
                   size_t keylen, const void *value, size_t vlen, int64_t ts_ms, int *partition_out,
                   int64_t *offset, uint64_t *ticket);
 
+/* One record of pp_log_append_batch(). */
+struct pp_log_entry {
+    int partition;     /* in: < 0 = by key (as pp_log_append); out: the partition used */
+    const void *key;   /* borrowed for the call */
+    size_t keylen;
+    const void *value; /* borrowed for the call */
+    size_t vlen;
+    int64_t offset;    /* out */
+    int rc;            /* out: 0 or this record's error (codes as pp_log_append) */
+};
+
+/* Append n records of one topic, the same as n pp_log_append() calls but with one write per
+ * partition per call (frames of a partition are encoded back to back), which is what makes
+ * 500-record REST-proxy requests cheap. Per-record all or nothing: a failed write is cut back
+ * and every record of it gets PP_EIO; the others keep their offsets. Records of one partition
+ * get consecutive offsets in array order. @thread any.
+ * @param ticket out: covers every appended record (0 if none).
+ * @returns the number of records appended (each entry's rc says which). */
+int pp_log_append_batch(struct pp_log *log, const char *topic, struct pp_log_entry *ents, int n,
+                        int64_t ts_ms, uint64_t *ticket);
+
 /* Is everything up to ticket durable under the fsync policy? (always true for NEVER) */
 int pp_log_durable(struct pp_log *log, uint64_t ticket);
 /* Block until ticket is durable (timeout_ms < 0: no limit).

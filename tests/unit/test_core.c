@@ -76,6 +76,22 @@ static void test_json_strings(void)
     pp_json_free(&doc);
 }
 
+static void test_buf_i64(void)
+{
+    struct pp_buf b;
+    pp_buf_init(&b, 0);
+    pp_buf_put_i64(&b, 0);
+    pp_buf_putc(&b, ' ');
+    pp_buf_put_i64(&b, -9223372036854775807LL - 1);
+    pp_buf_putc(&b, ' ');
+    pp_buf_put_i64(&b, 1234567);
+    PP_CHECK_STR(b.data, "0 -9223372036854775808 1234567");
+    pp_buf_free(&b);
+    pp_buf_init(&b, 4);
+    PP_CHECK_INT(pp_buf_puts(&b, "12345"), PP_ETOOBIG);
+    pp_buf_free(&b);
+}
+
 static void test_time(void)
 {
     int64_t us, base;
@@ -129,6 +145,7 @@ int main(void)
     test_json_valid();
     test_json_invalid();
     test_json_strings();
+    test_buf_i64();
     test_time();
     test_parsers();
     test_kind();
