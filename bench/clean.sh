@@ -42,21 +42,27 @@ bytes=$(wc -c <"$input")
 lines=$(wc -l <"$input")
 cat "$input" >/dev/null # warm the page cache
 
-/usr/bin/time -v "$PINPIPE" clean --kind pin --in "$input" --out /dev/null 2>"$work/stderr" || {
-    echo "clean.sh: pinpipe clean failed:" >&2
-    tail -5 "$work/stderr" >&2
-    exit 1
-}
-
-done_line=$(grep ' clean done ' "$work/stderr" | tail -1)
-rps=$(sed -n 's/.*records_per_s=\([0-9.]*\).*/\1/p' <<<"$done_line")
-rejected=$(sed -n 's/.*rejected=\([0-9]*\).*/\1/p' <<<"$done_line")
-rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$work/stderr")
-wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): \(.*\)/\1/p' "$work/stderr")
-user=$(sed -n 's/.*User time (seconds): \(.*\)/\1/p' "$work/stderr")
-sys=$(sed -n 's/.*System time (seconds): \(.*\)/\1/p' "$work/stderr")
-
 echo "input: $lines pin records, $((bytes / 1048576)) MiB ($what)"
-echo "pinpipe clean --kind pin: records/s=$rps (incl. JSONL output) rejected=$rejected"
-cpu_rps=$(awk -v n="$lines" -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", n / (u + s) }')
-echo "  wall=$wall user_s=$user sys_s=$sys cpu_records/s=$cpu_rps max_rss_kib=$rss_kb"
+# measure LABEL ARGS...: one run of pinpipe clean under GNU time.
+measure() {
+    local label=$1
+    shift
+    /usr/bin/time -v "$PINPIPE" clean --kind pin --in "$input" "$@" 2>"$work/stderr" || {
+        echo "clean.sh: pinpipe clean failed:" >&2
+        tail -5 "$work/stderr" >&2
+        exit 1
+    }
+    local done_line rps rejected rss_kb wall user sys cpu_rps
+    done_line=$(grep ' clean done ' "$work/stderr" | tail -1)
+    rps=$(sed -n 's/.*records_per_s=\([0-9.]*\).*/\1/p' <<<"$done_line")
+    rejected=$(sed -n 's/.*rejected=\([0-9]*\).*/\1/p' <<<"$done_line")
+    rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$work/stderr")
+    wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): \(.*\)/\1/p' "$work/stderr")
+    user=$(sed -n 's/.*User time (seconds): \(.*\)/\1/p' "$work/stderr")
+    sys=$(sed -n 's/.*System time (seconds): \(.*\)/\1/p' "$work/stderr")
+    cpu_rps=$(awk -v n="$lines" -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", n / (u + s) }')
+    echo "pinpipe clean --kind pin $label: records/s=$rps rejected=$rejected"
+    echo "  wall=$wall user_s=$user sys_s=$sys cpu_records/s=$cpu_rps max_rss_kib=$rss_kb"
+}
+measure "--check (clean only)" --check
+measure "--out /dev/null (clean + JSONL output)" --out /dev/null

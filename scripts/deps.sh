@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjsmn-dev libsqlite3-dev
       libcurl4-openssl-dev sqlite3 python3 curl)
-[ "${1:-}" = "--bench" ] && pkgs+=(wrk nginx-light hyperfine bc)
+[ "${1:-}" = "--bench" ] && pkgs+=(wrk nginx-light hyperfine bc time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

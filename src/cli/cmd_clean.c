@@ -20,7 +20,7 @@
 #define CLEAN_MAX_REPORTED 1000    /* rejected lines reported one by one, then counted */
 
 static const char usage_text[] =
-    "usage: pinpipe clean --kind pin|geo|user [--in FILE|-] [--out FILE|-]\n"
+    "usage: pinpipe clean --kind pin|geo|user [--in FILE|-] [--out FILE|-] [--check]\n"
     "\n"
     "Read source records of one kind as JSON lines, apply the cleaning rules (placeholders\n"
     "-> null, follower_count -> integer, save_location prefix, coordinates, UTC timestamps,\n"
@@ -29,6 +29,7 @@ static const char usage_text[] =
     "  --kind K     pin, geo or user (a topic name such as 0a1b.pin also works)\n"
     "  --in FILE    input JSONL (default: stdin; blank lines are skipped)\n"
     "  --out FILE   output JSONL (default: stdout)\n"
+    "  --check      clean every record but write no rows: report rejects and the summary\n"
     "\n"
     "Rejected lines are reported on stderr with their line number (the first 1000 one by\n"
     "one) and skipped; a summary line (records, rejected, elapsed, records/s) ends stderr.\n"
@@ -38,6 +39,7 @@ struct clean_run {
     enum pp_kind kind;
     const char *const *cols;
     int ncols;
+    int check; /* --check: clean, write nothing */
     FILE *out;
     struct pp_buf obuf;
     struct pp_row row;
@@ -215,6 +217,8 @@ static int do_line(struct clean_run *run, const char *line, size_t n)
         reject(run, rc, &err);
         return 0;
     }
+    if (run->check)
+        return 0;
     if ((rc = put_row(run)))
         return rc;
     return run->obuf.len >= CLEAN_OUT_FLUSH ? flush_out(run) : 0;
@@ -272,11 +276,16 @@ out:
 int cmd_clean(int argc, char **argv)
 {
     const char *kind_s = NULL, *in_path = "-", *out_path = "-";
+    int check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
             return 0;
+        }
+        if (!strcmp(a, "--check")) {
+            check = 1;
+            continue;
         }
         if (i + 1 >= argc || (strcmp(a, "--kind") && strcmp(a, "--in") && strcmp(a, "--out"))) {
             fputs(usage_text, stderr);
@@ -294,7 +303,7 @@ int cmd_clean(int argc, char **argv)
     if (kind == PP_KIND_NONE)
         return pp_cli_fail(argv[0], 2, "--kind must be pin, geo or user (see --help)");
 
-    struct clean_run run = {.kind = kind};
+    struct clean_run run = {.kind = kind, .check = check};
     run.cols = pp_clean_columns(kind, &run.ncols);
     for (int c = 0; c < run.ncols; c++)
         run.keylen[c] = (size_t)snprintf(run.key[c], sizeof(run.key[c]), "%c\"%s\":", c ? ',' : '{',

@@ -18,7 +18,7 @@ void pp_runner_conf_defaults(struct pp_runner_conf *conf)
     pp_http_conf_defaults(&conf->http);
     pp_lake_conf_defaults(&conf->lake);
     conf->stream_batch = 5000;
-    conf->stream_linger_ms = 2;
+    conf->stream_linger_ms = 1;
 }
 
 static void *stream_main(void *arg)
