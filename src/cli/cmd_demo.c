@@ -28,6 +28,7 @@ static void usage(FILE *out)
             "  --api SHAPE        fastapi | rest-proxy | kinesis (default fastapi)\n"
             "  --events N         events to emulate when generating rows (default 11154)\n"
             "  --sample FILE      events file to replay (default: found automatically)\n"
+            "  --generate         emulate generated rows even when the sample is there\n"
             "  --concurrency C    client connections (default 16)\n"
             "  --fsync POLICY     always | interval:<ms> | never (default interval:5)\n"
             "  -h, --help         this text\n",
@@ -91,6 +92,7 @@ static int find_sample(char *out, size_t size)
 
 struct demo_opts {
     const char *data_dir, *api, *events, *sample, *concurrency, *fsync;
+    int generate;
 };
 
 static int parse(int argc, char **argv, struct demo_opts *o)
@@ -98,7 +100,7 @@ static int parse(int argc, char **argv, struct demo_opts *o)
     static const struct option opts[] = {
         {"data-dir", 1, 0, 'd'}, {"api", 1, 0, 'a'},         {"events", 1, 0, 'n'},
         {"sample", 1, 0, 's'},   {"concurrency", 1, 0, 'c'}, {"fsync", 1, 0, 'f'},
-        {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"generate", 0, 0, 'g'}, {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -109,6 +111,7 @@ static int parse(int argc, char **argv, struct demo_opts *o)
         case 's': o->sample = optarg; break;
         case 'c': o->concurrency = optarg; break;
         case 'f': o->fsync = optarg; break;
+        case 'g': o->generate = 1; break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return 2;
         }
@@ -138,15 +141,38 @@ static int wait_caught_up(struct pp_runner *run, int timeout_s)
     return 0;
 }
 
+/* Step 2's report: rows per warehouse table and the stream's latency. */
+static void print_loaded(const char *wh_path, const struct pp_stream_stats *stats)
+{
+    char err[256];
+    int64_t n[PP_KIND_COUNT] = {0};
+    struct pp_wh *wh = pp_wh_open(wh_path, err, sizeof(err));
+    for (int k = 0; wh && k < PP_KIND_COUNT; k++)
+        pp_wh_count(wh, (enum pp_kind)k, &n[k]);
+    pp_wh_close(wh);
+    printf("\n== 2. stream: the warehouse caught up with the log ==\n"
+           "records    %lld consumed, %lld rejected\n"
+           "rows       pin %lld, geo %lld, user %lld (deduplicated by id)\n"
+           "latency    ingest -> warehouse row p50 %.1f ms, p99 %.1f ms\n",
+           (long long)stats->records, (long long)stats->rejected, (long long)n[PP_KIND_PIN],
+           (long long)n[PP_KIND_GEO], (long long)n[PP_KIND_USER], pp_stream_latency_ms(stats, 0.5),
+           pp_stream_latency_ms(stats, 0.99));
+    fflush(stdout);
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    struct demo_opts o = {DEMO_DATA_DIR, "fastapi", "11154", NULL, "16", "interval:5"};
+    struct demo_opts o = {DEMO_DATA_DIR, "fastapi", "11154", NULL, "16", "interval:5", 0};
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
     char sample[PATH_MAX + 64];
-    int real = o.sample ? (snprintf(sample, sizeof(sample), "%s", o.sample), 1)
-                        : find_sample(sample, sizeof(sample));
+    int real = o.generate  ? 0
+               : o.sample ? (snprintf(sample, sizeof(sample), "%s", o.sample), 1)
+                          : find_sample(sample, sizeof(sample));
+    char resolved[PATH_MAX];
+    if (real && realpath(sample, resolved))
+        snprintf(sample, sizeof(sample), "%s", resolved);
     if ((rc = reset_dir(o.data_dir)))
         return rc;
     pp_cli_signals();
@@ -162,8 +188,9 @@ int cmd_demo(int argc, char **argv)
     if (pp_runner_start(&run, &conf, err, sizeof(err)))
         return pp_cli_fail("demo", 1, "%s", err);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", pp_http_port(run.http));
-    fprintf(stderr, "demo: pipeline up at %s; emulating %s\n", url,
-            real ? sample : "generated rows");
+    printf("== 1. ingest: users posting to %s (%s API), from %s ==\n", url, o.api,
+           real ? sample : "generated rows");
+    fflush(stdout);
 
     char *emu_replay[] = {"emulate", "--url", url, "--api", (char *)o.api, "--replay", sample,
                           "--concurrency", (char *)o.concurrency, NULL};
@@ -178,17 +205,20 @@ int cmd_demo(int argc, char **argv)
         pp_runner_stop(&run);
         return pp_cli_fail("demo", 1, "the warehouse did not catch up with the log in 120 s");
     }
-    fprintf(stderr, "demo: warehouse caught up (%lld rows loaded); finishing lake files\n",
-            (long long)run.stream_stats.rows);
+    struct pp_stream_stats stats = run.stream_stats;
     pp_runner_stop(&run);
+    print_loaded(run.wh_path, &stats);
 
     char today[16];
     pp_date_format(pp_now_ms(), today, sizeof(today));
+    printf("\n== 3. batch for %s: lake -> clean -> reconcile into the warehouse -> insights ==\n",
+           today);
+    fflush(stdout);
     char *batch[] = {"batch", "--date", today, "--data-dir", (char *)o.data_dir, NULL};
     if (run_cmd(cmd_batch, batch))
         return pp_cli_fail("demo", 1, "the batch run for %s failed", today);
 
-    printf("\nWhere everything lives (data dir %s):\n"
+    printf("\n== where everything lives (data dir %s) ==\n"
            "  log        %s   (pinpipe log topics --data-dir %s)\n"
            "  lake       %s   (topic=<t>/dt=%s/*.jsonl)\n"
            "  warehouse  %s   (pinpipe insights --warehouse %s --format json)\n",
