@@ -2,6 +2,6 @@
 # quickstart.sh: install what is missing, build, and run the main job (`pinpipe demo`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh --no-servers
 scripts/build.sh
 exec build/pinpipe demo "$@"
