@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "  --warehouse PATH   SQLite warehouse (default DIR/warehouse.db)\n"
             "  --format F         how to print the insights: table (default), json, csv\n"
             "  --quiet            do not print the insights (they are still stored)\n"
+            PP_CLI_LAKE_HELP
             "  -h, --help         this help\n"
             "\n"
             "exit status: 0 ok, 1 failure (e.g. no lake data for the day), 2 usage error\n",
@@ -106,6 +107,7 @@ static int parse_format(const char *s, enum pp_wh_format *format)
 
 struct batch_opts {
     const char *date, *data_dir, *lake_dir, *wh_path;
+    struct pp_lake_conf lake; /* S3 settings from the command line */
     enum pp_wh_format format;
     int quiet;
 };
@@ -117,7 +119,8 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
         {"date", required_argument, NULL, 'D'},   {"data-dir", required_argument, NULL, 'd'},
         {"lake", required_argument, NULL, 'l'},   {"warehouse", required_argument, NULL, 'w'},
         {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         PP_CLI_LAKE_OPTIONS,
+        {NULL, 0, NULL, 0}};
     int64_t ms;
     int c;
     optind = 1;
@@ -149,9 +152,16 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
         case 'h':
             usage(stdout);
             return 0;
-        default:
+        default: {
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, NULL, &o->lake);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             usage(stderr);
             return 2;
+        }
         }
     }
     if (optind < argc || !o->date) {
@@ -212,6 +222,9 @@ int cmd_batch(int argc, char **argv)
     struct pp_lake_conf conf;
     pp_lake_conf_defaults(&conf);
     conf.root = lake_dir;
+    conf.s3_endpoint = o.lake.s3_endpoint;
+    conf.s3_region = o.lake.s3_region;
+    conf.s3_path_style = o.lake.s3_path_style;
     struct pp_lake *lake = pp_lake_open(&conf, err, sizeof(err));
     if (!lake)
         return pp_cli_fail(argv[0], 1, "lake %s: %s", lake_dir, err);

@@ -30,6 +30,7 @@ static void usage(FILE *out)
             "  --roll-bytes SIZE     finish a file past SIZE bytes (k/M/G; default 64M)\n"
             "  --roll-age DURATION   finish a file this long after it opened (ms/s/m/h;\n"
             "                        default 60s)\n"
+            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  -h, --help            this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -38,13 +39,13 @@ static void usage(FILE *out)
 
 /* Open the log read-only; until a writer (`pinpipe serve`) has created it, wait for it
  * (until a signal), then allow it 2 s to finish creating it. NULL with err filled. */
-static struct pp_log *open_log_wait(const char *log_dir, char *err, size_t err_size)
+static struct pp_log *open_log_wait(const char *log_dir, const struct pp_log_conf *base,
+                                    char *err, size_t err_size)
 {
-    struct pp_log_conf conf;
+    struct pp_log_conf conf = *base;
     struct stat st;
     int64_t deadline = 0;
     int said = 0;
-    pp_log_conf_defaults(&conf);
     conf.dir = log_dir;
     conf.readonly = 1;
     for (;;) {
@@ -72,14 +73,18 @@ int cmd_lake(int argc, char **argv)
                                          {"roll-bytes", required_argument, NULL, 'b'},
                                          {"roll-age", required_argument, NULL, 'a'},
                                          {"help", no_argument, NULL, 'h'},
+                                         PP_CLI_LOG_OPTIONS,
+                                         PP_CLI_LAKE_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL;
     struct pp_lake_conf lconf;
+    struct pp_log_conf logconf;
     pp_lake_conf_defaults(&lconf);
+    pp_log_conf_defaults(&logconf);
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hX:", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             data_dir = optarg;
@@ -98,14 +103,23 @@ int cmd_lake(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        default:
+        default: {
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, &logconf, &lconf);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             return pp_cli_fail(argv[0], 2, "bad option '%s' (see pinpipe %s --help)",
                                argv[optind - 1], argv[0]);
+        }
         }
     }
     if (optind < argc)
         return pp_cli_fail(argv[0], 2, "unexpected argument '%s' (see pinpipe %s --help)",
                            argv[optind], argv[0]);
+    if (pp_cli_backend_check(argv[0], &logconf))
+        return 2;
 
     char log_dir[4096], lake_default[4096], err[512] = "";
     pp_cli_path(data_dir, "log", log_dir, sizeof(log_dir));
@@ -113,7 +127,7 @@ int cmd_lake(int argc, char **argv)
     lconf.root = lake_dir ? lake_dir : lake_default;
 
     pp_cli_signals();
-    struct pp_log *log = open_log_wait(log_dir, err, sizeof(err));
+    struct pp_log *log = open_log_wait(log_dir, &logconf, err, sizeof(err));
     if (!log && pp_cli_stop)
         return 0;
     if (!log)

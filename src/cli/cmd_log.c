@@ -43,6 +43,7 @@ static void usage(FILE *out)
             "                      partition (default 10); with one, stop after COUNT records\n"
             "  -f, --follow        tail: keep printing new records until SIGINT/SIGTERM\n"
             "  --value-only        tail: print only the value\n"
+            PP_CLI_LOG_HELP
             "  -h, --help          this help\n"
             "\n"
             "exit status: 0 ok, 1 failure (no log, unknown topic, read error), 2 usage error\n",
@@ -53,14 +54,14 @@ struct opts {
     const char *data_dir, *group, *topic;
     int partition, has_offset, from_beginning, follow, value_only, has_count;
     int64_t offset, count;
+    struct pp_log_conf log; /* backend settings from the command line */
 };
 
 static struct pp_log *open_ro(const char *cmd, const struct opts *o, int *status)
 {
     char dir[4096], err[512] = "";
-    struct pp_log_conf conf;
+    struct pp_log_conf conf = o->log;
     pp_cli_path(o->data_dir, "log", dir, sizeof(dir));
-    pp_log_conf_defaults(&conf);
     conf.dir = dir;
     conf.readonly = 1;
     struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
@@ -247,12 +248,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"topic", required_argument, NULL, 't'},    {"partition", required_argument, NULL, 'p'},
         {"offset", required_argument, NULL, 'o'},   {"from-beginning", no_argument, NULL, 'b'},
         {"follow", no_argument, NULL, 'f'},         {"value-only", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},           PP_CLI_LOG_OPTIONS,
+        {NULL, 0, NULL, 0}};
     int c;
     int64_t v;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "ht:p:o:n:f", lopts, NULL)) != -1) {
+    pp_log_conf_defaults(&o->log);
+    while ((c = getopt_long(argc, argv, "ht:p:o:n:fX:", lopts, NULL)) != -1) {
         switch (c) {
         case 'd':
             o->data_dir = optarg;
@@ -290,14 +293,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'h':
             usage(stdout);
             return -1;
-        default:
+        default: {
+            int rc = pp_cli_backend_opt("log", c, optarg, &o->log, NULL);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             return pp_cli_fail("log", 2, "bad option '%s' (see pinpipe log --help)",
                                argv[optind - 1]);
+        }
         }
     }
     if (optind < argc)
         return pp_cli_fail("log", 2, "unexpected argument '%s' (see pinpipe log --help)",
                            argv[optind]);
+    if (pp_cli_backend_check("log", &o->log))
+        return 2;
     if (o->has_offset && o->from_beginning)
         return pp_cli_fail("log", 2, "--offset and --from-beginning exclude each other");
     return 0;

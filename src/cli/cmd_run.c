@@ -32,6 +32,7 @@ static void usage(FILE *out)
             "  --retention-age DUR     delete log segments older than this (e.g. 7d)\n"
             "  --roll-bytes SIZE       lake file size limit (default 64M)\n"
             "  --roll-age DUR          lake file age limit, also when idle (default 60s)\n"
+            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
             PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
@@ -52,12 +53,13 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"retention-age", 1, 0, O_RETA}, {"roll-bytes", 1, 0, O_ROLLB},
         {"roll-age", 1, 0, O_ROLLA},     {"quiet", 0, 0, O_QUIET},
         {"verbose", 0, 0, O_VERBOSE},    {"help", 0, 0, 'h'},
+        PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
         {0, 0, 0, 0}};
     int c;
     int64_t n;
     uint64_t sz;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hX:", opts, NULL)) != -1) {
         switch (c) {
         case O_LISTEN: conf->http.listen = optarg; break;
         case O_DATA: conf->data_dir = optarg; break;
@@ -106,12 +108,21 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         case O_QUIET: pp_diag_set_level(PP_LVL_WARN); break;
         case O_VERBOSE: pp_diag_set_level(PP_LVL_DEBUG); break;
         case 'h': usage(stdout); return -1;
-        default: usage(stderr); return 2;
+        default: {
+            int rc = pp_cli_backend_opt("run", c, optarg, &conf->log, &conf->lake);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
+            usage(stderr);
+            return 2;
+        }
         }
     }
     if (optind < argc)
         return pp_cli_fail("run", 2, "unexpected argument '%s' (see --help)", argv[optind]);
-    return 0;
+    return pp_cli_backend_check("run", &conf->log);
 }
 
 int cmd_run(int argc, char **argv)

@@ -34,6 +34,7 @@ static void usage(FILE *out)
             "  --retention DURATION    delete segments older than DURATION, e.g. 7d\n"
             "  --max-pending SIZE      back-pressure: past SIZE of appended but not yet durable\n"
             "                          records, requests get 503 + Retry-After (default 64M)\n"
+            PP_CLI_LOG_HELP
             "  -h, --help              this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -62,6 +63,7 @@ int cmd_serve(int argc, char **argv)
                                          {"retention", required_argument, NULL, 'R'},
                                          {"max-pending", required_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
+                                         PP_CLI_LOG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR;
     struct pp_log_conf lconf;
@@ -76,7 +78,7 @@ int cmd_serve(int argc, char **argv)
     int c, port;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hX:", opts, NULL)) != -1) {
         switch (c) {
         case 'L':
             if (pp_parse_hostport(optarg, host, sizeof(host), &port))
@@ -127,15 +129,24 @@ int cmd_serve(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        default:
+        default: {
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, &lconf, NULL);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             usage(stderr);
             return 2;
+        }
         }
     }
     if (optind < argc) {
         usage(stderr);
         return 2;
     }
+    if (pp_cli_backend_check(argv[0], &lconf))
+        return 2;
 
     char log_dir[4096], err[512] = "";
     pp_cli_path(data_dir, "log", log_dir, sizeof(log_dir));

@@ -30,6 +30,7 @@ static void usage(FILE *out)
             "  --sync MODE        full: fsync every warehouse commit (default); normal: lower\n"
             "                     latency, a power loss may undo the last commits (rows and\n"
             "                     offsets together: they are re-read, still exactly once)\n"
+            PP_CLI_LOG_HELP
             "  -h, --help         this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -38,13 +39,13 @@ static void usage(FILE *out)
 
 /* Open the log read-only; until a writer (`pinpipe serve`) has created it, wait for it
  * (until a signal), then allow it 2 s to finish creating it. NULL with err filled. */
-static struct pp_log *open_log_wait(const char *log_dir, char *err, size_t err_size)
+static struct pp_log *open_log_wait(const char *log_dir, const struct pp_log_conf *base,
+                                    char *err, size_t err_size)
 {
-    struct pp_log_conf conf;
+    struct pp_log_conf conf = *base;
     struct stat st;
     int64_t deadline = 0;
     int said = 0;
-    pp_log_conf_defaults(&conf);
     conf.dir = log_dir;
     conf.readonly = 1;
     for (;;) {
@@ -74,13 +75,16 @@ int cmd_stream(int argc, char **argv)
                                          {"linger", required_argument, NULL, 'l'},
                                          {"sync", required_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
+                                         PP_CLI_LOG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_path = NULL;
+    struct pp_log_conf lconf;
+    pp_log_conf_defaults(&lconf);
     int64_t batch = 1000, linger = 1;
     int c, sync_full = 1;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hX:", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
             data_dir = optarg;
@@ -104,14 +108,23 @@ int cmd_stream(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        default:
+        default: {
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, &lconf, NULL);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             return pp_cli_fail(argv[0], 2, "bad option '%s' (see pinpipe %s --help)",
                                argv[optind - 1], argv[0]);
+        }
         }
     }
     if (optind < argc)
         return pp_cli_fail(argv[0], 2, "unexpected argument '%s' (see pinpipe %s --help)",
                            argv[optind], argv[0]);
+    if (pp_cli_backend_check(argv[0], &lconf))
+        return 2;
 
     char log_dir[4096], wh_default[4096], err[512] = "";
     pp_cli_path(data_dir, "log", log_dir, sizeof(log_dir));
@@ -120,7 +133,7 @@ int cmd_stream(int argc, char **argv)
         wh_path = wh_default;
 
     pp_cli_signals();
-    struct pp_log *log = open_log_wait(log_dir, err, sizeof(err));
+    struct pp_log *log = open_log_wait(log_dir, &lconf, err, sizeof(err));
     if (!log && pp_cli_stop)
         return 0;
     if (!log)

@@ -1,6 +1,7 @@
 /* common.c: what the subcommands share: signals, paths, fsync policy, failure lines. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pp_cli.h"
@@ -65,6 +66,72 @@ int pp_cli_write_listen(const char *data_dir, const char *listen, int port)
     fprintf(f, "%s%s%s:%d\n", v6 ? "[" : "", host, v6 ? "]" : "", port);
     if (fclose(f) || rename(tmp, path))
         return PP_EIO;
+    return 0;
+}
+
+#define PP_CLI_MAX_KAFKA_PROPS 64
+
+int pp_cli_backend_opt(const char *cmd, int c, const char *arg, struct pp_log_conf *log,
+                       struct pp_lake_conf *lake)
+{
+    static const char *props[PP_CLI_MAX_KAFKA_PROPS];
+    switch (c) {
+    case PP_OPT_LOG:
+        if (!log)
+            return -1;
+        if (!strcmp(arg, "embedded"))
+            log->backend = PP_LOG_EMBEDDED;
+        else if (!strcmp(arg, "kafka"))
+            log->backend = PP_LOG_KAFKA;
+        else
+            return pp_cli_fail(cmd, 2, "bad --log '%s' (embedded|kafka)", arg);
+        return 0;
+    case PP_OPT_BROKERS:
+        if (!log)
+            return -1;
+        log->brokers = arg;
+        return 0;
+    case 'X':
+        if (!log)
+            return -1;
+        if (!strchr(arg, '=') || arg[0] == '=')
+            return pp_cli_fail(cmd, 2, "bad -X '%s' (NAME=VALUE)", arg);
+        if (log->nkafka_props >= PP_CLI_MAX_KAFKA_PROPS)
+            return pp_cli_fail(cmd, 2, "too many -X properties (at most %d)",
+                               PP_CLI_MAX_KAFKA_PROPS);
+        props[log->nkafka_props++] = arg;
+        log->kafka_props = props;
+        return 0;
+    case PP_OPT_S3_ENDPOINT:
+        if (!lake)
+            return -1;
+        if (strncmp(arg, "http://", 7) && strncmp(arg, "https://", 8))
+            return pp_cli_fail(cmd, 2, "bad --s3-endpoint '%s' (http://... or https://...)",
+                               arg);
+        lake->s3_endpoint = arg;
+        return 0;
+    case PP_OPT_S3_REGION:
+        if (!lake)
+            return -1;
+        lake->s3_region = arg;
+        return 0;
+    case PP_OPT_S3_PATH_STYLE:
+        if (!lake)
+            return -1;
+        lake->s3_path_style = 1;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int pp_cli_backend_check(const char *cmd, struct pp_log_conf *log)
+{
+    if (log && log->backend == PP_LOG_KAFKA && !log->brokers)
+        log->brokers = getenv("PINPIPE_BROKERS");
+    if (log && log->backend == PP_LOG_KAFKA && (!log->brokers || !*log->brokers))
+        return pp_cli_fail(cmd, 2, "--log kafka needs --brokers HOST:PORT,... (or "
+                                   "$PINPIPE_BROKERS)");
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "pp_lake.h"
 #include "pp_log.h"
 
 #define PP_DEFAULT_DATA_DIR "pinpipe-data"
@@ -34,6 +35,37 @@ void pp_cli_path(const char *data_dir, const char *leaf, char *out, size_t size)
 
 /* Parse "always" | "interval:<ms>" | "never" into conf. @returns 0 or PP_EPARSE. */
 int pp_cli_parse_fsync(const char *s, struct pp_log_conf *conf);
+
+/* Backend options shared by the commands that touch the log and the lake (issue 3):
+ * put PP_CLI_LOG_OPTIONS / PP_CLI_LAKE_OPTIONS into a getopt_long table (and "X:" into the
+ * short options where the log options are used), PP_CLI_LOG_HELP / PP_CLI_LAKE_HELP into
+ * the --help text, and hand unknown option codes to pp_cli_backend_opt(). */
+enum { PP_OPT_LOG = 1000, PP_OPT_BROKERS, PP_OPT_S3_ENDPOINT, PP_OPT_S3_REGION,
+       PP_OPT_S3_PATH_STYLE };
+#define PP_CLI_LOG_OPTIONS                                                                     \
+    {"log", 1, 0, PP_OPT_LOG}, {"brokers", 1, 0, PP_OPT_BROKERS}, {"kafka-prop", 1, 0, 'X'}
+#define PP_CLI_LAKE_OPTIONS                                                                    \
+    {"s3-endpoint", 1, 0, PP_OPT_S3_ENDPOINT}, {"s3-region", 1, 0, PP_OPT_S3_REGION},         \
+        {"s3-path-style", 0, 0, PP_OPT_S3_PATH_STYLE}
+#define PP_CLI_LOG_HELP                                                                        \
+    "  --log embedded|kafka    the log's backend (default embedded: files in DATA_DIR/log)\n"  \
+    "  --brokers LIST          kafka: bootstrap brokers host:port,... (or $PINPIPE_BROKERS)\n" \
+    "  -X NAME=VALUE           kafka: a librdkafka property, passed through (repeatable;\n"   \
+    "                          e.g. -X security.protocol=SASL_SSL)\n"
+#define PP_CLI_LAKE_HELP                                                                       \
+    "  --s3-endpoint URL       lake s3://bucket/prefix: S3 API endpoint (default\n"          \
+    "                          $AWS_ENDPOINT_URL_S3 / $AWS_ENDPOINT_URL, else AWS)\n"         \
+    "  --s3-region REGION      (default $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1)\n" \
+    "  --s3-path-style         path-style bucket addressing (most self-hosted S3 servers)\n"
+
+/* Apply one backend option (log and/or lake may be NULL when the command has none).
+ * @returns 0 when handled, 2 on a bad value (one-line reason printed), -1 when c is not a
+ * backend option. */
+int pp_cli_backend_opt(const char *cmd, int c, const char *arg, struct pp_log_conf *log,
+                       struct pp_lake_conf *lake);
+/* After parsing: check the backend settings fit together (e.g. kafka needs brokers).
+ * @returns 0 or 2 with a one-line reason printed. */
+int pp_cli_backend_check(const char *cmd, struct pp_log_conf *log);
 
 /* Write DATA_DIR/listen with the "HOST:PORT" a server bound (port actually bound; a wildcard
  * host is written as 127.0.0.1), atomically (temp + rename). @returns 0 or PP_EIO. */

@@ -21,6 +21,13 @@ struct pp_lake_conf {
     uint64_t roll_bytes; /* close a file past this size (default 64 MiB) */
     int64_t roll_ms;     /* close a file this long after its first record, also when idle
                             (default 60 s) */
+    /* S3 (a root of "s3://bucket/prefix"): endpoint URL (NULL = AWS_ENDPOINT_URL_S3,
+     * AWS_ENDPOINT_URL, else AWS), region (NULL = AWS_REGION / AWS_DEFAULT_REGION, else
+     * us-east-1), path-style addressing (1 for most self-hosted S3 servers). Credentials
+     * come only from the standard AWS environment variables / shared credentials file. */
+    const char *s3_endpoint;
+    const char *s3_region;
+    int s3_path_style;
 };
 
 struct pp_lake;

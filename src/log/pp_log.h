@@ -40,6 +40,9 @@
 
 enum pp_fsync { PP_FSYNC_ALWAYS, PP_FSYNC_INTERVAL, PP_FSYNC_NEVER };
 
+/* Which implementation backs the log (issue 3: Apache Kafka through librdkafka). */
+enum pp_log_backend { PP_LOG_EMBEDDED, PP_LOG_KAFKA };
+
 struct pp_log_conf {
     const char *dir;          /* data directory of the log */
     int readonly;             /* 1: reader process (no lock, no recovery, no appends) */
@@ -51,6 +54,10 @@ struct pp_log_conf {
     int64_t retention_ms;     /* by segment age (last record), 0 = unlimited */
     uint64_t max_pending_bytes; /* appended but not yet durable; past it appends get PP_EFULL */
     const struct pp_io *io;   /* file I/O vtable; NULL = real POSIX calls */
+    enum pp_log_backend backend;  /* PP_LOG_EMBEDDED (default): files under dir */
+    const char *brokers;          /* kafka: bootstrap.servers ("host:port,...") */
+    const char *const *kafka_props; /* kafka: librdkafka properties "name=value" (-X), as given */
+    int nkafka_props;
 };
 
 struct pp_log;
