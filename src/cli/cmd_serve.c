@@ -61,6 +61,7 @@ int cmd_serve(int argc, char **argv)
                                          {"segment-bytes", required_argument, NULL, 's'},
                                          {"retention-bytes", required_argument, NULL, 'r'},
                                          {"retention", required_argument, NULL, 'R'},
+                                         {"retention-age", required_argument, NULL, 'R'},
                                          {"max-pending", required_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,

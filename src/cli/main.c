@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "pp_cli.h"
+#include "pp_config.h"
 
 #ifndef PP_VERSION
 #define PP_VERSION "0.1.0"
@@ -26,6 +27,7 @@ static const struct command commands[] = {
     {"gen", cmd_gen, "write generated source tables pin/geo/user.jsonl"},
     {"emulate", cmd_emulate, "emulate users posting to an ingestion URL"},
     {"log", cmd_log, "look inside the log: topics, offsets, tail"},
+    {"config", cmd_config, "print the effective configuration (file, environment, defaults)"},
 };
 
 static void usage(FILE *out)
@@ -35,7 +37,9 @@ static void usage(FILE *out)
                  "lake -> daily batch -> insights.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\nexit status: 0 ok, 1 failure (one-line reason on stderr), 2 usage error\n");
+    fprintf(out, "\nsettings: flags > PINPIPE_<SECTION>_<KEY> environment > --config FILE |\n"
+                 "$PINPIPE_CONFIG | ./pinpipe.conf > defaults (see pinpipe config --help)\n"
+                 "exit status: 0 ok, 1 failure (one-line reason on stderr), 2 usage error\n");
 }
 
 int main(int argc, char **argv)
@@ -53,9 +57,15 @@ int main(int argc, char **argv)
         printf("pinpipe %s\n", PP_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(name, commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i].name))
+            continue;
+        int cargc = argc - 1;
+        char **cargv = argv + 1, err[1100];
+        if (commands[i].fn != cmd_config && pp_config_apply(name, &cargc, &cargv, err, sizeof(err)))
+            return pp_cli_fail(name, 2, "%s", err);
+        return commands[i].fn(cargc, cargv);
+    }
     fprintf(stderr, "pinpipe: unknown command '%s' (see pinpipe --help)\n", name);
     return 2;
 }
