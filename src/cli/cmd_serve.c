@@ -164,9 +164,13 @@ int cmd_serve(int argc, char **argv)
         }
     }
     pp_cli_signals();
+    struct pp_metrics *metrics = pp_metrics_new();
+    if (metrics && !pp_metrics_add(metrics, pp_cli_log_collect, log))
+        hconf.metrics = metrics;
     struct pp_http *http = pp_http_start(&hconf, log, err, sizeof(err));
     if (!http) {
         pp_log_close(log);
+        pp_metrics_destroy(metrics);
         return pp_cli_fail(argv[0], 1, "%s", err);
     }
     if (pp_cli_write_listen(data_dir, hconf.listen, pp_http_port(http)))
@@ -181,7 +185,10 @@ int cmd_serve(int argc, char **argv)
         usleep(50 * 1000);
     PP_INFO("serve", "stopping");
     pp_http_stop(http);
+    if (metrics)
+        pp_metrics_remove(metrics, pp_cli_log_collect, log);
     pp_log_close(log);
+    pp_metrics_destroy(metrics);
     PP_INFO("serve", "stopped");
     return 0;
 }

@@ -1,10 +1,12 @@
 /* common.c: what the subcommands share: signals, paths, fsync policy, failure lines. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pp_cli.h"
+#include "pp_metrics.h"
 #include "pp_err.h"
 #include "pp_util.h"
 
@@ -144,4 +146,81 @@ int pp_cli_fail(const char *cmd, int status, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "pinpipe %s: %s\n", cmd, msg);
     return status;
+}
+
+#define COLLECT_MAX_TOPICS 16
+#define COLLECT_MAX_GROUPS 16
+
+static void log_counters(struct pp_log *log, struct pp_buf *out)
+{
+    struct pp_log_stats st;
+    pp_log_stats(log, &st);
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } c[] = {
+        {"pinpipe_log_appends_total", "counter", "records appended to the log",
+         offsetof(struct pp_log_stats, appends)},
+        {"pinpipe_log_append_bytes_total", "counter", "bytes appended (frames)",
+         offsetof(struct pp_log_stats, append_bytes)},
+        {"pinpipe_log_fsyncs_total", "counter", "fsync calls on segment files",
+         offsetof(struct pp_log_stats, fsyncs)},
+        {"pinpipe_log_group_commits_total", "counter", "group commits (sync rounds)",
+         offsetof(struct pp_log_stats, sync_rounds)},
+        {"pinpipe_log_full_total", "counter", "appends refused because the log was full (503)",
+         offsetof(struct pp_log_stats, efull)},
+        {"pinpipe_log_pending_bytes", "gauge", "bytes appended and not yet durable",
+         offsetof(struct pp_log_stats, pending_bytes)},
+        {"pinpipe_log_recovered_bytes_cut", "gauge", "torn-tail bytes cut at open",
+         offsetof(struct pp_log_stats, recovered_cut)},
+        {"pinpipe_log_segments_deleted_total", "counter", "segments deleted by retention",
+         offsetof(struct pp_log_stats, segments_deleted)},
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)&st + c[i].off, sizeof(v));
+        pp_metrics_head(out, c[i].name, c[i].type, c[i].help);
+        pp_metrics_sample(out, c[i].name, "", (double)v);
+    }
+}
+
+void pp_cli_log_collect(void *arg, struct pp_buf *out)
+{
+    struct pp_log *log = arg;
+    const char *topics[COLLECT_MAX_TOPICS];
+    char *groups[COLLECT_MAX_GROUPS];
+    char labels[256];
+    log_counters(log, out);
+    int nt = pp_log_topics(log, topics, COLLECT_MAX_TOPICS);
+    int ng = pp_log_groups(log, groups, COLLECT_MAX_GROUPS);
+    pp_metrics_head(out, "pinpipe_log_high_watermark", "gauge",
+                    "next offset to be written, per topic and partition");
+    for (int t = 0; t < nt; t++) {
+        int np = pp_log_partitions(log, topics[t], 0);
+        for (int p = 0; p < np; p++) {
+            int64_t low, high;
+            if (pp_log_watermarks(log, topics[t], p, &low, &high))
+                continue;
+            snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%d\"", topics[t], p);
+            pp_metrics_sample(out, "pinpipe_log_high_watermark", labels, (double)high);
+        }
+    }
+    pp_metrics_head(out, "pinpipe_consumer_lag_records", "gauge",
+                    "records between a consumer group's committed offset and the high watermark");
+    for (int g = 0; g < ng; g++) {
+        for (int t = 0; t < nt; t++) {
+            int np = pp_log_partitions(log, topics[t], 0);
+            for (int p = 0; p < np; p++) {
+                int64_t low, high, next;
+                if (pp_log_watermarks(log, topics[t], p, &low, &high) ||
+                    pp_log_committed(log, groups[g], topics[t], p, &next))
+                    continue;
+                snprintf(labels, sizeof(labels),
+                         "group=\"%s\",topic=\"%s\",partition=\"%d\"", groups[g], topics[t], p);
+                pp_metrics_sample(out, "pinpipe_consumer_lag_records", labels,
+                                  (double)(high > next ? high - next : 0));
+            }
+        }
+        free(groups[g]);
+    }
 }

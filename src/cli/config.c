@@ -194,8 +194,10 @@ int pp_config_apply(const char *cmd, int *argc, char ***argv, char *errstr, size
         if (!strcmp(keys[i].option, "--log"))
             takes_log = takes(&keys[i], cmd);
     env_kafka(&st);
+    static char **out; /* lives until exit, like argv */
     size_t cap = (size_t)*argc + 2 * NKEYS + 2 * CONF_MAX_KAFKA + 1;
-    char **out = calloc(cap, sizeof(char *));
+    free(out);
+    out = calloc(cap, sizeof(char *));
     if (!out) {
         snprintf(errstr, errstr_size, "out of memory");
         return 2;

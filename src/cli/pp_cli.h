@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "pp_buf.h"
 #include "pp_lake.h"
 #include "pp_log.h"
 
@@ -66,6 +67,10 @@ int pp_cli_backend_opt(const char *cmd, int c, const char *arg, struct pp_log_co
 /* After parsing: check the backend settings fit together (e.g. kafka needs brokers).
  * @returns 0 or 2 with a one-line reason printed. */
 int pp_cli_backend_check(const char *cmd, struct pp_log_conf *log);
+
+/* Metrics collector for a log (arg: struct pp_log *): its counters, the watermarks of every
+ * partition and each consumer group's committed offset and lag. For pp_metrics_add(). */
+void pp_cli_log_collect(void *arg, struct pp_buf *out);
 
 /* Write DATA_DIR/listen with the "HOST:PORT" a server bound (port actually bound; a wildcard
  * host is written as 127.0.0.1), atomically (temp + rename). @returns 0 or PP_EIO. */

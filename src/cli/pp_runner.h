@@ -10,6 +10,7 @@
 #include "pp_http.h"
 #include "pp_lake.h"
 #include "pp_log.h"
+#include "pp_metrics.h"
 #include "pp_stream.h"
 #include "pp_wh.h"
 
@@ -37,6 +38,7 @@ struct pp_runner {
     int stream_rc, lake_rc;
     struct pp_stream_stats stream_stats;
     int64_t lake_records;
+    struct pp_metrics *metrics; /* GET /metrics: http, log, stream and lake */
 };
 
 /* Defaults for every field (data_dir = PP_DEFAULT_DATA_DIR). */

@@ -21,6 +21,48 @@ void pp_runner_conf_defaults(struct pp_runner_conf *conf)
     conf->stream_linger_ms = 1;
 }
 
+/* Metrics of the in-process consumers. The counters are written by the consumer threads
+ * and read here without locks: a scrape may see a value one batch old, never a torn one
+ * (aligned 64-bit loads). */
+static void consumers_collect(void *arg, struct pp_buf *out)
+{
+    struct pp_runner *run = arg;
+    const struct pp_stream_stats *st = &run->stream_stats;
+    pp_metrics_head(out, "pinpipe_stream_records_total", "counter",
+                    "records consumed by the stream (warehouse) consumer");
+    pp_metrics_sample(out, "pinpipe_stream_records_total", "", (double)st->records);
+    pp_metrics_head(out, "pinpipe_stream_rows_total", "counter", "rows upserted into the warehouse");
+    pp_metrics_sample(out, "pinpipe_stream_rows_total", "", (double)st->rows);
+    pp_metrics_head(out, "pinpipe_stream_rejected_total", "counter",
+                    "records the stream could not clean (dead letters)");
+    pp_metrics_sample(out, "pinpipe_stream_rejected_total", "", (double)st->rejected);
+    pp_metrics_head(out, "pinpipe_stream_transactions_total", "counter",
+                    "warehouse transactions committed by the stream");
+    pp_metrics_sample(out, "pinpipe_stream_transactions_total", "", (double)st->txns);
+    /* ingest -> warehouse latency: the 100 us buckets folded into Prometheus buckets */
+    static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2};
+    enum { NB = sizeof(bounds) / sizeof(bounds[0]) };
+    int64_t counts[NB + 1] = {0};
+    double sum = 0;
+    for (int i = 0; i < PP_STREAM_LAT_BUCKETS; i++) {
+        int64_t n = st->lat_hist[i];
+        if (!n)
+            continue;
+        double upper = (i + 1) * 1e-4;
+        int b = 0;
+        while (b < NB && upper > bounds[b] + 1e-12)
+            b++;
+        counts[b] += n;
+        sum += (double)n * (i + 0.5) * 1e-4;
+    }
+    pp_metrics_head(out, "pinpipe_ingest_to_warehouse_seconds", "histogram",
+                    "from a record's ingest timestamp to its warehouse commit");
+    pp_metrics_histogram(out, "pinpipe_ingest_to_warehouse_seconds", "", bounds, counts, NB, sum);
+    pp_metrics_head(out, "pinpipe_lake_records_total", "counter",
+                    "records written to lake files by the lake consumer");
+    pp_metrics_sample(out, "pinpipe_lake_records_total", "", (double)run->lake_records);
+}
+
 static void *stream_main(void *arg)
 {
     struct pp_runner *run = arg;
@@ -61,6 +103,13 @@ int pp_runner_start(struct pp_runner *run, const struct pp_runner_conf *conf, ch
 
     if (!(run->log = pp_log_open(&run->conf.log, errstr, errstr_size)))
         goto fail;
+    if (!(run->metrics = pp_metrics_new()) ||
+        pp_metrics_add(run->metrics, pp_cli_log_collect, run->log) ||
+        pp_metrics_add(run->metrics, consumers_collect, run)) {
+        snprintf(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    run->conf.http.metrics = run->metrics;
     for (int k = 0; k < PP_KIND_COUNT; k++)
         if (pp_log_partitions(run->log, topics[k], 1) < 0) {
             snprintf(errstr, errstr_size, "cannot create topic %s in %s", topics[k],
@@ -114,6 +163,10 @@ void pp_runner_stop(struct pp_runner *run)
 {
     pp_http_stop(run->http);
     run->http = NULL;
+    if (run->metrics) {
+        pp_metrics_remove(run->metrics, pp_cli_log_collect, run->log);
+        pp_metrics_remove(run->metrics, consumers_collect, run);
+    }
     run->stop_stream = 1;
     run->stop_lake = 1;
     if (run->stream_started)
@@ -124,6 +177,8 @@ void pp_runner_stop(struct pp_runner *run)
     pp_lake_close(run->lake);
     pp_wh_close(run->wh);
     pp_log_close(run->log);
+    pp_metrics_destroy(run->metrics);
+    run->metrics = NULL;
     run->lake = NULL;
     run->wh = NULL;
     run->log = NULL;

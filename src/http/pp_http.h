@@ -7,12 +7,15 @@
 #include <stdint.h>
 
 #include "pp_log.h"
+#include "pp_metrics.h"
 
 struct pp_http_conf {
     const char *listen;     /* "HOST:PORT" (default "127.0.0.1:8080") */
     size_t max_body;        /* bytes; larger bodies get 413 (default 8 MiB) */
     int threads;            /* libmicrohttpd thread pool size (default: number of cores) */
     int max_connections;    /* default 4096 */
+    struct pp_metrics *metrics; /* borrowed: served at GET /metrics, with the server's own
+                                   counters added (NULL: /metrics answers 404) */
 };
 
 struct pp_http;
@@ -47,6 +50,8 @@ enum pp_http_api { PP_HTTP_API_PLAIN, PP_HTTP_API_FASTAPI, PP_HTTP_API_PROXY, PP
 enum pp_http_route_id {
     PP_ROUTE_NONE,
     PP_ROUTE_HEALTH,         /* GET /healthz */
+    PP_ROUTE_READY,          /* GET /readyz */
+    PP_ROUTE_METRICS,        /* GET /metrics (Prometheus text format) */
     PP_ROUTE_FASTAPI,        /* POST /pin/ /geo/ /user/ (trailing slash optional) */
     PP_ROUTE_TOPICS,         /* GET /topics */
     PP_ROUTE_TOPIC,          /* GET /topics/{topic} */

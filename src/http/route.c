@@ -134,11 +134,18 @@ int pp_http_route_match(const char *method, const char *url, struct pp_http_rout
     if (n <= 0)
         return 404;
     if (n == 1) {
-        if (seg_eq(seg[0], len[0], "healthz")) {
-            route->allow = "GET";
-            route->id = PP_ROUTE_HEALTH;
-            return method_is(method, "GET") ? 200 : 405;
-        }
+        static const struct {
+            const char *name;
+            enum pp_http_route_id id;
+        } plain[] = {{"healthz", PP_ROUTE_HEALTH},
+                     {"readyz", PP_ROUTE_READY},
+                     {"metrics", PP_ROUTE_METRICS}};
+        for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+            if (seg_eq(seg[0], len[0], plain[i].name)) {
+                route->allow = "GET";
+                route->id = plain[i].id;
+                return method_is(method, "GET") ? 200 : 405;
+            }
         for (int k = 0; k < PP_KIND_COUNT; k++)
             if (seg_eq(seg[0], len[0], pp_kind_name((enum pp_kind)k)))
                 return route_fastapi(method, (enum pp_kind)k, route);

@@ -26,6 +26,16 @@
 
 enum req_state { REQ_NEW, REQ_DEFER, REQ_BODY, REQ_WAIT, REQ_READY };
 
+/* Metrics: requests by route and status, records by topic and outcome. */
+#define NROUTES (PP_ROUTE_PUT_RECORDS + 1)
+static const char *const route_names[NROUTES] = {
+    "unknown", "healthz", "readyz", "metrics", "fastapi", "topics", "topic", "produce",
+    "streams", "stream", "put_record", "put_records"};
+static const int codes[] = {200, 400, 404, 405, 411, 413, 415, 422, 500, 503};
+#define NCODES (sizeof(codes) / sizeof(codes[0]) + 1) /* + "other" */
+enum rec_outcome { OUT_ACCEPTED, OUT_REJECTED, OUT_FAILED, NOUTCOMES };
+static const char *const outcome_names[NOUTCOMES] = {"accepted", "rejected", "failed"};
+
 struct pp_http {
     struct MHD_Daemon *daemon;
     struct pp_log *log;
@@ -36,7 +46,58 @@ struct pp_http {
     atomic_int stopping;
     atomic_int inflight; /* requests begun and not completed */
     atomic_int waiting;  /* requests suspended until durable */
+    atomic_llong requests[NROUTES][NCODES];
+    atomic_llong records[PP_KIND_COUNT][NOUTCOMES];
+    atomic_llong body_bytes;
 };
+
+static void count_request(struct pp_http *http, enum pp_http_route_id route, int status)
+{
+    size_t c = 0;
+    while (c < NCODES - 1 && codes[c] != status)
+        c++;
+    atomic_fetch_add_explicit(&http->requests[route < NROUTES ? route : 0][c], 1,
+                              memory_order_relaxed);
+}
+
+/* The collector for GET /metrics. */
+static void http_collect(void *arg, struct pp_buf *out)
+{
+    struct pp_http *http = arg;
+    char labels[96];
+    pp_metrics_head(out, "pinpipe_http_requests_total", "counter",
+                    "HTTP requests answered, by route and status code");
+    for (int r = 0; r < NROUTES; r++)
+        for (size_t c = 0; c < NCODES; c++) {
+            long long v = atomic_load_explicit(&http->requests[r][c], memory_order_relaxed);
+            if (!v)
+                continue;
+            if (c < NCODES - 1)
+                snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"", route_names[r],
+                         codes[c]);
+            else
+                snprintf(labels, sizeof(labels), "route=\"%s\",code=\"other\"", route_names[r]);
+            pp_metrics_sample(out, "pinpipe_http_requests_total", labels, (double)v);
+        }
+    pp_metrics_head(out, "pinpipe_ingest_records_total", "counter",
+                    "records in ingestion requests, by topic and outcome (accepted = in the log "
+                    "and acknowledged, rejected = invalid, failed = not stored: log full or down)");
+    for (int k = 0; k < PP_KIND_COUNT; k++)
+        for (int o = 0; o < NOUTCOMES; o++) {
+            snprintf(labels, sizeof(labels), "topic=\"%s\",outcome=\"%s\"",
+                     pp_kind_name((enum pp_kind)k), outcome_names[o]);
+            pp_metrics_sample(out, "pinpipe_ingest_records_total", labels,
+                              (double)atomic_load(&http->records[k][o]));
+        }
+    pp_metrics_head(out, "pinpipe_http_request_body_bytes_total", "counter",
+                    "bytes of request bodies received");
+    pp_metrics_sample(out, "pinpipe_http_request_body_bytes_total", "",
+                      (double)atomic_load(&http->body_bytes));
+    pp_metrics_head(out, "pinpipe_http_inflight_requests", "gauge",
+                    "requests being read, processed or waiting for durability");
+    pp_metrics_sample(out, "pinpipe_http_inflight_requests", "",
+                      (double)atomic_load(&http->inflight));
+}
 
 /* Per connection, reused by every request on it (no malloc per request). */
 struct conn_ctx {
@@ -167,6 +228,8 @@ static enum MHD_Result send_resp(struct conn_ctx *ctx)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(ctx->conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
+    if (ret == MHD_YES)
+        count_request(ctx->http, ctx->route.id, resp->status);
     ctx->state = REQ_READY;
     return ret;
 }
@@ -203,6 +266,24 @@ static enum MHD_Result answer_get(struct conn_ctx *ctx)
         pp_http_resp_reset(&ctx->resp);
         ctx->resp.status = 200;
         pp_buf_puts(&ctx->resp.body, "{\"status\":\"ok\"}");
+        return send_resp(ctx);
+    case PP_ROUTE_READY:
+        if (atomic_load(&http->stopping))
+            return send_error(ctx, 503, 0, NULL, "shutting down");
+        n = pp_log_topics(http->log, names, 64);
+        if (n < PP_KIND_COUNT)
+            return send_error(ctx, 503, 0, NULL, "the log is not reachable or lacks topics");
+        pp_http_resp_reset(&ctx->resp);
+        ctx->resp.status = 200;
+        pp_buf_puts(&ctx->resp.body, "{\"status\":\"ready\"}");
+        return send_resp(ctx);
+    case PP_ROUTE_METRICS:
+        if (!http->conf.metrics)
+            return send_error(ctx, 404, 0, NULL, "metrics are not enabled on this server");
+        pp_http_resp_reset(&ctx->resp);
+        ctx->resp.status = 200;
+        ctx->resp.ctype = "text/plain; version=0.0.4; charset=utf-8";
+        pp_metrics_render(http->conf.metrics, &ctx->resp.body);
         return send_resp(ctx);
     case PP_ROUTE_TOPICS:
     case PP_ROUTE_STREAMS:
@@ -288,6 +369,7 @@ static enum MHD_Result accumulate(struct conn_ctx *ctx, const char *data, size_t
 {
     size_t n = *size;
     *size = 0;
+    atomic_fetch_add_explicit(&ctx->http->body_bytes, (long long)n, memory_order_relaxed);
     if (ctx->too_big || pp_buf_append(&ctx->body, data, n)) {
         ctx->too_big = 1;
         ctx->discarded += n;
@@ -492,6 +574,37 @@ static int build_ok(struct conn_ctx *ctx)
     }
 }
 
+/* Count the request's records by outcome (a record acknowledged later is counted as
+ * accepted now: its durability failure shows in the 500s of pinpipe_http_requests_total). */
+static void count_records(struct conn_ctx *ctx)
+{
+    struct pp_http_batch *batch = &ctx->batch;
+    enum pp_kind kind = ctx->route.kind;
+    if (kind < 0 || kind >= PP_KIND_COUNT)
+        return;
+    long long n[NOUTCOMES] = {0};
+    for (int i = 0; i < batch->n; i++) {
+        int st = batch->items[i].status;
+        n[st == PP_HTTP_REC_OK ? OUT_ACCEPTED : st == PP_HTTP_REC_INVALID ? OUT_REJECTED
+                                                                        : OUT_FAILED]++;
+    }
+    for (int o = 0; o < NOUTCOMES; o++)
+        if (n[o])
+            atomic_fetch_add_explicit(&ctx->http->records[kind][o], n[o],
+                                      memory_order_relaxed);
+}
+
+/* A request refused as a whole (malformed body, invalid single record): its records count
+ * as rejected (one for the single-record shapes). */
+static void count_refused(struct conn_ctx *ctx)
+{
+    enum pp_kind kind = ctx->route.kind;
+    if (kind < 0 || kind >= PP_KIND_COUNT)
+        return;
+    long long n = ctx->batch.n > 0 ? ctx->batch.n : 1;
+    atomic_fetch_add_explicit(&ctx->http->records[kind][OUT_REJECTED], n, memory_order_relaxed);
+}
+
 /* The whole body is in: parse, validate, append, and answer now or once durable. */
 static enum MHD_Result finish(struct conn_ctx *ctx)
 {
@@ -502,11 +615,14 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
         return send_error(ctx, 413, 413, "RequestEntityTooLargeException", msg);
     }
     int status = parse_body(ctx);
-    if (status)
+    if (status) {
+        count_refused(ctx);
         return send_resp(ctx);
+    }
     uint64_t ticket;
     int err;
     int stored = append_batch(ctx, &ticket, &err);
+    count_records(ctx);
     int single = ctx->route.id == PP_ROUTE_FASTAPI || ctx->route.id == PP_ROUTE_PUT_RECORD;
     if (err && (single || (!stored && (err == PP_EFULL || err == PP_ESHUTDOWN))))
         return append_error(ctx, err);
@@ -626,6 +742,7 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
         http->conf.threads = conf->threads;
     if (conf->max_connections > 0)
         http->conf.max_connections = conf->max_connections;
+    http->conf.metrics = conf->metrics;
     /* A JSON value takes at least ~2 bytes per token; cap the token arrays accordingly. */
     size_t mt = http->conf.max_body / 2 + 64;
     http->max_tokens = mt > (1u << 22) ? (1 << 22) : (int)mt;
@@ -664,6 +781,8 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
         free(http);
         return NULL;
     }
+    if (http->conf.metrics && pp_metrics_add(http->conf.metrics, http_collect, http))
+        PP_WARN(MOD, "metrics registry full: HTTP counters not exported");
     return http;
 }
 
@@ -694,5 +813,7 @@ void pp_http_stop(struct pp_http *http)
         usleep(1000);
     }
     MHD_stop_daemon(http->daemon);
+    if (http->conf.metrics)
+        pp_metrics_remove(http->conf.metrics, http_collect, http);
     free(http);
 }
