@@ -3,8 +3,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "pp_cli.h"
 #include "pp_err.h"
@@ -37,34 +35,6 @@ static void usage(FILE *out)
             PP_DEFAULT_DATA_DIR);
 }
 
-/* Open the log read-only; until a writer (`pinpipe serve`) has created it, wait for it
- * (until a signal), then allow it 2 s to finish creating it. NULL with err filled. */
-static struct pp_log *open_log_wait(const char *log_dir, const struct pp_log_conf *base,
-                                    char *err, size_t err_size)
-{
-    struct pp_log_conf conf = *base;
-    struct stat st;
-    int64_t deadline = 0;
-    int said = 0;
-    conf.dir = log_dir;
-    conf.readonly = 1;
-    for (;;) {
-        struct pp_log *log = pp_log_open(&conf, err, err_size);
-        if (log || pp_cli_stop)
-            return log;
-        if (stat(log_dir, &st) == 0) {
-            if (!deadline)
-                deadline = pp_mono_us() + 2000000;
-            else if (pp_mono_us() > deadline)
-                return NULL;
-        } else if (!said) {
-            PP_INFO("lake", "waiting for the log to be created (by pinpipe serve) dir=%s", log_dir);
-            said = 1;
-        }
-        struct timespec ts = {0, 100 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
 
 int cmd_lake(int argc, char **argv)
 {
@@ -127,7 +97,7 @@ int cmd_lake(int argc, char **argv)
     lconf.root = lake_dir ? lake_dir : lake_default;
 
     pp_cli_signals();
-    struct pp_log *log = open_log_wait(log_dir, &logconf, err, sizeof(err));
+    struct pp_log *log = pp_cli_open_log_wait("lake", log_dir, &logconf, err, sizeof(err));
     if (!log && pp_cli_stop)
         return 0;
     if (!log)

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "pp_cli.h"
 #include "pp_metrics.h"
@@ -50,6 +52,34 @@ int pp_cli_parse_fsync(const char *s, struct pp_log_conf *conf)
         return PP_EPARSE;
     }
     return 0;
+}
+
+struct pp_log *pp_cli_open_log_wait(const char *module, const char *log_dir,
+                                    const struct pp_log_conf *base, char *err, size_t err_size)
+{
+    struct pp_log_conf conf = *base;
+    struct stat st;
+    int64_t deadline = 0;
+    int said = 0;
+    conf.dir = log_dir;
+    conf.readonly = 1;
+    for (;;) {
+        struct pp_log *log = pp_log_open(&conf, err, err_size);
+        if (log || pp_cli_stop || conf.backend != PP_LOG_EMBEDDED)
+            return log;
+        if (stat(log_dir, &st) == 0) {
+            if (!deadline)
+                deadline = pp_mono_us() + 2000000;
+            else if (pp_mono_us() > deadline)
+                return NULL;
+        } else if (!said) {
+            PP_INFO(module, "waiting for the log to be created (by pinpipe serve) dir=%s",
+                    log_dir);
+            said = 1;
+        }
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 int pp_cli_write_listen(const char *data_dir, const char *listen, int port)

@@ -68,6 +68,13 @@ int pp_cli_backend_opt(const char *cmd, int c, const char *arg, struct pp_log_co
  * @returns 0 or 2 with a one-line reason printed. */
 int pp_cli_backend_check(const char *cmd, struct pp_log_conf *log);
 
+/* Open the log at log_dir read-only with base's backend settings (a consumer process). The
+ * embedded log may not exist yet: wait for a writer (`pinpipe serve`) to create it (until
+ * a signal), then allow it 2 s to finish. A Kafka log is opened once, without waiting.
+ * @returns owned log, or NULL with err filled (also when interrupted: check pp_cli_stop). */
+struct pp_log *pp_cli_open_log_wait(const char *module, const char *log_dir,
+                                    const struct pp_log_conf *base, char *err, size_t err_size);
+
 /* Metrics collector for a log (arg: struct pp_log *): its counters, the watermarks of every
  * partition and each consumer group's committed offset and lag. For pp_metrics_add(). */
 void pp_cli_log_collect(void *arg, struct pp_buf *out);
