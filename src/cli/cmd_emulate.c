@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -10,6 +11,7 @@
 #include "pp_cli.h"
 #include "pp_err.h"
 #include "pp_gen.h"
+#include "pp_mysql.h"
 #include "pp_util.h"
 
 static void usage(FILE *f)
@@ -17,7 +19,8 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: pinpipe emulate --url URL [--api fastapi|rest-proxy|kinesis]\n"
-        "                       [--source DIR | --replay FILE] [--rows N]\n"
+        "                       [--source DIR | --source URL [--source-mode M] |\n"
+        "                        --replay FILE] [--rows N]\n"
         "                       [--events N | -n N] [--rate R] [--concurrency C]\n"
         "                       [--seed S] [--topic-prefix P] [--quiet] [--json]\n"
         "\n"
@@ -33,13 +36,33 @@ static void usage(FILE *f)
         "                       user.jsonl as `pinpipe gen` writes them, or any *pin*.jsonl,\n"
         "                       *geo*.jsonl, *user*.jsonl (aicore_sample_pin.jsonl ...);\n"
         "                       records are sent byte for byte as in the files\n"
+        "  --source URL         rows from the seeds' MySQL/MariaDB source tables\n"
+        "                       pinterest_data, geolocation_data and user_data, URL\n"
+        "                       mysql://user[:password]@host[:port]/db (or mariadb://;\n"
+        "                       ?socket=PATH; %%-escapes allowed; without a password in the\n"
+        "                       URL, MYSQL_PWD is used; a port means TCP, also for\n"
+        "                       localhost). Each row becomes the JSON record the file\n"
+        "                       sources carry: columns in table order, DATETIME as\n"
+        "                       \"YYYY-MM-DD HH:MM:SS\", NULL as null. `pinpipe gen --mysql`\n"
+        "                       creates and fills these tables.\n"
+        "  --source-mode M      how a MySQL source is read:\n"
+        "                       random  (default) as the seeds' emulator: per event a random\n"
+        "                               offset n and `SELECT * FROM <table> LIMIT n,1` of\n"
+        "                               each table with that same n\n"
+        "                       index   a random pin row by LIMIT n,1, its geo and user rows\n"
+        "                               by `WHERE ind = <its index>`\n"
+        "                       stream  each table read once, whole, in id order (streamed,\n"
+        "                               not held in memory), joined by id: every row sent\n"
+        "                               once (ids missing from a table are skipped);\n"
+        "                               --events defaults to all of them\n"
         "  --replay FILE        replay an events file in order, one\n"
         "                       {\"pin\":{..},\"geo\":{..},\"user\":{..}} per line\n"
         "                       (aicore_events.jsonl); every event is sent once\n"
         "  --rows N             without --source/--replay: generated rows (as `pinpipe gen\n"
         "                       --seed S`) with ids 0..N-1 to pick from (default 11154)\n"
         "  --events N, -n N     events to send (an event = 3 requests). Default 1000; with\n"
-        "                       --replay, the whole file; 0 = until interrupted.\n"
+        "                       --replay or --source-mode stream, all rows; 0 = until\n"
+        "                       interrupted (or the end of the stream).\n"
         "                       (--events takes the count, as the original issue asked; the\n"
         "                       events *file* is given with --replay.)\n"
         "  --events-count N     same as --events N\n"
@@ -99,11 +122,12 @@ static void summary(const struct pp_emu_stats *st, int json)
 
 int cmd_emulate(int argc, char **argv)
 {
-    enum { O_COUNT = 256, O_PREFIX, O_ATTEMPTS, O_JSON };
+    enum { O_COUNT = 256, O_PREFIX, O_ATTEMPTS, O_JSON, O_MODE };
     static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
                                          {"api", required_argument, NULL, 'a'},
                                          {"source", required_argument, NULL, 's'},
                                          {"replay", required_argument, NULL, 'f'},
+                                         {"source-mode", required_argument, NULL, O_MODE},
                                          {"rows", required_argument, NULL, 'r'},
                                          {"events", required_argument, NULL, 'n'},
                                          {"events-count", required_argument, NULL, 'n'},
@@ -123,7 +147,7 @@ int cmd_emulate(int argc, char **argv)
                                .concurrency = 4,
                                .seed = 100,
                                .max_attempts = 8};
-    int quiet = 0, json = 0, c;
+    int quiet = 0, json = 0, c, mode = -1;
     int64_t v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "u:a:n:c:qh", opts, NULL)) != -1) {
@@ -140,6 +164,14 @@ int cmd_emulate(int argc, char **argv)
             break;
         case 'f':
             conf.replay_file = optarg;
+            break;
+        case O_MODE:
+            mode = !strcmp(optarg, "random")   ? PP_MYSQL_RANDOM
+                   : !strcmp(optarg, "index")  ? PP_MYSQL_INDEX
+                   : !strcmp(optarg, "stream") ? PP_MYSQL_STREAM
+                                               : -2;
+            if (mode == -2)
+                return pp_cli_fail(argv[0], 2, "--source-mode wants random, index or stream");
             break;
         case 'r':
             if (pp_parse_i64(optarg, 1, INT64_MAX / 2, &conf.rows))
@@ -195,8 +227,20 @@ int cmd_emulate(int argc, char **argv)
         return pp_cli_fail(argv[0], 2, "--url is required (see --help)");
     if (conf.source_dir && conf.replay_file)
         return pp_cli_fail(argv[0], 2, "--source and --replay exclude each other");
+    if (conf.source_dir && (!strncasecmp(conf.source_dir, "mysql:", 6) ||
+                            !strncasecmp(conf.source_dir, "mariadb:", 8))) {
+        struct pp_mysql_url u;
+        char uerr[512];
+        if (pp_mysql_url_parse(conf.source_dir, &u, uerr, sizeof(uerr)))
+            return pp_cli_fail(argv[0], 2, "--source: %s", uerr);
+        pp_mysql_url_free(&u);
+        conf.source_url = conf.source_dir, conf.source_dir = NULL;
+        conf.source_mode = mode >= 0 ? mode : PP_MYSQL_RANDOM;
+    } else if (mode >= 0) {
+        return pp_cli_fail(argv[0], 2, "--source-mode goes with --source mysql://...");
+    }
     if (conf.events < 0)
-        conf.events = conf.replay_file ? 0 : 1000;
+        conf.events = conf.replay_file || (conf.source_url && mode == PP_MYSQL_STREAM) ? 0 : 1000;
     conf.progress = quiet ? 0 : isatty(2) ? 2 : 1;
     conf.stop = &pp_cli_stop;
     pp_cli_signals();

@@ -13,6 +13,7 @@
 #include "pp_gen.h"
 #include "pp_json.h"
 #include "pp_kind.h"
+#include "pp_mysql.h"
 #include "pp_util.h"
 
 #define RESP_MAX 65536
@@ -31,6 +32,7 @@ struct source {
     int64_t nrows;
     struct pp_gen *gen; /* generated rows when no file source */
     int64_t gen_rows;
+    struct pp_mysql_src *my; /* rows from MySQL/MariaDB, read per event */
 };
 
 struct slot {
@@ -62,6 +64,9 @@ struct emu {
     int64_t nhist;
     int64_t t0, last_progress;
     int rejects_shown;
+    int src_done; /* the source has no more events (end of a MySQL stream) */
+    int src_rc;   /* the source failed: stop taking events, report src_err */
+    char src_err[1024];
 };
 
 /* ---------------- sources ---------------- */
@@ -235,7 +240,7 @@ static int load_dir(struct source *src, const char *dir, char *errstr, size_t er
         size_t pos = 0, n;
         const char *line;
         int64_t cap = 0;
-        struct source tmp = {{NULL}, NULL, 0, NULL, 0};
+        struct source tmp = {{NULL}, NULL, 0, NULL, 0, NULL};
         if ((rc = find_table(dir, k, path[k], sizeof(path[k]), errstr, errstr_size)) ||
             (rc = read_file(path[k], &src->text[k], errstr, errstr_size)))
             goto out;
@@ -300,6 +305,7 @@ static void source_free(struct source *src)
         free(src->text[k]);
     free(src->rows);
     pp_gen_destroy(src->gen);
+    pp_mysql_src_destroy(src->my);
 }
 
 /* ---------------- requests ---------------- */
@@ -396,7 +402,7 @@ static int start_request(struct emu *emu, struct slot *s)
 static int take_event(struct emu *emu, struct slot *s, int64_t now)
 {
     const struct pp_emu_conf *conf = emu->conf;
-    if (emu->total && emu->issued >= emu->total)
+    if ((emu->total && emu->issued >= emu->total) || emu->src_done || emu->src_rc)
         return 0;
     if (conf->rate > 0 && now < emu->t0 + (int64_t)((double)emu->issued * 1e6 / conf->rate))
         return 0;
@@ -404,6 +410,18 @@ static int take_event(struct emu *emu, struct slot *s, int64_t now)
         s->row = emu->src.rows[emu->issued];
     } else if (emu->src.rows) {
         s->row = emu->src.rows[rng_next(&emu->rng) % (uint64_t)emu->src.nrows];
+    } else if (emu->src.my) {
+        int rc = pp_mysql_src_next(emu->src.my, rng_next(&emu->rng), s->genrec, &s->row.id,
+                                   emu->src_err, sizeof(emu->src_err));
+        if (rc) {
+            if (rc > 0)
+                emu->src_done = 1;
+            else
+                emu->src_rc = rc;
+            return 0;
+        }
+        for (int k = 0; k < 3; k++)
+            s->row.rec[k] = s->genrec[k].data, s->row.len[k] = s->genrec[k].len;
     } else {
         int64_t id = (int64_t)(rng_next(&emu->rng) % (uint64_t)emu->src.gen_rows);
         for (int k = 0; k < 3; k++)
@@ -548,9 +566,10 @@ static int loop(struct emu *emu)
                     wake = s->next_at;
             }
         }
-        int more = !stopping && (!emu->total || emu->issued < emu->total);
+        int more = !stopping && !emu->src_done && !emu->src_rc &&
+                   (!emu->total || emu->issued < emu->total);
         if (!active && !more)
-            return 0;
+            return emu->src_rc;
         if (more && conf->rate > 0) {
             int64_t due = emu->t0 + (int64_t)((double)emu->issued * 1e6 / conf->rate);
             if (due < wake)
@@ -679,6 +698,9 @@ int pp_emu_run(const struct pp_emu_conf *conf, struct pp_emu_stats *st, char *er
         rc = load_replay(&emu.src, conf->replay_file, errstr, errstr_size);
     else if (conf->source_dir)
         rc = load_dir(&emu.src, conf->source_dir, errstr, errstr_size);
+    else if (conf->source_url)
+        rc = pp_mysql_src_open(conf->source_url, conf->source_mode, &emu.src.my, errstr,
+                               errstr_size);
     else if (conf->rows < 1)
         snprintf(errstr, errstr_size, "--rows must be >= 1"), rc = PP_EINVAL;
     else
@@ -697,7 +719,9 @@ int pp_emu_run(const struct pp_emu_conf *conf, struct pp_emu_stats *st, char *er
         goto out;
     emu.t0 = emu.last_progress = pp_mono_us();
     rc = loop(&emu);
-    if (rc)
+    if (rc && emu.src_rc)
+        snprintf(errstr, errstr_size, "%s", emu.src_err);
+    else if (rc)
         snprintf(errstr, errstr_size, "request setup failed: %s", pp_err_str(rc));
     int64_t end = pp_mono_us();
     progress(&emu, end, 1);

@@ -36,6 +36,8 @@ struct pp_emu_conf {
     int api;                 /* enum pp_emu_api */
     const char *prefix;      /* topic/stream id for rest-proxy and kinesis ("0a1b2c3d4e5f") */
     const char *source_dir;  /* rows from *pin*.jsonl, *geo*.jsonl, *user*.jsonl; or NULL */
+    const char *source_url;  /* rows from the seeds' MySQL/MariaDB tables (pp_mysql.h); or NULL */
+    int source_mode;         /* with source_url: enum pp_mysql_mode (RANDOM as the seeds) */
     const char *replay_file; /* events file replayed in order; or NULL */
     int64_t rows;            /* generated rows to pick from when no source (ids 0..rows-1) */
     int64_t events;          /* events to send (0 = all of the replay file / until stopped) */
@@ -59,9 +61,11 @@ struct pp_emu_stats {
 };
 
 /* Run the emulator to completion (or until *conf->stop). Progress and the first rejected
- * responses go to stderr (this is the emulator's user interface).
+ * responses go to stderr (this is the emulator's user interface). A MySQL source in
+ * PP_MYSQL_STREAM mode ends the run at the end of its tables.
  * @returns 0 (see st for failures), PP_EINVAL/PP_EIO/PP_EPARSE/PP_ENOMEM on setup errors
- * with errstr set. */
+ * and PP_EIO when a MySQL source fails mid-run (after the events in flight finished), with
+ * errstr set. */
 int pp_emu_run(const struct pp_emu_conf *conf, struct pp_emu_stats *st, char *errstr,
                size_t errstr_size);
 

@@ -215,6 +215,31 @@ import json; s=json.load(open('$T/cr.json')); assert (s['failed'], s['retried'],
 "$PINPIPE" emulate --url http://x --events file.jsonl >/dev/null 2>&1; check "--events wants a count" test $? -eq 2
 check "emulate --help mentions --replay" bash -c "'$PINPIPE' emulate --help | grep -q -- --replay"
 
+# ---- MySQL source and gen --mysql: usage (a real server: tests/integration/mariadb_source.sh) ----
+check "emulate --help mentions --source-mode" bash -c "'$PINPIPE' emulate --help | grep -q -- --source-mode"
+check "gen --help mentions --mysql" bash -c "'$PINPIPE' gen --help | grep -q -- '--mysql URL'"
+for u in "mysql://u@h" "mysql://u@h:0/d" "mysql://u@h/d?x=1" "mysql://u:%zz@h/d" "mysql://[::1/d"; do
+    "$PINPIPE" emulate --url http://127.0.0.1:9 --source "$u" >/dev/null 2>&1
+    check "emulate --source '$u' exits 2" test $? -eq 2
+    "$PINPIPE" gen --mysql "$u" >/dev/null 2>&1
+    check "gen --mysql '$u' exits 2" test $? -eq 2
+done
+"$PINPIPE" emulate --url http://127.0.0.1:9 --source-mode random >/dev/null 2>&1
+check "--source-mode without a MySQL source exits 2" test $? -eq 2
+"$PINPIPE" emulate --url http://127.0.0.1:9 --source mysql://u@h/d --source-mode all >/dev/null 2>&1
+check "bad --source-mode exits 2" test $? -eq 2
+"$PINPIPE" gen --truncate >/dev/null 2>&1; check "gen --truncate without --mysql exits 2" test $? -eq 2
+"$PINPIPE" gen --mysql mysql://u@h/d --out "$T/x" >/dev/null 2>&1
+check "gen --mysql with --out exits 2" test $? -eq 2
+MP=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+"$PINPIPE" emulate --url http://127.0.0.1:9 --source "mysql://u:topsecret@127.0.0.1:$MP/d" -n 1 --quiet \
+    >/dev/null 2>"$T/my.err"
+check "MySQL connection refused exits 1" test $? -eq 1
+check "... with one line naming the reason" bash -c "[ \$(grep -c '^pinpipe emulate: ' '$T/my.err') = 1 ] && grep -q 'cannot connect to mysql://u@127.0.0.1:$MP/d: Connection refused' '$T/my.err'"
+check "... and not the password" bash -c "! grep -q topsecret '$T/my.err'"
+MYSQL_PWD=topsecret "$PINPIPE" gen --mysql "mysql://u@127.0.0.1:$MP/d" --rows 1 >/dev/null 2>"$T/my.err"
+check "gen --mysql refused exits 1 (MYSQL_PWD not printed)" bash -c "[ $? = 1 ] && ! grep -q topsecret '$T/my.err'"
+
 # ---- against the real ingestion server, when it is there ----
 if "$PINPIPE" serve --help >/dev/null 2>&1; then
     SP=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")

@@ -1,13 +1,17 @@
-/* test_gen.c: the row generator: determinism, record shapes, value domains and rates. */
+/* test_gen.c: the row generator: determinism, record shapes, value domains and rates; the
+ * MySQL source's URL parser and row -> JSON conversion (no server needed). */
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mysql.h>
+
 #include "pp_err.h"
 #include "pp_gen.h"
 #include "pp_json.h"
 #include "pp_kind.h"
+#include "pp_mysql.h"
 #include "pp_test.h"
 #include "pp_util.h"
 
@@ -370,8 +374,169 @@ static void test_rows(void)
     pp_gen_destroy(gen);
 }
 
+/* ---- the MySQL source (pp_mysql.h) ---- */
+
+static int url_ok(const char *url, const char *user, const char *pw, const char *host,
+                  unsigned port, const char *db, const char *sock)
+{
+    struct pp_mysql_url u;
+    char err[256] = "";
+    if (pp_mysql_url_parse(url, &u, err, sizeof(err))) {
+        fprintf(stderr, "%s: %s\n", url, err);
+        return 0;
+    }
+#define SAME(a, b) ((!(a) && !(b)) || ((a) && (b) && !strcmp((a), (b))))
+    int ok = SAME(u.user, user) && SAME(u.password, pw) && SAME(u.host, host) && u.port == port &&
+             SAME(u.db, db) && SAME(u.socket, sock);
+#undef SAME
+    if (!ok)
+        fprintf(stderr, "%s: user %s pw %s host %s port %u db %s socket %s\n", url,
+                u.user ? u.user : "-", u.password ? u.password : "-", u.host, u.port, u.db,
+                u.socket ? u.socket : "-");
+    pp_mysql_url_free(&u);
+    return ok;
+}
+
+/* url is rejected with PP_EINVAL, errstr mentions want and not the password "secret". */
+static int url_bad(const char *url, const char *want)
+{
+    struct pp_mysql_url u;
+    char err[256] = "";
+    int rc = pp_mysql_url_parse(url, &u, err, sizeof(err));
+    int ok = rc == PP_EINVAL && strstr(err, want) && !strstr(err, "secret") && !u.host;
+    if (!ok)
+        fprintf(stderr, "%s: rc %d err \"%s\" (want \"%s\")\n", url, rc, err, want);
+    return ok;
+}
+
+static void test_mysql_url(void)
+{
+    PP_CHECK(url_ok("mysql://pin:pw@127.0.0.1:3307/pinpipe", "pin", "pw", "127.0.0.1", 3307,
+                    "pinpipe", NULL));
+    PP_CHECK(
+        url_ok("mysql://user@db.example.com/src", "user", NULL, "db.example.com", 0, "src", NULL));
+    PP_CHECK(url_ok("MariaDB://u:@h/d", "u", "", "h", 0, "d", NULL));
+    PP_CHECK(url_ok("mysql://h/d", NULL, NULL, "h", 0, "d", NULL));
+    PP_CHECK(url_ok("mysql:///d?socket=/run/my%20sql.sock", NULL, NULL, "localhost", 0, "d",
+                    "/run/my sql.sock"));
+    PP_CHECK(url_ok("mysql://a%40b:p%40ss%2Fw%3A@[::1]:33/my%2Ddb", "a@b", "p@ss/w:", "::1", 33,
+                    "my-db", NULL));
+    PP_CHECK(url_ok("mysql://u:p@ss/w@h:1/d", "u", "p@ss/w", "h", 1, "d", NULL)); /* raw */
+    PP_CHECK(url_ok("mysql://u:pw@[fe80::1]/d", "u", "pw", "fe80::1", 0, "d", NULL));
+    PP_CHECK(url_bad("postgresql://u@h/d", "not a mysql://"));
+    PP_CHECK(url_bad("mysql://u:secret@h", "no database"));
+    PP_CHECK(url_bad("mysql://u:secret@h/", "no database"));
+    PP_CHECK(url_bad("mysql://u:secret@h:0/d", "port"));
+    PP_CHECK(url_bad("mysql://u:secret@h:65536/d", "port"));
+    PP_CHECK(url_bad("mysql://u:secret@h:33a/d", "port"));
+    PP_CHECK(url_bad("mysql://u:secret@h:/d", "port"));
+    PP_CHECK(url_bad("mysql://u:secret@[::1/d", "IPv6"));
+    PP_CHECK(url_bad("mysql://u:secret@[::1]x/d", "IPv6"));
+    PP_CHECK(url_bad("mysql://u:sec%zzret@h/d", "escape"));
+    PP_CHECK(url_bad("mysql://u:secret%00@h/d", "escape"));
+    PP_CHECK(url_bad("mysql://u:secret@h/d/e", "database"));
+    PP_CHECK(url_bad("mysql://u:secret@h/d?ssl=1", "parameter"));
+    PP_CHECK(url_bad(NULL, "none"));
+
+    struct pp_mysql_url u;
+    char err[128], shown[128];
+    PP_CHECK_INT(pp_mysql_url_parse("mysql://me:secret@[::1]:3306/db", &u, err, sizeof(err)), 0);
+    pp_mysql_url_show(&u, shown, sizeof(shown));
+    PP_CHECK_STR(shown, "mysql://me@[::1]:3306/db");
+    pp_mysql_url_free(&u);
+    pp_mysql_url_free(&u); /* idempotent */
+    PP_CHECK_INT(pp_mysql_url_parse("mysql://h/db", &u, err, sizeof(err)), 0);
+    pp_mysql_url_show(&u, shown, sizeof(shown));
+    PP_CHECK_STR(shown, "mysql://h/db");
+    pp_mysql_url_free(&u);
+    pp_mysql_url_free(NULL);
+}
+
+static int row_is(const struct pp_mysql_col *cols, int n, const char *const *vals, const char *want)
+{
+    unsigned long lens[16];
+    struct pp_buf b;
+    pp_buf_init(&b, 0);
+    for (int i = 0; i < n; i++)
+        lens[i] = vals[i] ? (unsigned long)strlen(vals[i]) : 0;
+    int rc = pp_mysql_row_json(cols, n, vals, lens, &b);
+    int ok = !rc && b.data && !strcmp(b.data, want);
+    if (!ok)
+        fprintf(stderr, "row json: rc %d\n got  %s\n want %s\n", rc, b.data ? b.data : "", want);
+    pp_buf_free(&b);
+    return ok;
+}
+
+static void test_mysql_row_json(void)
+{
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_LONG), PP_MYSQL_COL_NUMBER);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_LONGLONG), PP_MYSQL_COL_NUMBER);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_TINY), PP_MYSQL_COL_NUMBER);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_DOUBLE), PP_MYSQL_COL_NUMBER);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_FLOAT), PP_MYSQL_COL_NUMBER);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_NEWDECIMAL), PP_MYSQL_COL_NUMBER);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_DATETIME), PP_MYSQL_COL_DATETIME);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_TIMESTAMP), PP_MYSQL_COL_DATETIME);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_DATE), PP_MYSQL_COL_DATETIME);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_VAR_STRING), PP_MYSQL_COL_STRING);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_BLOB), PP_MYSQL_COL_STRING);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_TIME), PP_MYSQL_COL_STRING);
+    PP_CHECK_INT(pp_mysql_col_kind(MYSQL_TYPE_JSON), PP_MYSQL_COL_STRING);
+
+    /* the real sample's rows, as the text protocol sends them -> the sample files' bytes */
+    struct pp_mysql_col geo[] = {{"ind", 3, PP_MYSQL_COL_NUMBER},
+                                 {"timestamp", 9, PP_MYSQL_COL_DATETIME},
+                                 {"latitude", 8, PP_MYSQL_COL_NUMBER},
+                                 {"longitude", 9, PP_MYSQL_COL_NUMBER},
+                                 {"country", 7, PP_MYSQL_COL_STRING}};
+    const char *g1[] = {"4", "2022-07-07 00:18:41", "-88.8298", "-170.188", "Albania"};
+    PP_CHECK(row_is(geo, 5, g1,
+                    "{\"ind\": 4, \"timestamp\": \"2022-07-07 00:18:41\", \"latitude\": "
+                    "-88.8298, \"longitude\": -170.188, \"country\": \"Albania\"}"));
+    const char *g2[] = {"4315", "0000-00-00 00:00:00", "1e20", "0.0000001", "Cote d'Ivoire"};
+    PP_CHECK(row_is(geo, 5, g2,
+                    "{\"ind\": 4315, \"timestamp\": null, \"latitude\": 1e20, \"longitude\": "
+                    "0.0000001, \"country\": \"Cote d'Ivoire\"}"));
+    const char *g3[] = {NULL, NULL, NULL, NULL, NULL};
+    PP_CHECK(row_is(geo, 5, g3,
+                    "{\"ind\": null, \"timestamp\": null, \"latitude\": null, \"longitude\": "
+                    "null, \"country\": null}"));
+    /* numbers that are not JSON numbers stay text; strings are escaped, UTF-8 kept */
+    struct pp_mysql_col misc[] = {
+        {"a", 1, PP_MYSQL_COL_NUMBER},    {"b", 1, PP_MYSQL_COL_NUMBER},
+        {"c", 1, PP_MYSQL_COL_NUMBER},    {"d", 1, PP_MYSQL_COL_NUMBER},
+        {"e\"q", 3, PP_MYSQL_COL_STRING}, {"f", 1, PP_MYSQL_COL_DATETIME}};
+    const char *m1[] = {
+        "007", ".5", "-0.50", "", "Zo\xc3\xab \xf0\x9f\x8d\x82 \"q\" \\ \n\t\x01", "2019-06-01"};
+    PP_CHECK(row_is(
+        misc, 6, m1,
+        "{\"a\": \"007\", \"b\": \".5\", \"c\": -0.50, \"d\": \"\", \"e\\\"q\": "
+        "\"Zo\xc3\xab \xf0\x9f\x8d\x82 \\\"q\\\" \\\\ \\n\\t\\u0001\", \"f\": \"2019-06-01\"}"));
+    const char *m2[] = {"1E+5", "-1e-7", "1.", "1e", "", "2020-01-01 10:00:00.500000"};
+    PP_CHECK(row_is(misc, 6, m2,
+                    "{\"a\": 1E+5, \"b\": -1e-7, \"c\": \"1.\", \"d\": \"1e\", \"e\\\"q\": \"\", "
+                    "\"f\": \"2020-01-01 10:00:00.500000\"}"));
+    const char *m3[] = {"0", "0", "0", "0", "x", "2020-01-01 10:00:00.000000"};
+    PP_CHECK(row_is(misc, 6, m3,
+                    "{\"a\": 0, \"b\": 0, \"c\": 0, \"d\": 0, \"e\\\"q\": \"x\", "
+                    "\"f\": \"2020-01-01 10:00:00\"}"));
+    /* a value with a NUL byte (BLOB) keeps its length */
+    struct pp_buf b;
+    unsigned long lens[1] = {3};
+    const char *v[1] = {"a\0b"};
+    pp_buf_init(&b, 0);
+    PP_CHECK_INT(pp_mysql_row_json(misc + 4, 1, v, lens, &b), 0);
+    PP_CHECK_STR(b.data, "{\"e\\\"q\": \"a\\u0000b\"}");
+    pp_buf_free(&b);
+    PP_CHECK_STR(pp_mysql_tables[0], "pinterest_data");
+    PP_CHECK_STR(pp_mysql_id_cols[0], "index");
+    PP_CHECK_STR(pp_mysql_tables[2], "user_data");
+}
+
 int main(void)
 {
+    test_mysql_url();
+    test_mysql_row_json();
     test_determinism();
     test_write_files();
     test_rows();
