@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pp_cli.h"
 #include "pp_err.h"
@@ -161,8 +162,16 @@ int pp_runner_caught_up(struct pp_runner *run)
 
 void pp_runner_stop(struct pp_runner *run)
 {
-    pp_http_stop(run->http);
-    run->http = NULL;
+    if (run->http) {
+        pp_http_stop(run->http);
+        run->http = NULL;
+        /* a graceful stop: let the stream load what was acknowledged (up to 5 s; whatever is
+         * left is in the log and loaded on the next start) */
+        int64_t deadline = pp_mono_us() + 5000000;
+        while (run->stream_started && run->stream_rc >= 0 && !pp_runner_caught_up(run) &&
+               pp_mono_us() < deadline)
+            usleep(5000);
+    }
     if (run->metrics) {
         pp_metrics_remove(run->metrics, pp_cli_log_collect, run->log);
         pp_metrics_remove(run->metrics, consumers_collect, run);
