@@ -15,7 +15,7 @@ for a in "$@"; do
   esac
 done
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjsmn-dev libsqlite3-dev
-      libcurl4-openssl-dev libinih-dev libpq-dev librdkafka-dev libmariadb-dev sqlite3 python3 curl)
+      libcurl4-openssl-dev libssl-dev libinih-dev libpq-dev librdkafka-dev libmariadb-dev sqlite3 python3 curl)
 if [ $servers = 1 ]; then
   pkgs+=(postgresql mariadb-server kcat awscli)
   # a machine may already have Node.js with its own npm (e.g. NodeSource); keep it

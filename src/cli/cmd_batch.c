@@ -189,8 +189,9 @@ static int reconcile(struct batch *b, struct pp_lake *lake, const char *lake_dir
             if (n == PP_ENOENT)
                 return pp_cli_fail("batch", 1, "no lake data for topic=%s dt=%s under %s", b->topic,
                                    date, lake_dir);
+            const char *lmsg = pp_lake_errmsg(lake);
             return pp_cli_fail("batch", 1, "topic=%s dt=%s: %s (%s)", b->topic, date,
-                               pp_err_str((int)n), pp_wh_errmsg(b->wh));
+                               pp_err_str((int)n), lmsg && *lmsg ? lmsg : pp_wh_errmsg(b->wh));
         }
     }
     if (b->progress)
@@ -214,7 +215,7 @@ int cmd_batch(int argc, char **argv)
     pp_cli_path(o.data_dir, "warehouse.db", wh_default, sizeof(wh_default));
     const char *lake_dir = o.lake_dir ? o.lake_dir : lake_default;
     const char *wh_path = o.wh_path ? o.wh_path : wh_default;
-    if (access(lake_dir, F_OK))
+    if (strncmp(lake_dir, "s3://", 5) && access(lake_dir, F_OK))
         return pp_cli_fail(argv[0], 1, "no lake data for topic=pin dt=%s under %s", o.date,
                            lake_dir);
 

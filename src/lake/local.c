@@ -1,4 +1,5 @@
-/* local.c: the lake as a local folder: Hive-style JSON-lines files, temp + fsync + rename. */
+/* local.c: the lake as a local folder: Hive-style JSON-lines files, temp + fsync + rename;
+ * also the one public API, dispatching object storage to s3.c for s3:// roots. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lake_s3.h"
 #include "pp_err.h"
 #include "pp_lake.h"
 #include "pp_util.h"
@@ -25,14 +27,15 @@ struct lake_part {
     int partition;
     int64_t last_offset; /* last offset written, -1 none (offsets must increase) */
     int err;             /* sticky: after a failed file, nothing more until truncate_from */
-    /* the open file, fd < 0 when none */
+    /* the open file, fd < 0 and obj NULL when none */
     int fd;
-    int64_t start;     /* first offset in the file */
-    int64_t next;      /* last offset in the file + 1 */
-    int64_t day;       /* UTC day number of the file (ingest ts of its first record) */
-    int64_t opened_ms; /* wall clock when the file was opened (age rolls) */
-    uint64_t bytes;    /* bytes in the file, buffered ones included */
-    char *buf;         /* LAKE_BUF_SIZE bytes of buffered, unwritten data */
+    struct pp_lake_s3_obj *obj; /* S3: the object being written */
+    int64_t start;              /* first offset in the file */
+    int64_t next;               /* last offset in the file + 1 */
+    int64_t day;                /* UTC day number of the file (ingest ts of its first record) */
+    int64_t opened_ms;          /* wall clock when the file was opened (age rolls) */
+    uint64_t bytes;             /* bytes in the file, buffered ones included */
+    char *buf;                  /* LAKE_BUF_SIZE bytes of buffered, unwritten data */
     size_t blen;
     /* finished files not yet reported by pp_lake_flush */
     int unreported;
@@ -45,13 +48,28 @@ struct pp_lake {
     int64_t roll_ms;
     struct lake_part **parts;
     int nparts, cap;
+    struct pp_lake_s3 *s3; /* S3 root, else NULL */
 };
+
+static int part_is_open(const struct lake_part *part)
+{
+    return part->fd >= 0 || part->obj;
+}
 
 void pp_lake_conf_defaults(struct pp_lake_conf *conf)
 {
     conf->root = NULL;
     conf->roll_bytes = 64ULL * 1024 * 1024;
     conf->roll_ms = 60000;
+    conf->s3_endpoint = NULL;
+    conf->s3_region = NULL;
+    conf->s3_path_style = 0;
+    conf->s3_part_bytes = 0;
+}
+
+const char *pp_lake_errmsg(const struct pp_lake *lake)
+{
+    return lake->s3 ? pp_lake_s3_errmsg(lake->s3) : "";
 }
 
 static int64_t day_of(int64_t ts_ms)
@@ -139,6 +157,22 @@ struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size
         snprintf(errstr, errstr_size, "lake root not set");
         return NULL;
     }
+    if (pp_lake_s3_is_root(conf->root)) {
+        struct pp_lake *lake = calloc(1, sizeof(*lake));
+        if (!lake || !(lake->root = strdup(conf->root))) {
+            free(lake);
+            snprintf(errstr, errstr_size, "out of memory");
+            return NULL;
+        }
+        if (!(lake->s3 = pp_lake_s3_open(conf, errstr, errstr_size))) {
+            free(lake->root);
+            free(lake);
+            return NULL;
+        }
+        lake->roll_bytes = conf->roll_bytes ? conf->roll_bytes : 64ULL * 1024 * 1024;
+        lake->roll_ms = conf->roll_ms > 0 ? conf->roll_ms : 60000;
+        return lake;
+    }
     if (mkdir(conf->root, 0755) && errno != EEXIST) {
         snprintf(errstr, errstr_size, "mkdir %s: %s", conf->root, strerror(errno));
         return NULL;
@@ -165,6 +199,12 @@ struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size
 /* Drop the open file of part without finishing it (its temp stays unless unlink_tmp). */
 static void part_abandon(struct pp_lake *lake, struct lake_part *part, int unlink_tmp)
 {
+    if (part->obj) { /* S3: nothing is visible; drop the upload */
+        pp_lake_s3_obj_abort(part->obj);
+        part->obj = NULL;
+        part->blen = 0;
+        return;
+    }
     if (part->fd < 0)
         return;
     close(part->fd);
@@ -192,6 +232,7 @@ void pp_lake_close(struct pp_lake *lake)
         free(lake->parts[i]);
     }
     free(lake->parts);
+    pp_lake_s3_close(lake->s3);
     free(lake->root);
     free(lake);
 }
@@ -240,7 +281,8 @@ static int write_all(int fd, const char *p, size_t n)
 
 static int part_drain(struct lake_part *part)
 {
-    int rc = write_all(part->fd, part->buf, part->blen);
+    int rc = part->obj ? pp_lake_s3_obj_append(part->obj, part->buf, part->blen)
+                       : write_all(part->fd, part->buf, part->blen);
     part->blen = 0;
     return rc;
 }
@@ -271,6 +313,17 @@ static int part_start(struct pp_lake *lake, struct lake_part *part, int64_t offs
     part->start = offset;
     part->next = offset;
     part->day = day;
+    if (lake->s3) {
+        int rc = pp_lake_path(part->topic, part->partition, offset, day * DAY_MS, rel, sizeof(rel));
+        if (!rc)
+            rc = pp_lake_s3_obj_open(lake->s3, rel, &part->obj);
+        if (rc)
+            return rc;
+        part->opened_ms = pp_now_ms();
+        part->bytes = 0;
+        part->blen = 0;
+        return 0;
+    }
     int rc = part_paths(lake, part, dir, tmp, final);
     if (rc)
         return rc;
@@ -291,6 +344,20 @@ static int part_start(struct pp_lake *lake, struct lake_part *part, int64_t offs
 static int part_finish(struct pp_lake *lake, struct lake_part *part)
 {
     char dir[LAKE_PATH_MAX], tmp[LAKE_PATH_MAX], final[LAKE_PATH_MAX];
+    if (part->obj) { /* S3: the PUT / CompleteMultipartUpload makes it visible */
+        int rc = part_drain(part);
+        struct pp_lake_s3_obj *obj = part->obj;
+        part->obj = NULL;
+        if (rc) {
+            pp_lake_s3_obj_abort(obj);
+            return rc;
+        }
+        if ((rc = pp_lake_s3_obj_finish(obj)))
+            return rc;
+        part->unreported++;
+        part->commit_next = part->next;
+        return 0;
+    }
     if (part->fd < 0)
         return 0;
     int rc = part_paths(lake, part, dir, tmp, final);
@@ -339,9 +406,9 @@ static int write_rec(struct pp_lake *lake, struct lake_part *part, int64_t offse
                      const char *value, size_t vlen)
 {
     int rc;
-    if (part->fd >= 0 && part->day != day && (rc = part_finish(lake, part)))
+    if (part_is_open(part) && part->day != day && (rc = part_finish(lake, part)))
         return rc;
-    if (part->fd < 0 && (rc = part_start(lake, part, offset, day)))
+    if (!part_is_open(part) && (rc = part_start(lake, part, offset, day)))
         return rc;
     /* Copy through the buffer, turning CR/LF (only possible as JSON whitespace) into spaces. */
     for (size_t i = 0; i < vlen;) {
@@ -376,8 +443,8 @@ int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
     int finished = 0, err = 0;
     for (int i = 0; i < lake->nparts; i++) {
         struct lake_part *part = lake->parts[i];
-        if (part->fd >= 0 && (force || part->bytes >= lake->roll_bytes ||
-                              now_ms - part->opened_ms >= lake->roll_ms)) {
+        if (part_is_open(part) && (force || part->bytes >= lake->roll_bytes ||
+                                   now_ms - part->opened_ms >= lake->roll_ms)) {
             int rc = part_finish(lake, part);
             if (rc) {
                 part_abandon(lake, part, 1);
@@ -396,9 +463,9 @@ int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
     return err ? err : finished;
 }
 
-/* Parse "<topic>+<partition>+<digits>.jsonl" (or with a leading '.' and ".tmp" suffix when
- * tmp) for the given topic and partition. @returns 1 and *start, or 0 when not such a file. */
-static int parse_name(const char *name, const char *prefix, int tmp, int64_t *start)
+/* (lake_s3.h) Parse "<topic>+<partition>+<digits>.jsonl" (or with a leading '.' and ".tmp" suffix
+ * when tmp) for the given topic and partition. @returns 1 and *start, or 0 when not such a file. */
+int pp_lake_parse_name(const char *name, const char *prefix, int tmp, int64_t *start)
 {
     if (tmp) {
         if (name[0] != '.')
@@ -430,6 +497,8 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
         part->unreported = 0;
         part->err = 0;
     }
+    if (lake->s3)
+        return pp_lake_s3_truncate(lake->s3, topic, partition, offset);
     if (fmt(tdir, sizeof(tdir), "%s/topic=%s", lake->root, topic) ||
         fmt(prefix, sizeof(prefix), "%s+%d+", topic, partition))
         return PP_ETOOBIG;
@@ -449,8 +518,8 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
         struct dirent *fe;
         while ((fe = readdir(dd))) {
             int64_t start;
-            int tmp = parse_name(fe->d_name, prefix, 1, &start);
-            if (!tmp && !(parse_name(fe->d_name, prefix, 0, &start) && start >= offset))
+            int tmp = pp_lake_parse_name(fe->d_name, prefix, 1, &start);
+            if (!tmp && !(pp_lake_parse_name(fe->d_name, prefix, 0, &start) && start >= offset))
                 continue;
             if (fmt(path, sizeof(path), "%s/%s", ddir, fe->d_name))
                 continue;
@@ -548,6 +617,8 @@ long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
     int64_t ms;
     if (!topic_valid(topic) || pp_date_parse(date, &ms))
         return PP_EINVAL;
+    if (lake->s3)
+        return pp_lake_s3_read_day(lake->s3, topic, date, cb, arg);
     if (fmt(ddir, sizeof(ddir), "%s/topic=%s/dt=%s", lake->root, topic, date))
         return PP_ETOOBIG;
     char **names = NULL;

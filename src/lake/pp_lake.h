@@ -1,4 +1,4 @@
-/* pp_lake.h: the data lake of raw records (embedded backend: a local folder).
+/* pp_lake.h: the data lake of raw records: a local folder, or S3 (a root of s3://...).
  *
  * Layout (Hive-style, as Kafka Connect's S3 sink writes it; PRODUCT.md "Stages"):
  *   <root>/topic=<t>/dt=<YYYY-MM-DD of ingest time>/<t>+<partition>+<startoffset:010>.jsonl
@@ -9,6 +9,17 @@
  * (pp_lake_truncate_from), then rewrites them. This is the interface S3 will implement too.
  * Open files are "<dir>/.<final name>.tmp"; each (topic, partition) has at most one, written
  * through a 64 KiB buffer (memory stays bounded). @thread one thread at a time per pp_lake.
+ *
+ * S3 (root "s3://bucket/prefix", any S3-compatible endpoint; src/lake/s3.c): the same layout
+ * as keys under prefix. An object becomes visible only when finished: one PUT, or for objects
+ * past s3_part_bytes a multipart upload (CreateMultipartUpload / UploadPart /
+ * CompleteMultipartUpload), so at most one part is buffered per open object. The committable
+ * offset is reported only after the PUT / Complete succeeded. Requests are signed by libcurl's
+ * SigV4 (payload hash: libcrypto's SHA-256, or UNSIGNED-PAYLOAD). Every request is retried
+ * INSIDE the lake, bounded (8 tries, backoff 100 ms doubling to 5 s, full jitter) on
+ * connection errors, timeouts, 5xx, 503 SlowDown and 429; other 4xx (bucket missing, access
+ * denied) fail at once. A failure returned by pp_lake_* is therefore final for that call
+ * (PP_EIO, text in pp_lake_errmsg()): the caller reruns from its committed offset.
  */
 #ifndef PP_LAKE_H
 #define PP_LAKE_H
@@ -28,15 +39,23 @@ struct pp_lake_conf {
     const char *s3_endpoint;
     const char *s3_region;
     int s3_path_style;
+    uint64_t s3_part_bytes; /* multipart part size = buffer per open object (default 8 MiB,
+                               at least S3's minimum of 5 MiB) */
 };
 
 struct pp_lake;
 
+/* Defaults for every field (S3 ones NULL / 0). */
 void pp_lake_conf_defaults(struct pp_lake_conf *conf);
 /* @returns owned: release with pp_lake_close() (which does NOT finish open files: the
  * temps are left and ignored; call pp_lake_flush(..., force=1) first to finish them). */
 struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size_t errstr_size);
 void pp_lake_close(struct pp_lake *lake);
+
+/* @returns borrowed (valid until the next call on lake): the last S3 request error, e.g.
+ * "s3 PUT s3://b/k: HTTP 403 AccessDenied: ...", or "" (local lakes: always ""). Never holds
+ * credentials. */
+const char *pp_lake_errmsg(const struct pp_lake *lake);
 
 /* The final relative path of a file: "topic=pin/dt=2020-08-28/pin+0+0000000042.jsonl"
  * (dt is the UTC date of ts_ms). @returns 0, PP_EINVAL (topic empty, with '/' or a leading

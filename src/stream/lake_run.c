@@ -62,8 +62,9 @@ static int pull(struct lake_consumer *lc, struct pp_part *part, int timeout_ms, 
                                recs[i].ts_ms, recs[i].value, recs[i].vlen);
         if (rc) {
             lc->lake_failed = 1;
-            PP_ERROR("lake", "write failed topic=%s partition=%d offset=%" PRId64 " error=%s",
-                     part->topic, part->partition, recs[i].offset, pp_err_str(rc));
+            PP_ERROR("lake", "write failed topic=%s partition=%d offset=%" PRId64 " error=%s (%s)",
+                     part->topic, part->partition, recs[i].offset, pp_err_str(rc),
+                     pp_lake_errmsg(lc->lake));
             return rc;
         }
         part->pos = recs[i].offset + 1;
@@ -76,7 +77,7 @@ static int flush(struct lake_consumer *lc, int force)
 {
     int rc = pp_lake_flush(lc->lake, pp_now_ms(), force, on_durable, lc);
     if (rc < 0)
-        PP_ERROR("lake", "flush failed error=%s", pp_err_str(rc));
+        PP_ERROR("lake", "flush failed error=%s (%s)", pp_err_str(rc), pp_lake_errmsg(lc->lake));
     return rc < 0 ? rc : 0;
 }
 

@@ -1,4 +1,5 @@
-/* test_lake.c: unit tests of the local-folder lake: naming, rolls, temps, truncate, crash rerun. */
+/* test_lake.c: unit tests of the lake: local folder (naming, rolls, temps, truncate, crash
+ * rerun) and the pure parts of the S3 backend (root, key encoding, listings, credentials). */
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lake_s3.h"
 #include "pp_err.h"
 #include "pp_lake.h"
 #include "pp_test.h"
@@ -387,6 +389,297 @@ static void test_crash_rerun(void)
     rm_rf(root);
 }
 
+static void test_s3_root(void)
+{
+    char b[64], p[256];
+    PP_CHECK(pp_lake_s3_is_root("s3://lake/raw"));
+    PP_CHECK(!pp_lake_s3_is_root("/tmp/lake"));
+    PP_CHECK(!pp_lake_s3_is_root("s3:/lake"));
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://lake/raw", b, sizeof(b), p, sizeof(p)), 0);
+    PP_CHECK_STR(b, "lake");
+    PP_CHECK_STR(p, "raw/");
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://my-bucket.1//a/b//", b, sizeof(b), p, sizeof(p)), 0);
+    PP_CHECK_STR(b, "my-bucket.1");
+    PP_CHECK_STR(p, "a/b/");
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://lake", b, sizeof(b), p, sizeof(p)), 0);
+    PP_CHECK_STR(p, "");
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://lake/", b, sizeof(b), p, sizeof(p)), 0);
+    PP_CHECK_STR(p, "");
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://Lake/x", b, sizeof(b), p, sizeof(p)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://ab/x", b, sizeof(b), p, sizeof(p)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3:///x", b, sizeof(b), p, sizeof(p)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://a_b/x", b, sizeof(b), p, sizeof(p)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_s3_parse_root("/tmp/x", b, sizeof(b), p, sizeof(p)), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_s3_parse_root("s3://lake/raw", b, sizeof(b), p, 4), PP_ETOOBIG);
+}
+
+static void test_s3_encode(void)
+{
+    char out[256], rel[256];
+    /* object keys: the lake's names, encoded as SigV4 wants ('/' kept in paths) */
+    PP_CHECK_INT(pp_lake_path("pin", 3, 42, TS_0828, rel, sizeof(rel)), 0);
+    PP_CHECK_INT(pp_lake_s3_encode(rel, 1, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "topic%3Dpin/dt%3D2020-08-28/pin%2B3%2B0000000042.jsonl");
+    PP_CHECK_INT(pp_lake_s3_encode("raw/topic=pin/", 0, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "raw%2Ftopic%3Dpin%2F");
+    PP_CHECK_INT(pp_lake_s3_encode("a b~c_d.e-f\xc3\xa9", 0, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "a%20b~c_d.e-f%C3%A9");
+    PP_CHECK_INT(pp_lake_s3_encode("", 0, out, sizeof(out)), 0);
+    PP_CHECK_STR(out, "");
+    PP_CHECK_INT(pp_lake_s3_encode("abc", 0, out, 3), PP_ETOOBIG);
+    PP_CHECK_INT(pp_lake_s3_encode("a=", 0, out, 4), PP_ETOOBIG);
+    PP_CHECK_INT(pp_lake_s3_encode("a=", 0, out, 5), 0);
+}
+
+struct keys {
+    char all[2048];
+    int n;
+};
+
+static int key_cb(void *arg, const char *key, const char *upload_id)
+{
+    struct keys *k = arg;
+    size_t len = strlen(k->all);
+    snprintf(k->all + len, sizeof(k->all) - len, "%s%s%s%s", k->n ? "|" : "", key,
+             upload_id ? "#" : "", upload_id ? upload_id : "");
+    k->n++;
+    return 0;
+}
+
+static int stop_list_cb(void *arg, const char *key, const char *upload_id)
+{
+    (void)arg, (void)key, (void)upload_id;
+    return -42;
+}
+
+static void test_s3_list(void)
+{
+    /* shapes of AWS's ListObjectsV2 documentation, as s3rver and MinIO send them */
+    const char *page1 =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>lake</Name>"
+        "<Prefix>raw/topic=pin/</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>"
+        "<IsTruncated>true</IsTruncated><Contents><Key>raw/topic=pin/dt=2020-08-28/"
+        "pin+0+0000000000.jsonl</Key><ETag>&quot;abc&quot;</ETag><Size>10</Size></Contents>"
+        "<Contents><Key>raw/topic=pin/a&amp;b&lt;&#233;&#x41;.jsonl</Key><Size>3</Size>"
+        "</Contents><NextContinuationToken>1/tok+en==</NextContinuationToken>"
+        "</ListBucketResult>";
+    struct keys k = {.n = 0};
+    int truncated = 0;
+    char token[128];
+    PP_CHECK_INT(
+        pp_lake_s3_parse_list(page1, strlen(page1), key_cb, &k, &truncated, token, sizeof(token)),
+        2);
+    PP_CHECK(truncated);
+    PP_CHECK_STR(token, "1/tok+en==");
+    PP_CHECK_STR(k.all, "raw/topic=pin/dt=2020-08-28/pin+0+0000000000.jsonl|"
+                        "raw/topic=pin/a&b<\xc3\xa9"
+                        "A.jsonl");
+    const char *last = "<ListBucketResult><KeyCount>0</KeyCount><IsTruncated>false</IsTruncated>"
+                       "</ListBucketResult>";
+    memset(&k, 0, sizeof(k));
+    PP_CHECK_INT(
+        pp_lake_s3_parse_list(last, strlen(last), key_cb, &k, &truncated, token, sizeof(token)), 0);
+    PP_CHECK(!truncated);
+    PP_CHECK_STR(token, "");
+    const char *uploads =
+        "<ListMultipartUploadsResult><Bucket>lake</Bucket><IsTruncated>false</IsTruncated>"
+        "<Upload><Key>raw/topic=pin/dt=2020-08-28/pin+0+0000000007.jsonl</Key>"
+        "<UploadId>u-1~x</UploadId><Initiated>2020-08-28T00:00:00Z</Initiated></Upload>"
+        "</ListMultipartUploadsResult>";
+    memset(&k, 0, sizeof(k));
+    PP_CHECK_INT(pp_lake_s3_parse_list(uploads, strlen(uploads), key_cb, &k, &truncated, token,
+                                       sizeof(token)),
+                 1);
+    PP_CHECK_STR(k.all, "raw/topic=pin/dt=2020-08-28/pin+0+0000000007.jsonl#u-1~x");
+    PP_CHECK_INT(pp_lake_s3_parse_list(page1, strlen(page1), stop_list_cb, NULL, &truncated, token,
+                                       sizeof(token)),
+                 -42);
+    /* malformed: an error document, a truncated page without a token, an unclosed key */
+    const char *err = "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not "
+                      "exist</Message></Error>";
+    PP_CHECK_INT(
+        pp_lake_s3_parse_list(err, strlen(err), key_cb, &k, &truncated, token, sizeof(token)),
+        PP_EPARSE);
+    const char *notoken = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
+    PP_CHECK_INT(pp_lake_s3_parse_list(notoken, strlen(notoken), key_cb, &k, &truncated, token,
+                                       sizeof(token)),
+                 PP_EPARSE);
+    const char *unclosed = "<ListBucketResult><Contents><Key>raw/x</Contents></ListBucketResult>";
+    PP_CHECK_INT(pp_lake_s3_parse_list(unclosed, strlen(unclosed), key_cb, &k, &truncated, token,
+                                       sizeof(token)),
+                 PP_EPARSE);
+    char code[64];
+    PP_CHECK_INT(pp_lake_s3_xml_tag(err, strlen(err), "Code", code, sizeof(code)), 0);
+    PP_CHECK_STR(code, "NoSuchBucket");
+    PP_CHECK_INT(pp_lake_s3_xml_tag(err, strlen(err), "UploadId", code, sizeof(code)), PP_ENOENT);
+    PP_CHECK_INT(pp_lake_s3_xml_tag(err, strlen(err), "Message", code, 8), PP_ETOOBIG);
+}
+
+struct got_lines {
+    char all[512];
+    int stop_at; /* cb returns -5 on this record (1-based), 0 never */
+    int n;
+};
+
+static int line_cb(void *arg, const char *value, size_t vlen)
+{
+    struct got_lines *g = arg;
+    size_t len = strlen(g->all);
+    snprintf(g->all + len, sizeof(g->all) - len, "%s%.*s", g->n ? "|" : "", (int)vlen, value);
+    g->n++;
+    return g->n == g->stop_at ? -5 : 0;
+}
+
+/* A streamed GET body split at every byte boundary gives the same records. */
+static void test_s3_lines(void)
+{
+    const char *body = "{\"a\":1}\n\n{\"b\":2}\r\n{\"c\":\"x y\"}\n{\"d\":4}";
+    size_t blen = strlen(body);
+    for (size_t chunk = 1; chunk <= blen; chunk++) {
+        struct got_lines g = {.n = 0};
+        struct pp_lake_s3_lines l = {.cb = line_cb, .arg = &g};
+        pp_buf_init(&l.line, 64);
+        int ok = 1;
+        for (size_t i = 0; i < blen; i += chunk) {
+            size_t n = blen - i < chunk ? blen - i : chunk;
+            ok &= pp_lake_s3_lines_sink(body + i, n, &l) == n;
+        }
+        ok &= pp_lake_s3_lines_end(&l) == 0;
+        ok &= !strcmp(g.all, "{\"a\":1}|{\"b\":2}|{\"c\":\"x y\"}|{\"d\":4}") && l.count == 4;
+        if (!ok)
+            fprintf(stderr, "chunk %zu: got '%s'\n", chunk, g.all);
+        PP_CHECK(ok);
+        pp_buf_free(&l.line);
+    }
+    /* a retry after a broken transfer re-reads from the start: nothing is delivered twice */
+    struct got_lines g = {.n = 0};
+    struct pp_lake_s3_lines l = {.cb = line_cb, .arg = &g};
+    pp_buf_init(&l.line, 64);
+    pp_lake_s3_lines_retry(&l);
+    PP_CHECK_INT((long)pp_lake_s3_lines_sink(body, 20, &l), 20); /* 2 records + a partial one */
+    pp_lake_s3_lines_retry(&l);
+    PP_CHECK_INT((long)pp_lake_s3_lines_sink(body, blen, &l), (long)blen);
+    PP_CHECK_INT(pp_lake_s3_lines_end(&l), 0);
+    PP_CHECK_STR(g.all, "{\"a\":1}|{\"b\":2}|{\"c\":\"x y\"}|{\"d\":4}");
+    PP_CHECK_INT(l.count, 4);
+    /* the callback's negative return stops the transfer and is kept */
+    memset(&g, 0, sizeof(g));
+    g.stop_at = 2;
+    pp_buf_reset(&l.line);
+    l.done = l.seen = 0;
+    l.count = 0;
+    PP_CHECK_INT((long)pp_lake_s3_lines_sink(body, blen, &l), 0);
+    PP_CHECK_INT(l.rc, -5);
+    /* a record over the cap */
+    struct pp_lake_s3_lines small = {.cb = line_cb, .arg = &g};
+    pp_buf_init(&small.line, 4);
+    PP_CHECK_INT((long)pp_lake_s3_lines_sink("0123", 4, &small), 4);
+    PP_CHECK_INT((long)pp_lake_s3_lines_sink("45\n", 3, &small), 0);
+    PP_CHECK_INT(small.rc, PP_ETOOBIG);
+    pp_buf_free(&small.line);
+    pp_buf_free(&l.line);
+}
+
+static void test_s3_creds(void)
+{
+    struct pp_lake_s3_creds c = {0};
+    char path[512];
+    setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "secretenv", 1);
+    setenv("AWS_SESSION_TOKEN", "tokenenv", 1);
+    PP_CHECK_INT(pp_lake_s3_creds_load(&c), 0);
+    PP_CHECK_STR(c.key_id, "AKIDENV");
+    PP_CHECK_STR(c.secret, "secretenv");
+    PP_CHECK_STR(c.token ? c.token : "", "tokenenv");
+    pp_lake_s3_creds_free(&c);
+    PP_CHECK(c.key_id == NULL && c.secret == NULL && c.token == NULL);
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    unsetenv("AWS_SESSION_TOKEN");
+    mkdir(root, 0700);
+    snprintf(path, sizeof(path), "%s/creds", root);
+    FILE *f = fopen(path, "w");
+    PP_CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("[default]\r\naws_access_key_id = AKIDDEF\r\naws_secret_access_key = s=def\r\n"
+          "[prod]\naws_access_key_id=AKIDPROD\n; comment\naws_secret_access_key= sprod\n"
+          "aws_session_token = tprod\n",
+          f);
+    fclose(f);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+    PP_CHECK_INT(pp_lake_s3_creds_load(&c), 0);
+    PP_CHECK_STR(c.key_id, "AKIDDEF");
+    PP_CHECK_STR(c.secret, "s=def");
+    PP_CHECK(c.token == NULL);
+    pp_lake_s3_creds_free(&c);
+    setenv("AWS_PROFILE", "prod", 1);
+    PP_CHECK_INT(pp_lake_s3_creds_load(&c), 0);
+    PP_CHECK_STR(c.key_id, "AKIDPROD");
+    PP_CHECK_STR(c.secret, "sprod");
+    PP_CHECK_STR(c.token ? c.token : "", "tprod");
+    pp_lake_s3_creds_free(&c);
+    setenv("AWS_PROFILE", "nosuch", 1);
+    PP_CHECK_INT(pp_lake_s3_creds_load(&c), PP_ENOENT);
+    pp_lake_s3_creds_free(&c);
+    unsetenv("AWS_PROFILE");
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    unlink(path);
+}
+
+/* pp_lake_open on s3:// roots: configuration errors are clear and never show secrets. */
+static void test_s3_open_errors(void)
+{
+    struct pp_lake_conf conf;
+    char err[512], path[512];
+    pp_lake_conf_defaults(&conf);
+    PP_CHECK(conf.s3_endpoint == NULL && conf.s3_region == NULL && conf.s3_path_style == 0);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDUNITTEST", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "sEcReTuNiT", 1);
+    unsetenv("AWS_SESSION_TOKEN");
+    unsetenv("AWS_ENDPOINT_URL");
+    unsetenv("AWS_ENDPOINT_URL_S3");
+    conf.root = "s3://Bad_Bucket/x";
+    PP_CHECK(pp_lake_open(&conf, err, sizeof(err)) == NULL);
+    PP_CHECK(strstr(err, "bad S3 root") != NULL);
+    conf.root = "s3://lake/raw";
+    conf.s3_endpoint = "ftp://127.0.0.1:1";
+    PP_CHECK(pp_lake_open(&conf, err, sizeof(err)) == NULL);
+    PP_CHECK(strstr(err, "bad S3 endpoint") != NULL);
+    /* a closed loopback port: a connection error (after bounded retries), no secret shown */
+    conf.s3_endpoint = "http://127.0.0.1:1";
+    conf.s3_path_style = 1;
+    PP_CHECK(pp_lake_open(&conf, err, sizeof(err)) == NULL);
+    PP_CHECK(strstr(err, "s3 GET s3://lake/") != NULL);
+    PP_CHECK(strstr(err, "sEcReTuNiT") == NULL && strstr(err, "AKIDUNITTEST") == NULL);
+    /* no credentials at all */
+    unsetenv("AWS_ACCESS_KEY_ID");
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+    mkdir(root, 0700); /* earlier tests remove it */
+    snprintf(path, sizeof(path), "%s/credentials", root);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+    PP_CHECK(pp_lake_open(&conf, err, sizeof(err)) == NULL);
+    PP_CHECK(strstr(err, "no AWS credentials") != NULL);
+    /* the shared credentials file: the AWS_PROFILE section is used */
+    FILE *f = fopen(path, "w");
+    PP_CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("[default]\naws_access_key_id = AKIDDEFAULT\n\n[ci]\n# comment\n"
+          "aws_access_key_id=AKIDCI\naws_secret_access_key = sEcReTcI \n",
+          f);
+    fclose(f);
+    PP_CHECK(pp_lake_open(&conf, err, sizeof(err)) == NULL); /* default lacks the secret */
+    PP_CHECK(strstr(err, "no AWS credentials") != NULL);
+    setenv("AWS_PROFILE", "ci", 1);
+    PP_CHECK(pp_lake_open(&conf, err, sizeof(err)) == NULL); /* found: fails connecting */
+    PP_CHECK(strstr(err, "s3 GET") != NULL && strstr(err, "sEcReTcI") == NULL);
+    unsetenv("AWS_PROFILE");
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    unlink(path);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -404,6 +697,12 @@ int main(void)
     test_big_records();
     test_truncate_from();
     test_crash_rerun();
+    test_s3_root();
+    test_s3_encode();
+    test_s3_list();
+    test_s3_lines();
+    test_s3_creds();
+    test_s3_open_errors();
     rm_rf(root);
     PP_TEST_DONE();
 }

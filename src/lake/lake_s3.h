@@ -1,0 +1,102 @@
+/* lake_s3.h: internals of the lake's S3 backend (s3.c), used by local.c's dispatch and the
+ * unit tests; not part of the public lake API (pp_lake.h).
+ * Requests are signed by libcurl (CURLOPT_AWS_SIGV4 "aws:amz:<region>:s3"); the payload hash
+ * header x-amz-content-sha256 is SHA-256 by libcrypto when built with PP_LAKE_LIBCRYPTO, else
+ * UNSIGNED-PAYLOAD (see payload_hash() in s3.c).
+ * Retries: every request is retried inside s3.c, bounded (PP_LAKE_S3_TRIES attempts, backoff
+ * 100 ms doubling to 5 s with full jitter) on connection errors, timeouts, HTTP 5xx, 429 and
+ * S3's 400 RequestTimeout; other 4xx are fatal at once (bucket missing, access denied). */
+#ifndef LAKE_S3_H
+#define LAKE_S3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pp_buf.h"
+#include "pp_lake.h"
+
+#define PP_LAKE_S3_TRIES 8
+
+/* Test knobs, read at open from the environment (for local test servers, never needed in
+ * production): PINPIPE_S3_PART_BYTES (part size below S3's 5 MiB minimum, >= 64K) and
+ * PINPIPE_S3_MAX_KEYS (ListObjectsV2 page size, 1..1000: exercises paging). */
+
+struct pp_lake_s3;
+struct pp_lake_s3_obj;
+
+/* @returns 1 when root names S3 ("s3://..."), else 0. */
+int pp_lake_s3_is_root(const char *root);
+/* Split "s3://bucket[/prefix]" into bucket and prefix (prefix without leading '/', ending in
+ * '/' unless empty). @returns 0, PP_EINVAL (not s3://, bad bucket name), PP_ETOOBIG. */
+int pp_lake_s3_parse_root(const char *root, char *bucket, size_t bsize, char *prefix, size_t psize);
+/* AWS SigV4 URI encoding: keeps A-Za-z0-9-_.~ (and '/' when keep_slash), else %XX uppercase.
+ * @returns 0 or PP_ETOOBIG. */
+int pp_lake_s3_encode(const char *in, int keep_slash, char *out, size_t size);
+/* Scan a ListObjectsV2 (or ListMultipartUploads) XML response: cb(arg, key, upload_id or
+ * NULL) for each <Contents>/<Upload>, entities decoded; *truncated from <IsTruncated>, token
+ * from <NextContinuationToken> ("" if none). @returns number of entries, PP_EPARSE, or cb's
+ * negative return. */
+int pp_lake_s3_parse_list(const char *xml, size_t len,
+                          int (*cb)(void *arg, const char *key, const char *upload_id), void *arg,
+                          int *truncated, char *token, size_t tsize);
+/* Text of the first <tag>...</tag> in xml, entities decoded. @returns 0 or PP_ENOENT. */
+int pp_lake_s3_xml_tag(const char *xml, size_t len, const char *tag, char *out, size_t size);
+
+/* Credentials, all owned (release with pp_lake_s3_creds_free, which wipes them). */
+struct pp_lake_s3_creds {
+    char *key_id, *secret, *token; /* token NULL unless a session token is set */
+};
+/* From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the [AWS_PROFILE or
+ * default] section of AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials.
+ * @returns 0, PP_ENOENT (none found), PP_ENOMEM. */
+int pp_lake_s3_creds_load(struct pp_lake_s3_creds *creds);
+void pp_lake_s3_creds_free(struct pp_lake_s3_creds *creds);
+/* @returns borrowed: getenv(name) when set and non-empty, else NULL. */
+const char *pp_lake_s3_env(const char *name);
+
+/* Splits a streamed object body into records for cb (CR/LF stripped, empty lines skipped,
+ * count counts records). Feed chunks with _sink (a curl-style sink: returns n, or 0 after
+ * cb's negative return / an over-long line, kept in rc); call _retry before re-reading the body
+ * from its start (lines already delivered are skipped: a retried GET delivers nothing twice);
+ * _end delivers a last line without '\n'. Init: zero it, set cb/arg, pp_buf_init(&line, cap). */
+struct pp_lake_s3_lines {
+    int (*cb)(void *arg, const char *value, size_t vlen);
+    void *arg;
+    struct pp_buf line; /* a partial line carried between chunks */
+    uint64_t done;      /* body bytes of lines already delivered (skipped on a retry) */
+    uint64_t seen;      /* body bytes received in this attempt */
+    long count;
+    int rc;
+};
+size_t pp_lake_s3_lines_sink(const char *p, size_t n, void *arg);
+void pp_lake_s3_lines_retry(void *arg);
+int pp_lake_s3_lines_end(struct pp_lake_s3_lines *l);
+
+/* @returns owned: release with pp_lake_s3_close(); checks the bucket is reachable. */
+struct pp_lake_s3 *pp_lake_s3_open(const struct pp_lake_conf *conf, char *errstr,
+                                   size_t errstr_size);
+void pp_lake_s3_close(struct pp_lake_s3 *s3);
+/* @returns borrowed: the last request error ("" none); never holds credentials. */
+const char *pp_lake_s3_errmsg(const struct pp_lake_s3 *s3);
+
+/* An object being written at key prefix + rel; invisible until finished. Memory: at most one
+ * part (conf s3_part_bytes) buffered. @returns 0, PP_ENOMEM. */
+int pp_lake_s3_obj_open(struct pp_lake_s3 *s3, const char *rel, struct pp_lake_s3_obj **out);
+/* Append bytes; uploads a part when the buffer is full. @returns 0, PP_EIO, PP_ENOMEM. */
+int pp_lake_s3_obj_append(struct pp_lake_s3_obj *obj, const char *p, size_t n);
+/* Make the object visible (one PUT, or the last part + CompleteMultipartUpload); frees obj
+ * in all cases. @returns 0 or PP_EIO. */
+int pp_lake_s3_obj_finish(struct pp_lake_s3_obj *obj);
+/* Drop obj unfinished (best-effort AbortMultipartUpload); frees obj; NULL ok. */
+void pp_lake_s3_obj_abort(struct pp_lake_s3_obj *obj);
+
+/* As pp_lake_truncate_from on S3's finished objects (+ stale multipart uploads, best effort). */
+int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition, int64_t offset);
+/* As pp_lake_read_day, streaming each object through a line splitter. */
+long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *date,
+                         int (*cb)(void *arg, const char *value, size_t vlen), void *arg);
+
+/* local.c's name parser, shared: "<topic>+<partition>+<digits>.jsonl". */
+int pp_lake_parse_name(const char *name, const char *prefix, int tmp, int64_t *start);
+
+#endif

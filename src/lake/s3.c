@@ -1,0 +1,766 @@
+/* s3.c: the lake on S3 (any S3-compatible endpoint): libcurl + its SigV4, PUT / multipart,
+ * bounded retries, listing, streamed reads. Pure parts live in s3_util.c. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef PP_LAKE_LIBCRYPTO
+#include <openssl/evp.h>
+#endif
+
+#include "lake_s3.h"
+#include "pp_buf.h"
+#include "pp_err.h"
+#include "pp_util.h"
+
+#define S3_PART_MIN (5u * 1024 * 1024) /* S3's minimum part size (all but the last) */
+#define S3_PART_DEFAULT (8u * 1024 * 1024)
+#define S3_PARTS_MAX 10000      /* S3's limit of parts per upload */
+#define S3_RESP_MAX (32u << 20) /* cap on a buffered response (listings, errors) */
+#define S3_LINE_MAX (64u << 20) /* cap on one record while reading */
+#define S3_KEY_MAX 1100
+#define S3_URL_MAX 4096
+#define S3_BACKOFF_MS 100
+#define S3_BACKOFF_MAX_MS 5000
+/* SHA-256 of the empty payload (GET, DELETE, empty POST): a published constant of SigV4 */
+#define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+struct pp_lake_s3 {
+    CURL *curl;
+    char bucket[64];
+    char prefix[1024];
+    char base[1024]; /* URL up to the bucket: "http://h:p/bucket" or "https://bucket.h" */
+    char sigv4[128]; /* "aws:amz:<region>:s3" */
+    struct pp_lake_s3_creds creds; /* never logged, wiped on close */
+    size_t part_bytes;
+    int max_keys; /* ListObjectsV2 page size, 0 = the server's default (1000) */
+    int tries;
+    uint64_t rng;
+    char err[512];
+};
+
+struct pp_lake_s3_obj {
+    struct pp_lake_s3 *s3;
+    char key[S3_KEY_MAX];
+    char *buf; /* the current part, grown up to part_bytes */
+    size_t len, cap;
+    char upload_id[512]; /* "" while a single PUT is still possible */
+    char **etags;
+    int nparts;
+};
+
+/* One request; the response body goes to sink (2xx only) or resp. */
+struct s3_req {
+    const char *method;
+    const char *key;   /* object key (prefix included), NULL for the bucket */
+    const char *query; /* canonical query string (encoded, sorted, "k=v"), or NULL */
+    const char *body;
+    size_t blen;
+    size_t (*sink)(const char *p, size_t n, void *arg);
+    void *sink_arg;
+    void (*before_try)(void *arg); /* resets sink state before each attempt */
+    struct pp_buf resp;
+    long status;
+    char etag[128];
+};
+
+/* base URL from endpoint ("scheme://host[:port][/path]"), bucket and style. */
+static int make_base(struct pp_lake_s3 *s3, const char *endpoint, int path_style)
+{
+    const char *sep = strstr(endpoint, "://");
+    if (!sep || (strncmp(endpoint, "http://", 7) && strncmp(endpoint, "https://", 8)))
+        return PP_EINVAL;
+    size_t n = strlen(endpoint);
+    while (n > 0 && endpoint[n - 1] == '/')
+        n--;
+    int w = path_style
+                ? snprintf(s3->base, sizeof(s3->base), "%.*s/%s", (int)n, endpoint, s3->bucket)
+                : snprintf(s3->base, sizeof(s3->base), "%.*s%s.%.*s", (int)(sep + 3 - endpoint),
+                           endpoint, s3->bucket, (int)(n - (size_t)(sep + 3 - endpoint)), sep + 3);
+    return w < 0 || w >= (int)sizeof(s3->base) ? PP_ETOOBIG : 0;
+}
+
+/* ---- requests ---- */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct s3_req *req = arg;
+    size_t n = size * nmemb;
+    if (req->sink && req->status >= 200 && req->status < 300)
+        return req->sink(p, n, req->sink_arg);
+    if (req->resp.len + n > S3_RESP_MAX) /* keep what fits: a listing this large is an error */
+        return 0;
+    return pp_buf_append(&req->resp, p, n) ? 0 : n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+    struct s3_req *req = arg;
+    size_t n = size * nmemb;
+    if (n > 9 && !strncmp(p, "HTTP/", 5)) { /* a status line: note the code for on_body */
+        const char *sp = memchr(p, ' ', n);
+        req->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+    } else if (n > 5 && !strncasecmp(p, "etag:", 5)) {
+        size_t i = 5, e = n;
+        while (i < n && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        while (e > i && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
+            e--;
+        snprintf(req->etag, sizeof(req->etag), "%.*s", (int)(e - i), p + i);
+    }
+    return n;
+}
+
+enum { S3_OK, S3_RETRY, S3_FATAL };
+
+static int classify(CURLcode cc, long status, const struct pp_buf *resp)
+{
+    switch (cc) {
+    case CURLE_OK:
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_OUT_OF_MEMORY:
+    case CURLE_WRITE_ERROR: /* our sink stopped the transfer */
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_LOGIN_DENIED:
+        return S3_FATAL;
+    default: /* connection refused/reset, timeouts, DNS, partial transfers */
+        return S3_RETRY;
+    }
+    if (status >= 200 && status < 300) {
+        /* CompleteMultipartUpload may fail after a 200 with an <Error> body */
+        if (resp->len && memmem(resp->data, resp->len, "<Error>", 7))
+            return memmem(resp->data, resp->len, "InternalError", 13) ||
+                           memmem(resp->data, resp->len, "SlowDown", 8)
+                       ? S3_RETRY
+                       : S3_FATAL;
+        return S3_OK;
+    }
+    if (status >= 500 || status == 429 || status == 408)
+        return S3_RETRY; /* 503 SlowDown, 500 InternalError, throttling */
+    if (status == 400 && resp->len && memmem(resp->data, resp->len, "RequestTimeout", 14))
+        return S3_RETRY;
+    return S3_FATAL;
+}
+
+static void backoff(struct pp_lake_s3 *s3, int attempt)
+{
+    int64_t cap = S3_BACKOFF_MS << (attempt < 6 ? attempt : 6);
+    if (cap > S3_BACKOFF_MAX_MS)
+        cap = S3_BACKOFF_MAX_MS;
+    s3->rng ^= s3->rng << 13; /* xorshift64: jitter only, not security */
+    s3->rng ^= s3->rng >> 7;
+    s3->rng ^= s3->rng << 17;
+    int64_t ms = (int64_t)(s3->rng % (uint64_t)cap) + 1; /* full jitter */
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void set_err(struct pp_lake_s3 *s3, struct s3_req *req, CURLcode cc, const char *curlerr)
+{
+    char code[128] = "", msg[256] = "";
+    if (cc != CURLE_OK) {
+        snprintf(s3->err, sizeof(s3->err), "s3 %s s3://%s/%s: %s", req->method, s3->bucket,
+                 req->key ? req->key : "", curlerr[0] ? curlerr : curl_easy_strerror(cc));
+        return;
+    }
+    if (req->resp.len) {
+        pp_lake_s3_xml_tag(req->resp.data, req->resp.len, "Code", code, sizeof(code));
+        pp_lake_s3_xml_tag(req->resp.data, req->resp.len, "Message", msg, sizeof(msg));
+    }
+    const char *hint = !strcmp(code, "NoSuchBucket") ? " (bucket missing)"
+                       : req->status == 403          ? " (access denied: check credentials)"
+                                                     : "";
+    snprintf(s3->err, sizeof(s3->err), "s3 %s s3://%s/%s: HTTP %ld %s%s%s%s", req->method,
+             s3->bucket, req->key ? req->key : "", req->status, code, msg[0] ? ": " : "", msg,
+             hint);
+}
+
+/* The x-amz-content-sha256 header S3 requires on every SigV4 request (libcurl 7.88 signs
+ * with the value we give). With libcrypto (PP_LAKE_LIBCRYPTO) the real SHA-256 of the body;
+ * else "UNSIGNED-PAYLOAD", which S3 and S3-compatible servers accept (the headers stay
+ * signed; TLS protects the body in transit). */
+static void payload_hash(const struct s3_req *req, char *hdr, size_t size)
+{
+    const char *value = S3_EMPTY_SHA256;
+    char hex[65];
+    if (req->blen > 0) {
+        value = "UNSIGNED-PAYLOAD";
+#ifdef PP_LAKE_LIBCRYPTO
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdlen = 0;
+        if (EVP_Digest(req->body, req->blen, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32) {
+            for (unsigned int i = 0; i < 32; i++)
+                snprintf(hex + 2 * i, 3, "%02x", md[i]);
+            value = hex;
+        }
+#else
+        (void)hex;
+#endif
+    }
+    snprintf(hdr, size, "x-amz-content-sha256: %s", value);
+}
+
+/* One try of req. @returns the curl code; req->status, resp and etag filled. */
+static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
+{
+    char url[S3_URL_MAX], ekey[S3_KEY_MAX * 3], hdr[4096];
+    CURL *c = s3->curl;
+    struct curl_slist *hdrs = NULL;
+    if (req->key && pp_lake_s3_encode(req->key, 1, ekey, sizeof(ekey)))
+        return CURLE_URL_MALFORMAT;
+    int w = snprintf(url, sizeof(url), "%s/%s%s%s", s3->base, req->key ? ekey : "",
+                     req->query ? "?" : "", req->query ? req->query : "");
+    if (w < 0 || w >= (int)sizeof(url))
+        return CURLE_URL_MALFORMAT;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L); /* stalled for 30 s: a timeout */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, s3->sigv4);
+    curl_easy_setopt(c, CURLOPT_USERNAME, s3->creds.key_id);
+    curl_easy_setopt(c, CURLOPT_PASSWORD, s3->creds.secret);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, req);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, req);
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    payload_hash(req, hdr, sizeof(hdr));
+    hdrs = curl_slist_append(hdrs, hdr);
+    if (s3->creds.token &&
+        snprintf(hdr, sizeof(hdr), "x-amz-security-token: %s", s3->creds.token) < (int)sizeof(hdr))
+        hdrs = curl_slist_append(hdrs, hdr);
+    if (!strcmp(req->method, "GET")) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else if (!strcmp(req->method, "DELETE")) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else { /* PUT/POST from memory */
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->blen);
+        /* objects (PUT, or CreateMultipartUpload for the final object) are JSON lines */
+        int xml = !strcmp(req->method, "POST") && req->blen > 0; /* CompleteMultipartUpload */
+        hdrs = curl_slist_append(hdrs, xml ? "Content-Type: application/xml"
+                                           : "Content-Type: application/x-ndjson");
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    req->status = 0;
+    req->etag[0] = '\0';
+    pp_buf_reset(&req->resp);
+    curlerr[0] = '\0';
+    CURLcode cc = curl_easy_perform(c);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &req->status);
+    curl_slist_free_all(hdrs);
+    return cc;
+}
+
+/* Run req with bounded retries. @returns 0, PP_EIO (fatal or retries exhausted: s3->err). */
+static int s3_do(struct pp_lake_s3 *s3, struct s3_req *req, int tries)
+{
+    char curlerr[CURL_ERROR_SIZE];
+    for (int attempt = 0;; attempt++) {
+        if (req->before_try)
+            req->before_try(req->sink_arg);
+        CURLcode cc = s3_try(s3, req, curlerr);
+        int verdict = classify(cc, req->status, &req->resp);
+        if (verdict == S3_OK)
+            return 0;
+        set_err(s3, req, cc, curlerr);
+        if (verdict == S3_FATAL || attempt + 1 >= tries)
+            return PP_EIO;
+        backoff(s3, attempt);
+    }
+}
+
+static void req_init(struct s3_req *req, const char *method, const char *key, const char *query)
+{
+    memset(req, 0, sizeof(*req));
+    req->method = method;
+    req->key = key;
+    req->query = query;
+    pp_buf_init(&req->resp, S3_RESP_MAX + 1);
+}
+
+/* List the keys under key prefix kp (every page): cb(arg, key, upload_id). With uploads, the
+ * in-progress multipart uploads instead (first page only: cleanup is best effort).
+ * @returns keys listed or <0 (PP_EIO with s3->err, PP_EPARSE). */
+static int s3_list(struct pp_lake_s3 *s3, const char *kp, int uploads,
+                   int (*cb)(void *arg, const char *key, const char *upload_id), void *arg)
+{
+    char ep[S3_KEY_MAX * 3], token[2048], etoken[6144], query[9000], mk[32] = "";
+    int total = 0, truncated = 0;
+    if (pp_lake_s3_encode(kp, 0, ep, sizeof(ep)))
+        return PP_ETOOBIG;
+    token[0] = '\0';
+    if (s3->max_keys)
+        snprintf(mk, sizeof(mk), "&max-keys=%d", s3->max_keys);
+    do {
+        int w =
+            uploads ? snprintf(query, sizeof(query), "prefix=%s&uploads=", ep)
+            : token[0]
+                ? (pp_lake_s3_encode(token, 0, etoken, sizeof(etoken))
+                       ? -1
+                       : snprintf(query, sizeof(query),
+                                  "continuation-token=%s&list-type=2%s&prefix=%s", etoken, mk, ep))
+                : snprintf(query, sizeof(query), "list-type=2%s&prefix=%s", mk, ep);
+        if (w < 0 || w >= (int)sizeof(query))
+            return PP_ETOOBIG;
+        struct s3_req req;
+        req_init(&req, "GET", NULL, query);
+        int rc = s3_do(s3, &req, uploads ? 1 : s3->tries);
+        if (!rc) {
+            rc = pp_lake_s3_parse_list(req.resp.data ? req.resp.data : "", req.resp.len, cb, arg,
+                                       &truncated, token, sizeof(token));
+            if (rc == PP_EPARSE)
+                snprintf(s3->err, sizeof(s3->err), "s3 list s3://%s/%s: unexpected response",
+                         s3->bucket, kp);
+        }
+        pp_buf_free(&req.resp);
+        if (rc < 0)
+            return rc;
+        total += rc;
+    } while (truncated && !uploads);
+    return total;
+}
+
+/* ---- open / close ---- */
+
+struct pp_lake_s3 *pp_lake_s3_open(const struct pp_lake_conf *conf, char *errstr,
+                                   size_t errstr_size)
+{
+    struct pp_lake_s3 *s3 = calloc(1, sizeof(*s3));
+    if (!s3) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    if (pp_lake_s3_parse_root(conf->root, s3->bucket, sizeof(s3->bucket), s3->prefix,
+                              sizeof(s3->prefix))) {
+        snprintf(errstr, errstr_size,
+                 "bad S3 root (want s3://bucket/prefix, bucket 3-63 of a-z 0-9 . -)");
+        goto fail;
+    }
+    const char *region = conf->s3_region && conf->s3_region[0] ? conf->s3_region
+                         : pp_lake_s3_env("AWS_REGION")        ? pp_lake_s3_env("AWS_REGION")
+                         : pp_lake_s3_env("AWS_DEFAULT_REGION")
+                             ? pp_lake_s3_env("AWS_DEFAULT_REGION")
+                             : "us-east-1";
+    char aws[256];
+    const char *endpoint = conf->s3_endpoint && conf->s3_endpoint[0] ? conf->s3_endpoint
+                           : pp_lake_s3_env("AWS_ENDPOINT_URL_S3")
+                               ? pp_lake_s3_env("AWS_ENDPOINT_URL_S3")
+                           : pp_lake_s3_env("AWS_ENDPOINT_URL") ? pp_lake_s3_env("AWS_ENDPOINT_URL")
+                                                                : NULL;
+    if (!endpoint) {
+        snprintf(aws, sizeof(aws), "https://s3.%s.amazonaws.com", region);
+        endpoint = aws;
+    }
+    snprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3", region);
+    if (make_base(s3, endpoint, conf->s3_path_style)) {
+        snprintf(errstr, errstr_size, "bad S3 endpoint '%s' (want http[s]://host[:port])",
+                 endpoint);
+        goto fail;
+    }
+    if (pp_lake_s3_creds_load(&s3->creds)) {
+        snprintf(errstr, errstr_size,
+                 "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a "
+                 "profile in ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)");
+        goto fail;
+    }
+    s3->part_bytes = conf->s3_part_bytes ? conf->s3_part_bytes : S3_PART_DEFAULT;
+    if (s3->part_bytes < S3_PART_MIN)
+        s3->part_bytes = S3_PART_MIN;
+    /* test knobs (see lake_s3.h): small parts and pages against a local test server */
+    uint64_t knob;
+    if (pp_lake_s3_env("PINPIPE_S3_PART_BYTES") &&
+        !pp_parse_size(pp_lake_s3_env("PINPIPE_S3_PART_BYTES"), &knob) && knob >= 65536)
+        s3->part_bytes = knob;
+    if (pp_lake_s3_env("PINPIPE_S3_MAX_KEYS") &&
+        !pp_parse_size(pp_lake_s3_env("PINPIPE_S3_MAX_KEYS"), &knob) && knob >= 1 && knob <= 1000)
+        s3->max_keys = (int)knob;
+    s3->tries = PP_LAKE_S3_TRIES;
+    s3->rng = (uint64_t)pp_now_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+    if (!s3->rng)
+        s3->rng = 1;
+    if (!(s3->curl = curl_easy_init())) {
+        snprintf(errstr, errstr_size, "curl_easy_init failed");
+        goto fail;
+    }
+    /* reach the bucket now: a missing bucket or bad credentials are fatal at startup */
+    char query[S3_KEY_MAX * 3 + 64], ep[S3_KEY_MAX * 3];
+    if (pp_lake_s3_encode(s3->prefix, 0, ep, sizeof(ep)) ||
+        snprintf(query, sizeof(query), "list-type=2&max-keys=1&prefix=%s", ep) >=
+            (int)sizeof(query)) {
+        snprintf(errstr, errstr_size, "S3 prefix too long");
+        goto fail;
+    }
+    struct s3_req req;
+    req_init(&req, "GET", NULL, query);
+    int rc = s3_do(s3, &req, 3);
+    pp_buf_free(&req.resp);
+    if (rc) {
+        snprintf(errstr, errstr_size, "%s", s3->err);
+        goto fail;
+    }
+    return s3;
+fail:
+    pp_lake_s3_close(s3);
+    return NULL;
+}
+
+void pp_lake_s3_close(struct pp_lake_s3 *s3)
+{
+    if (!s3)
+        return;
+    if (s3->curl)
+        curl_easy_cleanup(s3->curl);
+    pp_lake_s3_creds_free(&s3->creds);
+    free(s3);
+}
+
+const char *pp_lake_s3_errmsg(const struct pp_lake_s3 *s3)
+{
+    return s3->err;
+}
+
+/* ---- objects being written ---- */
+
+int pp_lake_s3_obj_open(struct pp_lake_s3 *s3, const char *rel, struct pp_lake_s3_obj **out)
+{
+    struct pp_lake_s3_obj *obj = calloc(1, sizeof(*obj));
+    if (!obj)
+        return PP_ENOMEM;
+    obj->s3 = s3;
+    if (snprintf(obj->key, sizeof(obj->key), "%s%s", s3->prefix, rel) >= (int)sizeof(obj->key)) {
+        free(obj);
+        return PP_ETOOBIG;
+    }
+    *out = obj;
+    return 0;
+}
+
+static void obj_free(struct pp_lake_s3_obj *obj)
+{
+    for (int i = 0; i < obj->nparts; i++)
+        free(obj->etags[i]);
+    free(obj->etags);
+    free(obj->buf);
+    free(obj);
+}
+
+/* Upload obj's buffer as the next part (starting the multipart upload first). */
+static int obj_upload_part(struct pp_lake_s3_obj *obj)
+{
+    struct pp_lake_s3 *s3 = obj->s3;
+    struct s3_req req;
+    char query[1600], eid[1536];
+    int rc;
+    if (!obj->upload_id[0]) {
+        req_init(&req, "POST", obj->key, "uploads=");
+        rc = s3_do(s3, &req, s3->tries);
+        if (!rc && pp_lake_s3_xml_tag(req.resp.data ? req.resp.data : "", req.resp.len, "UploadId",
+                                      obj->upload_id, sizeof(obj->upload_id))) {
+            snprintf(s3->err, sizeof(s3->err), "s3 CreateMultipartUpload %.400s: no UploadId",
+                     obj->key);
+            rc = PP_EIO;
+        }
+        pp_buf_free(&req.resp);
+        if (rc)
+            return rc;
+    }
+    if (obj->nparts == S3_PARTS_MAX)
+        return PP_ETOOBIG;
+    if (pp_lake_s3_encode(obj->upload_id, 0, eid, sizeof(eid)) ||
+        snprintf(query, sizeof(query), "partNumber=%d&uploadId=%s", obj->nparts + 1, eid) >=
+            (int)sizeof(query))
+        return PP_ETOOBIG;
+    char **etags = realloc(obj->etags, (size_t)(obj->nparts + 1) * sizeof(*etags));
+    if (!etags)
+        return PP_ENOMEM;
+    obj->etags = etags;
+    req_init(&req, "PUT", obj->key, query);
+    req.body = obj->buf;
+    req.blen = obj->len;
+    rc = s3_do(s3, &req, s3->tries);
+    pp_buf_free(&req.resp);
+    if (rc)
+        return rc;
+    if (!req.etag[0] || !(obj->etags[obj->nparts] = strdup(req.etag))) {
+        snprintf(s3->err, sizeof(s3->err), "s3 UploadPart %.400s: no ETag", obj->key);
+        return PP_EIO;
+    }
+    obj->nparts++;
+    obj->len = 0;
+    return 0;
+}
+
+int pp_lake_s3_obj_append(struct pp_lake_s3_obj *obj, const char *p, size_t n)
+{
+    size_t part = obj->s3->part_bytes;
+    while (n > 0) {
+        if (obj->len == part) {
+            int rc = obj_upload_part(obj);
+            if (rc)
+                return rc;
+        }
+        if (obj->len == obj->cap) { /* grow by doubling, capped at one part */
+            size_t cap = obj->cap ? obj->cap * 2 : 64 * 1024;
+            if (cap > part)
+                cap = part;
+            char *buf = realloc(obj->buf, cap);
+            if (!buf)
+                return PP_ENOMEM;
+            obj->buf = buf;
+            obj->cap = cap;
+        }
+        size_t take = obj->cap - obj->len < n ? obj->cap - obj->len : n;
+        memcpy(obj->buf + obj->len, p, take);
+        obj->len += take;
+        p += take;
+        n -= take;
+    }
+    return 0;
+}
+
+static int obj_complete(struct pp_lake_s3_obj *obj)
+{
+    struct pp_lake_s3 *s3 = obj->s3;
+    struct pp_buf body;
+    char query[1600], eid[1536];
+    pp_buf_init(&body, 0);
+    int rc = pp_buf_puts(&body, "<CompleteMultipartUpload>");
+    for (int i = 0; !rc && i < obj->nparts; i++)
+        rc = pp_buf_printf(&body, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>", i + 1,
+                           obj->etags[i]);
+    if (!rc)
+        rc = pp_buf_puts(&body, "</CompleteMultipartUpload>");
+    if (!rc && (pp_lake_s3_encode(obj->upload_id, 0, eid, sizeof(eid)) ||
+                snprintf(query, sizeof(query), "uploadId=%s", eid) >= (int)sizeof(query)))
+        rc = PP_ETOOBIG;
+    if (!rc) {
+        struct s3_req req;
+        req_init(&req, "POST", obj->key, query);
+        req.body = body.data;
+        req.blen = body.len;
+        rc = s3_do(s3, &req, s3->tries);
+        pp_buf_free(&req.resp);
+    }
+    pp_buf_free(&body);
+    return rc;
+}
+
+int pp_lake_s3_obj_finish(struct pp_lake_s3_obj *obj)
+{
+    int rc;
+    if (!obj->upload_id[0]) { /* small object: one PUT makes it visible atomically */
+        struct s3_req req;
+        req_init(&req, "PUT", obj->key, NULL);
+        req.body = obj->buf ? obj->buf : "";
+        req.blen = obj->len;
+        rc = s3_do(obj->s3, &req, obj->s3->tries);
+        pp_buf_free(&req.resp);
+    } else {
+        rc = obj->len ? obj_upload_part(obj) : 0;
+        if (!rc)
+            rc = obj_complete(obj);
+    }
+    if (rc) {
+        pp_lake_s3_obj_abort(obj);
+        return rc;
+    }
+    obj_free(obj);
+    return 0;
+}
+
+static void abort_upload(struct pp_lake_s3 *s3, const char *key, const char *upload_id)
+{
+    char query[1600], eid[1536];
+    if (pp_lake_s3_encode(upload_id, 0, eid, sizeof(eid)) ||
+        snprintf(query, sizeof(query), "uploadId=%s", eid) >= (int)sizeof(query))
+        return;
+    struct s3_req req;
+    req_init(&req, "DELETE", key, query);
+    s3_do(s3, &req, 2); /* best effort: the bucket's lifecycle rule cleans up the rest */
+    pp_buf_free(&req.resp);
+}
+
+void pp_lake_s3_obj_abort(struct pp_lake_s3_obj *obj)
+{
+    if (!obj)
+        return;
+    if (obj->upload_id[0]) {
+        char err[sizeof(obj->s3->err)];
+        memcpy(err, obj->s3->err, sizeof(err)); /* keep the error that made us abort */
+        abort_upload(obj->s3, obj->key, obj->upload_id);
+        memcpy(obj->s3->err, err, sizeof(err));
+    }
+    obj_free(obj);
+}
+
+/* ---- truncate ---- */
+
+struct trunc {
+    struct pp_lake_s3 *s3;
+    size_t tplen;   /* length of "<prefix>topic=<t>/" */
+    char name[256]; /* "<t>+<p>+" */
+    int64_t offset;
+    char **keys; /* finished objects to delete */
+    int n;
+};
+
+/* The file name of key when it sits in a "dt=" folder right under the topic prefix. */
+static const char *trunc_name(const struct trunc *t, const char *key)
+{
+    const char *rest = key + t->tplen, *slash = strchr(rest, '/');
+    if (strncmp(rest, "dt=", 3) || !slash || strchr(slash + 1, '/'))
+        return NULL;
+    return slash + 1;
+}
+
+static int trunc_key(void *arg, const char *key, const char *upload_id)
+{
+    struct trunc *t = arg;
+    int64_t start;
+    const char *name = trunc_name(t, key);
+    (void)upload_id;
+    if (!name || !pp_lake_parse_name(name, t->name, 0, &start) || start < t->offset)
+        return 0;
+    char **keys = realloc(t->keys, (size_t)(t->n + 1) * sizeof(*keys));
+    if (!keys)
+        return PP_ENOMEM;
+    t->keys = keys;
+    if (!(t->keys[t->n] = strdup(key)))
+        return PP_ENOMEM;
+    t->n++;
+    return 0;
+}
+
+static int trunc_upload(void *arg, const char *key, const char *upload_id)
+{
+    struct trunc *t = arg;
+    int64_t start;
+    const char *name = trunc_name(t, key);
+    if (name && upload_id && pp_lake_parse_name(name, t->name, 0, &start))
+        abort_upload(t->s3, key, upload_id); /* a crashed writer's upload of this partition */
+    return 0;
+}
+
+int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition, int64_t offset)
+{
+    char tp[S3_KEY_MAX];
+    struct trunc t = {.s3 = s3, .offset = offset};
+    if (snprintf(tp, sizeof(tp), "%stopic=%s/", s3->prefix, topic) >= (int)sizeof(tp) ||
+        snprintf(t.name, sizeof(t.name), "%s+%d+", topic, partition) >= (int)sizeof(t.name))
+        return PP_ETOOBIG;
+    t.tplen = strlen(tp);
+    int rc = s3_list(s3, tp, 0, trunc_key, &t);
+    for (int i = 0; rc >= 0 && i < t.n; i++) {
+        struct s3_req req;
+        req_init(&req, "DELETE", t.keys[i], NULL);
+        rc = s3_do(s3, &req, s3->tries);
+        pp_buf_free(&req.resp);
+    }
+    if (rc >= 0) {
+        char err[sizeof(s3->err)];
+        memcpy(err, s3->err, sizeof(err));
+        s3_list(s3, tp, 1, trunc_upload, &t); /* not every server has ListMultipartUploads */
+        memcpy(s3->err, err, sizeof(err));
+    }
+    for (int i = 0; i < t.n; i++)
+        free(t.keys[i]);
+    free(t.keys);
+    return rc < 0 ? rc : t.n;
+}
+
+/* ---- read a day ---- */
+
+struct day_keys {
+    size_t dplen; /* length of "<prefix>topic=<t>/dt=<date>/" */
+    char **keys;
+    int n;
+};
+
+static int day_key(void *arg, const char *key, const char *upload_id)
+{
+    struct day_keys *d = arg;
+    const char *name = key + d->dplen;
+    size_t len = strlen(name);
+    (void)upload_id;
+    if (name[0] == '.' || strchr(name, '/') || len < 7 || strcmp(name + len - 6, ".jsonl"))
+        return 0;
+    char **keys = realloc(d->keys, (size_t)(d->n + 1) * sizeof(*keys));
+    if (!keys)
+        return PP_ENOMEM;
+    d->keys = keys;
+    if (!(d->keys[d->n] = strdup(key)))
+        return PP_ENOMEM;
+    d->n++;
+    return 0;
+}
+
+static long get_lines(struct pp_lake_s3 *s3, const char *key, struct pp_lake_s3_lines *l)
+{
+    struct s3_req req;
+    req_init(&req, "GET", key, NULL);
+    req.sink = pp_lake_s3_lines_sink;
+    req.sink_arg = l;
+    req.before_try = pp_lake_s3_lines_retry;
+    l->done = 0;
+    l->count = 0;
+    l->rc = 0;
+    int rc = s3_do(s3, &req, s3->tries);
+    long status = req.status;
+    pp_buf_free(&req.resp);
+    if (l->rc)
+        return l->rc;
+    if (rc)
+        return status == 404 ? 0 : rc; /* removed by a concurrent truncate, as locally */
+    int erc = pp_lake_s3_lines_end(l);
+    return erc ? erc : l->count;
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *date,
+                         int (*cb)(void *arg, const char *value, size_t vlen), void *arg)
+{
+    char dp[S3_KEY_MAX];
+    struct day_keys d = {0};
+    if (snprintf(dp, sizeof(dp), "%stopic=%s/dt=%s/", s3->prefix, topic, date) >= (int)sizeof(dp))
+        return PP_ETOOBIG;
+    d.dplen = strlen(dp);
+    long total = s3_list(s3, dp, 0, day_key, &d);
+    if (total >= 0 && d.n == 0)
+        total = PP_ENOENT;
+    if (total >= 0) {
+        struct pp_lake_s3_lines l = {.cb = cb, .arg = arg};
+        pp_buf_init(&l.line, S3_LINE_MAX);
+        qsort(d.keys, (size_t)d.n, sizeof(*d.keys), cmp_keys);
+        total = 0;
+        for (int i = 0; i < d.n; i++) {
+            long got = get_lines(s3, d.keys[i], &l);
+            if (got < 0) {
+                total = got;
+                break;
+            }
+            total += got;
+        }
+        pp_buf_free(&l.line);
+    }
+    for (int i = 0; i < d.n; i++)
+        free(d.keys[i]);
+    free(d.keys);
+    return total;
+}
