@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kafka_int.h"
 #include "log_int.h"
 #include "pp_err.h"
 #include "pp_util.h"
@@ -169,6 +170,9 @@ int pp_log_append(struct pp_log *log, const char *topic, int partition, const vo
                   size_t keylen, const void *value, size_t vlen, int64_t ts_ms, int *partition_out,
                   int64_t *offset, uint64_t *ticket)
 {
+    if (log->kafka)
+        return log_kafka_append(log, topic, partition, key, keylen, value, vlen, ts_ms,
+                                partition_out, offset, ticket);
     if (log->conf.readonly)
         return PP_EINVAL;
     if (keylen > PP_LOG_MAX_RECORD || vlen > PP_LOG_MAX_RECORD - keylen)
@@ -263,6 +267,8 @@ static int batch_prepare(struct pp_log *log, struct log_topic *t, struct pp_log_
 int pp_log_append_batch(struct pp_log *log, const char *topic, struct pp_log_entry *ents, int n,
                         int64_t ts_ms, uint64_t *ticket)
 {
+    if (log->kafka)
+        return log_kafka_append_batch(log, topic, ents, n, ts_ms, ticket);
     int rc = 0, done = 0;
     int *idx = NULL;
     *ticket = 0;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kafka_int.h"
 #include "log_int.h"
 #include "pp_err.h"
 #include "pp_util.h"
@@ -27,6 +28,8 @@ static int group_path(struct pp_log *log, const char *group, const char *topic, 
 int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int partition,
                   int64_t next_offset)
 {
+    if (log->kafka)
+        return log_kafka_commit(log, group, topic, partition, next_offset);
     char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], tmp[sizeof(file) + 40], buf[32];
     int rc = group_path(log, group, topic, partition, dir, sizeof(dir), file, sizeof(file));
     if (rc)
@@ -60,6 +63,8 @@ int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int 
 int pp_log_committed(struct pp_log *log, const char *group, const char *topic, int partition,
                      int64_t *next_offset)
 {
+    if (log->kafka)
+        return log_kafka_committed(log, group, topic, partition, next_offset);
     char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], buf[32];
     int rc = group_path(log, group, topic, partition, dir, sizeof(dir), file, sizeof(file));
     if (rc)
@@ -83,6 +88,8 @@ static int cmp_str(const void *a, const void *b)
 
 int pp_log_groups(struct pp_log *log, char **names, int max)
 {
+    if (log->kafka)
+        return log_kafka_groups(log, names, max);
     char path[LOG_PATH_MAX + 8];
     snprintf(path, sizeof(path), "%s/groups", log->dir);
     DIR *d = opendir(path);

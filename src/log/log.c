@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kafka_int.h"
 #include "log_int.h"
 #include "pp_err.h"
 #include "pp_util.h"
@@ -281,6 +282,8 @@ struct log_topic *log_topic_get(struct pp_log *log, const char *topic)
 
 int pp_log_partitions(struct pp_log *log, const char *topic, int create)
 {
+    if (log->kafka)
+        return log_kafka_partitions(log, topic, create);
     struct log_topic *t = log_topic_get(log, topic);
     if (t)
         return t->nparts;
@@ -300,6 +303,8 @@ int pp_log_partitions(struct pp_log *log, const char *topic, int create)
 
 int pp_log_topics(struct pp_log *log, const char **names, int max)
 {
+    if (log->kafka)
+        return log_kafka_topics(log, names, max);
     pthread_rwlock_wrlock(&log->topics_lk);
     if (log->conf.readonly)
         scan_topics(log);
@@ -313,6 +318,8 @@ int pp_log_topics(struct pp_log *log, const char **names, int max)
 int pp_log_watermarks(struct pp_log *log, const char *topic, int partition, int64_t *low,
                       int64_t *high)
 {
+    if (log->kafka)
+        return log_kafka_watermarks(log, topic, partition, low, high);
     struct log_topic *t = log_topic_get(log, topic);
     if (!t || partition < 0 || partition >= t->nparts)
         return PP_ENOENT;
@@ -332,6 +339,10 @@ int pp_log_watermarks(struct pp_log *log, const char *topic, int partition, int6
 
 void pp_log_stats(struct pp_log *log, struct pp_log_stats *st)
 {
+    if (log->kafka) {
+        log_kafka_stats(log, st);
+        return;
+    }
     st->appends = LOAD(&log->st.appends);
     st->append_bytes = LOAD(&log->st.append_bytes);
     st->fsyncs = LOAD(&log->st.fsyncs);
@@ -358,11 +369,33 @@ static void log_free(struct pp_log *log)
     free(log);
 }
 
+/* The Kafka backend: a pp_log whose calls all go to kafka*.c. */
+static struct pp_log *open_kafka(const struct pp_log_conf *conf, char *errstr, size_t errstr_size)
+{
+    struct pp_log *log = calloc(1, sizeof(*log));
+    if (!log) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    log->conf = *conf;
+    log->conf.dir = NULL;
+    log->conf.io = NULL;
+    log->lock_fd = -1;
+    if (log_kafka_open(log, errstr, errstr_size)) {
+        log_kafka_close(log);
+        free(log);
+        return NULL;
+    }
+    return log;
+}
+
 struct pp_log *pp_log_open(const struct pp_log_conf *conf, char *errstr, size_t errstr_size)
 {
     char path[LOG_PATH_MAX + 8];
     struct stat sb;
     int rc;
+    if (conf->backend == PP_LOG_KAFKA)
+        return open_kafka(conf, errstr, errstr_size);
     if (!conf->dir || !conf->dir[0] || strlen(conf->dir) >= LOG_DIR_MAX) {
         snprintf(errstr, errstr_size, "log dir not set or too long");
         return NULL;
@@ -427,6 +460,11 @@ void pp_log_close(struct pp_log *log)
 {
     if (!log)
         return;
+    if (log->kafka) {
+        log_kafka_close(log);
+        free(log);
+        return;
+    }
     pthread_mutex_lock(&log->sync_mu);
     STORE(&log->closing, 1);
     pthread_cond_broadcast(&log->sync_cv);

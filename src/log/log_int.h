@@ -78,8 +78,11 @@ struct log_cb {
     void *arg;
 };
 
+struct log_kafka;
+
 struct pp_log {
     struct pp_log_conf conf;
+    struct log_kafka *kafka; /* set: the Kafka backend (kafka*.c) serves every call */
     char dir[LOG_DIR_MAX];
     const struct pp_io *io;
     int lock_fd;

@@ -4,7 +4,8 @@
  * segment files, <partition>/hwm (shared-mmap high watermark), groups/<group>/<topic>.<p>
  * committed offsets. One writer process at a time (flock); any number of reader processes.
  * Records carry offset, ingest timestamp (ms), key and value, each frame CRC32C-checked.
- * This is the interface the Kafka backend will implement too (issue 3).
+ * The same calls run on Apache Kafka (conf.backend PP_LOG_KAFKA, kafka*.c, librdkafka): see
+ * "Kafka backend" below; callers do not change.
  *
  * On-disk format (embedded backend, all integers little-endian):
  *   <dir>/LOCK                        flock'ed by the writer; holds its pid as text
@@ -30,6 +31,29 @@
  * into them. Durability: fsync=always publishes the hwm after the group fsync (readers only
  * see durable records); interval/never publish it right after the write.
  */
+/* Kafka backend (conf.backend = PP_LOG_KAFKA; conf.dir, fsync, segment and retention settings
+ * are not used; the brokers apply their own retention):
+ *   - open creates an idempotent producer with acks=all and linger.ms=0.2, then every -X
+ *     property in order (the user's word wins); values of keys containing password, secret,
+ *     sasl or key never appear in errstr. A read-only log makes a plain client instead.
+ *   - append/append_batch produce with the partition chosen as documented (murmur2 of the key,
+ *     as Kafka's Java client) and timestamp = ts_ms; *offset / entry offsets are -1 (Kafka
+ *     assigns offsets on the broker: they are in the delivery report, not known at return).
+ *     A full local queue (queue.buffering.max.messages/kbytes) is PP_EFULL at once.
+ *   - tickets: one per append call; a ticket settles when the delivery reports of all its
+ *     records arrived (after librdkafka's own retries). Tickets settle independently (not in
+ *     order): pp_log_durable(t) is t's own outcome. A failed ticket gives its waiters and
+ *     callback PP_EAGAIN (retriable broker error, e.g. timed out, not enough replicas),
+ *     PP_ETOOBIG (message too large) or PP_EIO (anything else). Callbacks run on the log's
+ *     delivery-report poll thread; one callback per ticket (a second one gets PP_EBUSY).
+ *     Outcomes are kept for at least 4096 tickets after settling.
+ *   - partitions(create=1) creates a missing topic through the Admin API (CreateTopics,
+ *     conf.partitions, replication min(3, brokers)); topics never auto-create otherwise.
+ *   - readers fetch one partition each (librdkafka's per-partition fetchers); records stay
+ *     valid until the next read. commit/committed are Kafka committed offsets of the group
+ *     (OffsetCommit/OffsetFetch, synchronous; the group is not joined). groups lists the
+ *     cluster's consumer groups (plus "lake"/"stream" where they have commits, and those used
+ *     by this process, for clusters that cannot list them). */
 #ifndef PP_LOG_H
 #define PP_LOG_H
 
@@ -128,6 +152,14 @@ int pp_log_wait_durable(struct pp_log *log, uint64_t ticket, int timeout_ms);
  * log's sync thread. @returns 1 if already durable (cb not called), 0 if registered, <0 error. */
 int pp_log_on_durable(struct pp_log *log, uint64_t ticket, void (*cb)(void *arg, int rc),
                       void *arg);
+
+/* Offsets of the records of the append call that returned ticket, once it settled: the Kafka
+ * backend learns them from the delivery reports (its appends return offset -1). offsets[i] is
+ * record i of the call (entry order for pp_log_append_batch; -1 for a record not stored).
+ * @returns records filled (<= n); 0 for the embedded backend (offsets were exact at append);
+ *          PP_EAGAIN while the ticket is pending; PP_ENOENT for a ticket settled over 4096
+ *          tickets ago. @thread any. */
+int pp_log_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int n);
 
 /* Offsets of a partition: first retained and next to be written (the high watermark:
  * only offsets below it are visible to readers). @returns 0 or PP_ENOENT. */

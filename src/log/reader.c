@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_int.h"
 #include "log_int.h"
 #include "pp_err.h"
 #include "pp_util.h"
@@ -13,6 +14,7 @@
 #define READ_CHUNK (256 * 1024)
 
 struct pp_log_reader {
+    struct kafka_reader *kafka; /* set: a reader of the Kafka backend */
     struct pp_log *log;
     struct log_part *part;
     int fd; /* current segment, -1 before the first one exists */
@@ -103,6 +105,21 @@ out:
 struct pp_log_reader *pp_log_reader_open(struct pp_log *log, const char *topic, int partition,
                                          int64_t offset, char *errstr, size_t errstr_size)
 {
+    if (log->kafka) {
+        struct pp_log_reader *krd = calloc(1, sizeof(*krd));
+        if (!krd) {
+            snprintf(errstr, errstr_size, "out of memory");
+            return NULL;
+        }
+        krd->log = log;
+        krd->fd = -1;
+        if (!(krd->kafka =
+                  log_kafka_reader_open(log, topic, partition, offset, errstr, errstr_size))) {
+            free(krd);
+            return NULL;
+        }
+        return krd;
+    }
     struct log_topic *t = log_topic_get(log, topic);
     if (!t) {
         snprintf(errstr, errstr_size, "unknown topic %s", topic);
@@ -141,6 +158,7 @@ void pp_log_reader_close(struct pp_log_reader *rd)
 {
     if (!rd)
         return;
+    log_kafka_reader_close(rd->kafka);
     if (rd->fd >= 0)
         rd->log->io->close(rd->fd);
     free(rd->buf);
@@ -149,6 +167,8 @@ void pp_log_reader_close(struct pp_log_reader *rd)
 
 int64_t pp_log_reader_position(const struct pp_log_reader *rd)
 {
+    if (rd->kafka)
+        return log_kafka_reader_position(rd->kafka);
     return rd->next > rd->want ? rd->next : rd->want;
 }
 
@@ -231,6 +251,8 @@ static int fill(struct pp_log_reader *rd, struct pp_log_rec *recs, int max, int6
 
 int pp_log_read(struct pp_log_reader *rd, struct pp_log_rec *recs, int max, int timeout_ms)
 {
+    if (rd->kafka)
+        return log_kafka_read(rd->kafka, recs, max, timeout_ms);
     struct pp_log *log = rd->log;
     struct log_part *part = rd->part;
     int64_t deadline = pp_mono_us() / 1000 + (timeout_ms > 0 ? timeout_ms : 0);

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kafka_int.h"
 #include "log_int.h"
 #include "pp_err.h"
 #include "pp_util.h"
@@ -160,6 +161,8 @@ void log_sync_stop(struct pp_log *log)
 
 int pp_log_durable(struct pp_log *log, uint64_t ticket)
 {
+    if (log->kafka)
+        return log_kafka_durable(log, ticket);
     if (log->conf.fsync != PP_FSYNC_ALWAYS)
         return 1;
     return ticket <= LOAD(&log->durable_ticket);
@@ -167,6 +170,8 @@ int pp_log_durable(struct pp_log *log, uint64_t ticket)
 
 int pp_log_wait_durable(struct pp_log *log, uint64_t ticket, int timeout_ms)
 {
+    if (log->kafka)
+        return log_kafka_wait_durable(log, ticket, timeout_ms);
     if (LOAD(&log->failed) && !pp_log_durable(log, ticket))
         return PP_EIO;
     if (pp_log_durable(log, ticket))
@@ -201,6 +206,8 @@ int pp_log_wait_durable(struct pp_log *log, uint64_t ticket, int timeout_ms)
 
 int pp_log_on_durable(struct pp_log *log, uint64_t ticket, void (*cb)(void *arg, int rc), void *arg)
 {
+    if (log->kafka)
+        return log_kafka_on_durable(log, ticket, cb, arg);
     if (pp_log_durable(log, ticket))
         return 1;
     int rc = 0;
@@ -267,6 +274,8 @@ int log_part_retention(struct pp_log *log, struct log_part *part, int64_t now_ms
 
 int pp_log_retention(struct pp_log *log)
 {
+    if (log->kafka)
+        return 0; /* the brokers apply their own retention */
     if (log->conf.readonly)
         return PP_EINVAL;
     if (!log->conf.retention_bytes && log->conf.retention_ms <= 0)
@@ -279,4 +288,11 @@ int pp_log_retention(struct pp_log *log)
             deleted += log_part_retention(log, &log->topics[i]->parts[p], now);
     pthread_rwlock_unlock(&log->topics_lk);
     return deleted;
+}
+
+int pp_log_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int n)
+{
+    if (log->kafka)
+        return log_kafka_ticket_offsets(log, ticket, offsets, n);
+    return 0; /* the embedded log gave every offset at append */
 }

@@ -1,9 +1,11 @@
-/* test_log.c: unit tests of the embedded log: round trips across rolls, group commit,
- * torn-tail recovery, injected I/O faults, cross-process readers, groups, retention, locking. */
+/* test_log.c: unit tests of the log: the embedded backend (round trips across rolls, group
+ * commit, torn-tail recovery, injected I/O faults, cross-process readers, groups, retention,
+ * locking) and the Kafka backend against librdkafka's mock cluster. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,8 @@
 #include "pp_err.h"
 #include "log_int.h" /* internals: CRC32C and murmur2 */
 #include "pp_log.h"
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #include "pp_test.h"
 #include "pp_util.h"
 
@@ -1011,6 +1015,347 @@ static void bench_append(void)
     rm_rf(dir);
 }
 
+/* ---- the Kafka backend, against librdkafka's mock cluster (3 brokers, loopback) ---- */
+
+struct kmock {
+    rd_kafka_t *rk;
+    rd_kafka_mock_cluster_t *mc;
+    char brokers[512];
+};
+
+static int kmock_start(struct kmock *km)
+{
+    char err[256];
+    memset(km, 0, sizeof(*km));
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
+    if (!(km->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err))))
+        return -1;
+    if (!(km->mc = rd_kafka_mock_cluster_new(km->rk, 3))) {
+        rd_kafka_destroy(km->rk);
+        return -1;
+    }
+    snprintf(km->brokers, sizeof(km->brokers), "%s", rd_kafka_mock_cluster_bootstraps(km->mc));
+    rd_kafka_mock_topic_create(km->mc, "pin", 3, 3);
+    rd_kafka_mock_topic_create(km->mc, "geo", 2, 3);
+    return 0;
+}
+
+static void kmock_stop(struct kmock *km)
+{
+    rd_kafka_mock_cluster_destroy(km->mc);
+    rd_kafka_destroy(km->rk);
+}
+
+static struct pp_log *kafka_open(struct kmock *km, const char *const *props, int nprops)
+{
+    struct pp_log_conf conf;
+    char err[512] = "";
+    pp_log_conf_defaults(&conf);
+    conf.backend = PP_LOG_KAFKA;
+    conf.brokers = km->brokers;
+    conf.kafka_props = props;
+    conf.nkafka_props = nprops;
+    conf.partitions = 4;
+    struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
+    if (!log)
+        fprintf(stderr, "kafka open: %s\n", err);
+    return log;
+}
+
+/* Read every record of topic/partition from offset 0 up to want records (or 5 s). */
+static int kafka_read_all(struct pp_log *log, const char *topic, int partition, int want,
+                          int64_t *ts_out, char *first_key, size_t key_size)
+{
+    char err[256];
+    struct pp_log_reader *rd = pp_log_reader_open(log, topic, partition, 0, err, sizeof(err));
+    if (!rd)
+        return -1;
+    struct pp_log_rec recs[64];
+    int got = 0;
+    int64_t deadline = pp_mono_us() + 5000000;
+    while (got < want && pp_mono_us() < deadline) {
+        int n = pp_log_read(rd, recs, 64, 100);
+        if (n < 0)
+            break;
+        for (int i = 0; i < n; i++, got++) {
+            if (recs[i].offset != got)
+                got = -1000000; /* offsets must be contiguous from 0 */
+            if (ts_out)
+                *ts_out = recs[i].ts_ms;
+            if (first_key && got == 0)
+                snprintf(first_key, key_size, "%.*s", (int)recs[i].keylen, recs[i].key);
+        }
+    }
+    if (pp_log_reader_position(rd) != (got > 0 ? got : 0))
+        got = -2;
+    pp_log_reader_close(rd);
+    return got;
+}
+
+static atomic_int kcb_calls, kcb_rc;
+static void kafka_cb(void *arg, int rc)
+{
+    (void)arg;
+    atomic_store(&kcb_rc, rc);
+    atomic_fetch_add(&kcb_calls, 1);
+}
+
+static void test_kafka_produce_read(struct kmock *km)
+{
+    struct pp_log *log = kafka_open(km, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    PP_CHECK_INT(pp_log_partitions(log, "pin", 0), 3);
+    PP_CHECK_INT(pp_log_partitions(log, "nosuch", 0), PP_ENOENT);
+    const char *names[8];
+    PP_CHECK(pp_log_topics(log, names, 8) >= 2);
+    int count[3] = {0, 0, 0};
+    uint64_t ticket = 0, last = 0;
+    for (int i = 0; i < 60; i++) {
+        char key[16], val[64];
+        int kl = snprintf(key, sizeof(key), "%d", i), part = -1;
+        int vl = snprintf(val, sizeof(val), "{\"index\":%d}", i);
+        int64_t off;
+        PP_CHECK_INT(pp_log_append(log, "pin", -1, key, (size_t)kl, val, (size_t)vl, 1700000000123,
+                                   &part, &off, &ticket), 0);
+        /* the partition of a key is Kafka's: murmur2 (positive) modulo partitions */
+        PP_CHECK_INT(part, (log_murmur2(key, (size_t)kl) & 0x7fffffff) % 3);
+        count[part]++;
+        PP_CHECK(ticket > last);
+        last = ticket;
+    }
+    PP_CHECK_INT(pp_log_wait_durable(log, ticket, 10000), 0);
+    PP_CHECK(pp_log_durable(log, ticket));
+    /* a ticket's callback: run from the poll thread once its report arrived */
+    PP_CHECK_INT(pp_log_append(log, "pin", 2, "k", 1, "{}", 2, 0, NULL, NULL, &ticket), 0);
+    count[2]++;
+    int rc = pp_log_on_durable(log, ticket, kafka_cb, NULL);
+    PP_CHECK(rc == 0 || rc == 1);
+    PP_CHECK_INT(pp_log_wait_durable(log, ticket, 10000), 0);
+    for (int i = 0; rc == 0 && i < 500 && !atomic_load(&kcb_calls); i++)
+        usleep(10000);
+    if (rc == 0)
+        PP_CHECK_INT(atomic_load(&kcb_calls), 1);
+    PP_CHECK_INT(atomic_load(&kcb_rc), 0);
+    int64_t off = -2;
+    PP_CHECK_INT(pp_log_ticket_offsets(log, ticket, &off, 1), 1); /* from its delivery report */
+    PP_CHECK_INT(off, count[2] - 1);
+    for (int p = 0; p < 3; p++) {
+        int64_t low = -1, high = -1, ts = 0;
+        PP_CHECK_INT(pp_log_watermarks(log, "pin", p, &low, &high), 0);
+        PP_CHECK_INT(low, 0);
+        PP_CHECK_INT(high, count[p]);
+        PP_CHECK_INT(kafka_read_all(log, "pin", p, count[p], &ts, NULL, 0), count[p]);
+        if (p < 2)
+            PP_CHECK_INT(ts, 1700000000123); /* the ingest timestamp travels with the record */
+    }
+    /* a reader from the middle, and two readers of one partition at once */
+    char err[256];
+    struct pp_log_reader *a = pp_log_reader_open(log, "pin", 0, 1, err, sizeof(err));
+    struct pp_log_reader *b = pp_log_reader_open(log, "pin", 0, 0, err, sizeof(err));
+    PP_CHECK(a && b);
+    struct pp_log_rec rec;
+    if (a && b) {
+        PP_CHECK_INT(pp_log_read(a, &rec, 1, 5000), 1);
+        PP_CHECK_INT(rec.offset, 1);
+        PP_CHECK_INT(pp_log_read(b, &rec, 1, 5000), 1);
+        PP_CHECK_INT(rec.offset, 0);
+        PP_CHECK_INT(pp_log_reader_position(a), 2);
+    }
+    pp_log_reader_close(a);
+    pp_log_reader_close(b);
+    pp_log_close(log);
+}
+
+static void test_kafka_batch(struct kmock *km)
+{
+    struct pp_log *log = kafka_open(km, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    struct pp_log_entry ents[40];
+    char keys[40][8];
+    for (int i = 0; i < 40; i++) {
+        memset(&ents[i], 0, sizeof(ents[i]));
+        snprintf(keys[i], sizeof(keys[i]), "%d", 1000 + i);
+        ents[i].partition = i == 39 ? 7 : -1; /* geo has 2 partitions: no partition 7 */
+        ents[i].key = keys[i];
+        ents[i].keylen = strlen(keys[i]);
+        ents[i].value = "{\"x\":1}";
+        ents[i].vlen = 7;
+    }
+    uint64_t ticket = 0;
+    PP_CHECK_INT(pp_log_append_batch(log, "geo", ents, 40, 0, &ticket), 39);
+    PP_CHECK_INT(ents[39].rc, PP_ENOENT);
+    PP_CHECK(ticket > 0);
+    PP_CHECK_INT(pp_log_wait_durable(log, ticket, 10000), 0);
+    int64_t low, high, total = 0;
+    for (int p = 0; p < 2; p++)
+        if (!pp_log_watermarks(log, "geo", p, &low, &high))
+            total += high;
+    PP_CHECK_INT(total, 39);
+    int64_t offs[40], sum[2] = {0, 0};
+    PP_CHECK_INT(pp_log_ticket_offsets(log, ticket, offs, 40), 40);
+    PP_CHECK_INT(offs[39], -1);
+    for (int i = 0; i < 39; i++)
+        sum[ents[i].partition] += offs[i] + 1; /* offsets 0..k-1 per partition: k(k+1)/2 */
+    for (int p = 0; p < 2; p++) {
+        int64_t k = 0;
+        for (int i = 0; i < 39; i++)
+            k += ents[i].partition == p;
+        PP_CHECK_INT(sum[p], k * (k + 1) / 2);
+    }
+    PP_CHECK_INT(pp_log_ticket_offsets(log, ticket + 1000, offs, 40), PP_ENOENT);
+    pp_log_close(log);
+}
+
+/* More tickets in flight than the ring's first size: it grows, and every outcome is kept. */
+static void test_kafka_many_tickets(struct kmock *km)
+{
+    struct pp_log *log = kafka_open(km, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    enum { N = 10000 };
+    static uint64_t tickets[N];
+    int errors = 0, durable = 0;
+    for (int i = 0; i < N; i++)
+        errors +=
+            pp_log_append(log, "geo", i % 2, NULL, 0, "{}", 2, 0, NULL, NULL, &tickets[i]) != 0;
+    PP_CHECK_INT(errors, 0);
+    for (int i = 0; i < N; i++)
+        durable += pp_log_wait_durable(log, tickets[i], 10000) == 0;
+    PP_CHECK_INT(durable, N);
+    int64_t off = -2;
+    PP_CHECK_INT(pp_log_ticket_offsets(log, tickets[N - 1], &off, 1), 1);
+    PP_CHECK(off >= N / 2 - 1);
+    pp_log_close(log);
+}
+
+static void test_kafka_failures(struct kmock *km)
+{
+    static const char *const props[] = {"queue.buffering.max.messages=4", "retry.backoff.ms=10"};
+    struct pp_log *log = kafka_open(km, props, 2);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    uint64_t ticket = 0;
+    /* retriable broker errors are retried by librdkafka: still durable, once */
+    rd_kafka_mock_push_request_errors(km->mc, 0 /* Produce */, 2,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    PP_CHECK_INT(pp_log_append(log, "geo", 0, "r", 1, "{}", 2, 0, NULL, NULL, &ticket), 0);
+    PP_CHECK_INT(pp_log_wait_durable(log, ticket, 10000), 0);
+    /* a non-retriable one fails the ticket: its waiters and callback get the error */
+    rd_kafka_mock_push_request_errors(km->mc, 0 /* Produce */, 1, RD_KAFKA_RESP_ERR_INVALID_RECORD);
+    atomic_store(&kcb_calls, 0);
+    PP_CHECK_INT(pp_log_append(log, "geo", 0, "f", 1, "{}", 2, 0, NULL, NULL, &ticket), 0);
+    int rc = pp_log_on_durable(log, ticket, kafka_cb, NULL);
+    PP_CHECK(rc == 0 || rc == PP_EIO);
+    PP_CHECK_INT(pp_log_wait_durable(log, ticket, 10000), PP_EIO);
+    PP_CHECK(!pp_log_durable(log, ticket));
+    for (int i = 0; rc == 0 && i < 500 && !atomic_load(&kcb_calls); i++)
+        usleep(10000);
+    if (rc == 0)
+        PP_CHECK_INT(atomic_load(&kcb_rc), PP_EIO);
+    /* a full local queue answers PP_EFULL at once (brokers down: 4 records stay queued) */
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_down(km->mc, b);
+    int full = 0, ok = 0;
+    uint64_t last_ok = 0;
+    int64_t t0 = pp_mono_us();
+    for (int i = 0; i < 20; i++) {
+        rc = pp_log_append(log, "pin", 1, "q", 1, "{}", 2, 0, NULL, NULL, &ticket);
+        full += rc == PP_EFULL;
+        if (!rc) {
+            ok++;
+            last_ok = ticket;
+        }
+    }
+    PP_CHECK(pp_mono_us() - t0 < 200000); /* never a stall */
+    PP_CHECK(full > 0);
+    PP_CHECK(ok >= 1 && ok <= 4);
+    struct pp_log_stats st;
+    pp_log_stats(log, &st);
+    PP_CHECK_INT(st.efull, full);
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_up(km->mc, b);
+    PP_CHECK_INT(pp_log_wait_durable(log, last_ok, 10000), 0);
+    pp_log_close(log);
+}
+
+static void test_kafka_commits(struct kmock *km)
+{
+    struct pp_log *log = kafka_open(km, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    int64_t next = -1;
+    PP_CHECK_INT(pp_log_committed(log, "g1", "pin", 1, &next), PP_ENOENT);
+    PP_CHECK_INT(pp_log_commit(log, "g1", "pin", 1, 42), 0);
+    PP_CHECK_INT(pp_log_committed(log, "g1", "pin", 1, &next), 0);
+    PP_CHECK_INT(next, 42);
+    PP_CHECK_INT(pp_log_commit(log, "g1", "pin", 1, 43), 0);
+    pp_log_close(log);
+    /* another process (handle) sees the group's commit */
+    log = kafka_open(km, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    PP_CHECK_INT(pp_log_committed(log, "g1", "pin", 1, &next), 0);
+    PP_CHECK_INT(next, 43);
+    char *names[8];
+    int n = pp_log_groups(log, names, 8), found = 0;
+    for (int i = 0; i < n; i++) {
+        found |= !strcmp(names[i], "g1");
+        free(names[i]);
+    }
+    PP_CHECK(found);
+    pp_log_close(log);
+}
+
+/* A bad -X property fails the open, and a secret's value never shows in the message. */
+static void test_kafka_conf(struct kmock *km)
+{
+    static const char *const bad[] = {"sasl.password=hunter2", "no.such.property=1"};
+    struct pp_log_conf conf;
+    char err[512] = "";
+    pp_log_conf_defaults(&conf);
+    conf.backend = PP_LOG_KAFKA;
+    conf.brokers = km->brokers;
+    conf.kafka_props = bad;
+    conf.nkafka_props = 2;
+    PP_CHECK(pp_log_open(&conf, err, sizeof(err)) == NULL);
+    PP_CHECK(strstr(err, "no.such.property") != NULL);
+    PP_CHECK(strstr(err, "hunter2") == NULL);
+    /* librdkafka's own message would quote the bad mechanism */
+    static const char *const bad2[] = {"security.protocol=sasl_plaintext",
+                                       "sasl.mechanisms=hunter2"};
+    conf.kafka_props = bad2;
+    conf.nkafka_props = 2;
+    PP_CHECK(pp_log_open(&conf, err, sizeof(err)) == NULL);
+    PP_CHECK(strstr(err, "hunter2") == NULL);
+    PP_CHECK(err[0] != 0);
+}
+
+static void test_kafka(void)
+{
+    struct kmock km;
+    if (kmock_start(&km)) {
+        printf("kafka: mock cluster unavailable, skipped\n");
+        return;
+    }
+    test_kafka_produce_read(&km);
+    test_kafka_batch(&km);
+    test_kafka_many_tickets(&km);
+    test_kafka_failures(&km);
+    test_kafka_commits(&km);
+    test_kafka_conf(&km);
+    kmock_stop(&km);
+}
+
 int main(void)
 {
     pp_diag_set_level(PP_LVL_ERROR); /* recovery warnings are expected here */
@@ -1029,5 +1374,6 @@ int main(void)
     test_kill9();
     test_batch_append();
     bench_append();
+    test_kafka();
     PP_TEST_DONE();
 }
