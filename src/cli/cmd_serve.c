@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pp_cli.h"
@@ -173,6 +174,7 @@ int cmd_serve(int argc, char **argv)
         pp_metrics_destroy(metrics);
         return pp_cli_fail(argv[0], 1, "%s", err);
     }
+    mkdir(data_dir, 0755); /* the log may live elsewhere (Kafka): DATA_DIR/listen still does */
     if (pp_cli_write_listen(data_dir, hconf.listen, pp_http_port(http)))
         PP_WARN("serve", "cannot write %s/listen", data_dir);
     if (pp_parse_hostport(hconf.listen, host, sizeof(host), &port))

@@ -115,6 +115,7 @@ struct conn_ctx {
     struct pp_http_batch batch;
     struct pp_http_resp resp;
     atomic_int durable_rc;
+    uint64_t ticket;           /* of the request's appends, while waiting for durability */
     struct pp_log_entry *ents; /* batch appends (REST proxy, Kinesis PutRecords) */
     char *keys;                /* KEY_SIZE bytes of key text per entry */
     int ents_cap;
@@ -424,7 +425,7 @@ static void on_durable(void *arg, int rc)
 /* Map an append failure to a per-record class. */
 static int rec_status(int rc)
 {
-    return rc == PP_EFULL || rc == PP_ESHUTDOWN ? PP_HTTP_REC_RETRY
+    return rc == PP_EFULL || rc == PP_ESHUTDOWN || rc == PP_EAGAIN ? PP_HTTP_REC_RETRY
            : rc == PP_ETOOBIG                   ? PP_HTTP_REC_INVALID
                                                 : PP_HTTP_REC_FAILED;
 }
@@ -632,6 +633,7 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
         return send_resp(ctx);
     /* Suspend first, so that the callback always finds the connection suspended. */
     ctx->state = REQ_WAIT;
+    ctx->ticket = ticket;
     atomic_store(&ctx->durable_rc, 0);
     atomic_fetch_add(&http->waiting, 1);
     MHD_suspend_connection(ctx->conn);
@@ -644,16 +646,45 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
     return MHD_YES;
 }
 
+/* Offsets known only once durable (Kafka learns them from delivery reports): put them into
+ * the stored items, in append order. */
+static void settle_offsets(struct conn_ctx *ctx)
+{
+    struct pp_http_batch *batch = &ctx->batch;
+    int64_t offs[512], *o = offs;
+    if (batch->n > (int)(sizeof(offs) / sizeof(offs[0])) &&
+        !(o = malloc(sizeof(*o) * (size_t)batch->n)))
+        return;
+    int got = pp_log_ticket_offsets(ctx->http->log, ctx->ticket, o, batch->n);
+    for (int i = 0, k = 0; i < batch->n && k < got; i++)
+        if (batch->items[i].status == PP_HTTP_REC_OK)
+            batch->items[i].offset = o[k++];
+    if (o != offs)
+        free(o);
+}
+
 static enum MHD_Result after_wait(struct conn_ctx *ctx)
 {
     int rc = atomic_load(&ctx->durable_rc);
-    if (!rc)
+    if (!rc) {
+        settle_offsets(ctx);
+        if (build_ok(ctx))
+            return send_error(ctx, 500, 50002, "InternalFailure", "out of memory");
         return send_resp(ctx);
-    if (rc == PP_ESHUTDOWN)
+    }
+    /* A failed durability wait fails the whole request, also in the batch shapes (one
+     * ticket covers all its records): 5xx makes clients resend it; resends are deduplicated
+     * by id downstream. */
+    if (rc == PP_ESHUTDOWN || rc == PP_EAGAIN)
         return send_error(ctx, 503, 50003, "ServiceUnavailableException",
-                          "log closed before the records were durable, retry");
+                          rc == PP_EAGAIN ? "the log did not take the record (retriable), retry"
+                                          : "log closed before the records were durable, retry");
+    if (rc == PP_ETOOBIG)
+        return send_error(ctx, 413, 413, "RequestEntityTooLargeException",
+                          "record too large for the log");
     PP_ERROR(MOD, "durability wait failed rc=%s", pp_err_str(rc));
-    return send_error(ctx, 500, 50002, "InternalFailure", "fsync failed: records not acknowledged");
+    return send_error(ctx, 500, 50002, "InternalFailure",
+                      "the log failed to make the records durable: not acknowledged");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
