@@ -29,7 +29,7 @@ static void usage(FILE *out)
             "  --date D           the lake day (dt=D, UTC ingest date) to process (required)\n"
             "  --data-dir DIR     data directory (default %s)\n"
             "  --lake DIR         lake root (default DIR/lake)\n"
-            "  --warehouse PATH   SQLite warehouse (default DIR/warehouse.db)\n"
+            "  --warehouse SPEC   SQLite file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --format F         how to print the insights: table (default), json, csv\n"
             "  --quiet            do not print the insights (they are still stored)\n"
             PP_CLI_LAKE_HELP

@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "run stored for that date. Reads while the stream keeps writing.\n"
             "\n"
             "  --data-dir DIR       data directory (default %s)\n"
-            "  --warehouse PATH     SQLite warehouse (default DIR/warehouse.db)\n"
+            "  --warehouse SPEC     SQLite file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --format F           table (default), json or csv\n"
             "                       json: {\"<insight>\": [{\"<column>\": value, ...}], ...}\n"
             "                       csv: per insight a \"# <name>\" line, a header, the rows\n"
@@ -93,7 +93,7 @@ int cmd_insights(int argc, char **argv)
     if (!wh_path)
         wh_path = wh_default;
     struct stat st;
-    if (stat(wh_path, &st)) /* reading must not create an empty warehouse */
+    if (!pp_wh_is_url(wh_path) && stat(wh_path, &st)) /* reading must not create one */
         return pp_cli_fail(argv[0], 1, "no warehouse at %s (see --warehouse, --data-dir)", wh_path);
     struct pp_wh *wh = pp_wh_open(wh_path, err, sizeof(err));
     if (!wh)

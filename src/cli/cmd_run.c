@@ -22,7 +22,8 @@ static void usage(FILE *out)
             "                          the bound address is written to DATA_DIR/listen)\n"
             "  --data-dir DIR          where the log, lake and warehouse live (default %s)\n"
             "  --fsync POLICY          always | interval:<ms> | never (default interval:5)\n"
-            "  --warehouse PATH        SQLite warehouse (default DATA_DIR/warehouse.db)\n"
+            "  --warehouse SPEC        SQLite file or postgresql:// URI\n"
+            "                          (default DATA_DIR/warehouse.db)\n"
             "  --lake DIR              lake folder (default DATA_DIR/lake)\n"
             "  --partitions N          partitions per topic when created (default 2)\n"
             "  --max-body SIZE         largest request body (default 8M)\n"
@@ -137,9 +138,11 @@ int cmd_run(int argc, char **argv)
     char err[512] = "";
     if (pp_runner_start(&run, &conf, err, sizeof(err)))
         return pp_cli_fail("run", 1, "%s", err);
+    char redacted[512];
     PP_INFO("run", "serving on http://%s:%d data-dir=%s warehouse=%s lake=%s",
             strncmp(conf.http.listen, "0.0.0.0", 7) ? "127.0.0.1" : "0.0.0.0",
-            pp_http_port(run.http), conf.data_dir, run.wh_path, run.lake_path);
+            pp_http_port(run.http), conf.data_dir,
+            pp_wh_redact(run.wh_path, redacted, sizeof(redacted)), run.lake_path);
     while (!pp_cli_stop && run.stream_rc >= 0 && run.lake_rc >= 0)
         usleep(50 * 1000);
     int failed = run.stream_rc < 0 || run.lake_rc < 0;

@@ -22,7 +22,7 @@ static void usage(FILE *out)
             "dead letters. Runs until SIGINT/SIGTERM, then prints a summary.\n"
             "\n"
             "  --data-dir DIR     data directory (default %s); the log is DIR/log\n"
-            "  --warehouse PATH   SQLite warehouse (default DIR/warehouse.db)\n"
+            "  --warehouse SPEC   SQLite file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --batch N          records per transaction at most (default 1000)\n"
             "  --linger MS        wait up to MS to fill a batch (default 1; 0 = commit at once)\n"
             "  --sync MODE        full: fsync every warehouse commit (default); normal: lower\n"
@@ -115,8 +115,9 @@ int cmd_stream(int argc, char **argv)
     if (!sync_full && pp_wh_set_sync(wh, 0))
         PP_WARN("stream", "could not set synchronous=NORMAL: %s", pp_wh_errmsg(wh));
 
+    char redacted[512];
     PP_INFO("stream", "started log=%s warehouse=%s batch=%" PRId64 " linger_ms=%" PRId64, log_dir,
-            wh_path, batch, linger);
+            pp_wh_redact(wh_path, redacted, sizeof(redacted)), batch, linger);
     struct pp_stream_stats stats;
     int64_t t0 = pp_mono_us();
     int rc = pp_stream_run(log, wh, (int)batch, (int)linger, &pp_cli_stop, &stats);

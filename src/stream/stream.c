@@ -103,6 +103,9 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
 {
     struct pp_verr verr;
     int rc;
+    /* The reader has moved past rec: whatever fails below, the abort must rewind this
+     * partition to its committed position, or rec would be skipped. */
+    part->touched = 1;
     if (!st->in_txn) {
         if ((rc = pp_wh_begin(st->wh)))
             return rc;
@@ -130,7 +133,6 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
         return rc;
     st->batch.records++;
     part->pos = rec->offset + 1;
-    part->touched = 1;
     return 0;
 }
 

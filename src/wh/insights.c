@@ -1,10 +1,14 @@
-/* insights.c: the nine insights of PRODUCT.md "Insights" as SQL, their snapshots and printing. */
+/* insights.c: the nine insights of PRODUCT.md "Insights" as SQL (SQLite and PostgreSQL
+ * dialects), and their printing, common to both warehouse backends. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pp_err.h"
-#include "wh_sqlite.h"
+#include "pp_json.h"
+#include "wh_int.h"
+
+/* ---- SQLite ---- */
 
 /* The deduplicated inner join every insight reads (tables are keyed by ind, so a resend is
  * already one row). post_year = year of geo timestamp; join_year = year of date_joined
@@ -51,90 +55,133 @@
     " t AS (SELECT *, RANK() OVER (PARTITION BY country ORDER BY follower_count DESC) AS rk"       \
     " FROM c)"
 
-struct insight {
-    const char *name;
-    const char *ddl;   /* columns of insight_<name> after run_date */
-    const char *cols;  /* column names, in output order */
-    const char *order; /* ORDER BY: the key columns */
-    const char *sql;   /* the live computation; columns named as in cols */
+/* ---- PostgreSQL: the same semantics on typed columns ----
+ * Years come from the timestamptz columns in UTC; medians are PERCENTILE_CONT(0.5), which is
+ * the mean of the two middle values as above. Text keys sort as bytes (COLLATE "C", as SQLite's
+ * BINARY) with NULLs first (SQLite's order), so both backends print the same bytes. */
+#define PG_J                                                                                       \
+    "WITH j AS (SELECT p.category AS category, p.follower_count AS follower_count,"                \
+    " p.poster_name AS poster_name, g.country AS country, u.user_name AS user_name,"               \
+    " u.date_joined AS date_joined,"                                                               \
+    " EXTRACT(YEAR FROM g.\"timestamp\" AT TIME ZONE 'UTC')::bigint AS post_year,"                 \
+    " EXTRACT(YEAR FROM u.date_joined AT TIME ZONE 'UTC')::bigint AS join_year,"                   \
+    " CASE WHEN u.age BETWEEN 18 AND 24 THEN '18-24' WHEN u.age BETWEEN 25 AND 35 THEN '25-35'"    \
+    " WHEN u.age BETWEEN 36 AND 50 THEN '36-50' WHEN u.age > 50 THEN '+50' END AS age_group"       \
+    " FROM \"pin\" p JOIN \"geo\" g ON g.ind = p.ind JOIN \"user\" u ON u.ind = p.ind)"
+
+#define PG_TOP_CATEGORY(k, where)                                                                  \
+    PG_J ", c AS (SELECT " k ", category, COUNT(*) AS category_count FROM j"                       \
+         " WHERE " where " AND category IS NOT NULL GROUP BY " k ", category),"                    \
+         " r AS (SELECT *, RANK() OVER (PARTITION BY " k " ORDER BY category_count DESC) AS rk"    \
+         " FROM c) SELECT " k ", category, category_count FROM r WHERE rk = 1"
+
+#define PG_MEDIAN(k, where)                                                                        \
+    PG_J " SELECT " k ", PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY follower_count)"              \
+         " AS median_follower_count FROM j WHERE " where " AND follower_count IS NOT NULL"         \
+         " GROUP BY " k
+
+#define PG_C "COLLATE \"C\""
+
+static const struct wh_insight insights[PP_WH_NINSIGHTS] = {
+    {"popular_category_by_country",
+     "country, category, category_count",
+     {"country TEXT, category TEXT, category_count INTEGER", "country, category",
+      WH_TOP_CATEGORY("country", "country IS NOT NULL")},
+     {"country text, category text, category_count bigint", "country " PG_C ", category " PG_C,
+      PG_TOP_CATEGORY("country", "country IS NOT NULL")}},
+    {"popular_category_by_year",
+     "post_year, category, category_count",
+     {"post_year INTEGER, category TEXT, category_count INTEGER", "post_year, category",
+      WH_TOP_CATEGORY("post_year", "post_year BETWEEN 2018 AND 2022")},
+     {"post_year bigint, category text, category_count bigint", "post_year, category " PG_C,
+      PG_TOP_CATEGORY("post_year", "post_year BETWEEN 2018 AND 2022")}},
+    {"top_user_by_country",
+     "country, poster_name, follower_count",
+     {"country TEXT, poster_name TEXT, follower_count INTEGER", "country, poster_name",
+      WH_J WH_TOP_USER " SELECT country, poster_name, follower_count FROM t WHERE rk = 1"},
+     {"country text, poster_name text, follower_count bigint",
+      "country " PG_C ", poster_name " PG_C " NULLS FIRST",
+      PG_J WH_TOP_USER " SELECT country, poster_name, follower_count FROM t WHERE rk = 1"}},
+    {"top_country_by_followers",
+     "country, follower_count",
+     {"country TEXT, follower_count INTEGER", "country",
+      WH_J WH_TOP_USER ", b AS (SELECT DISTINCT country, follower_count FROM t WHERE rk = 1)"
+                       " SELECT country, follower_count FROM b"
+                       " WHERE follower_count = (SELECT MAX(follower_count) FROM b)"},
+     {"country text, follower_count bigint", "country " PG_C,
+      PG_J WH_TOP_USER ", b AS (SELECT DISTINCT country, follower_count FROM t WHERE rk = 1)"
+                       " SELECT country, follower_count FROM b"
+                       " WHERE follower_count = (SELECT MAX(follower_count) FROM b)"}},
+    {"popular_category_by_age_group",
+     "age_group, category, category_count",
+     {"age_group TEXT, category TEXT, category_count INTEGER", WH_AGE_ORDER ", category",
+      WH_TOP_CATEGORY("age_group", "age_group IS NOT NULL")},
+     {"age_group text, category text, category_count bigint", WH_AGE_ORDER ", category " PG_C,
+      PG_TOP_CATEGORY("age_group", "age_group IS NOT NULL")}},
+    {"median_followers_by_age_group",
+     "age_group, median_follower_count",
+     {"age_group TEXT, median_follower_count REAL", WH_AGE_ORDER,
+      WH_MEDIAN("age_group", "age_group IS NOT NULL")},
+     {"age_group text, median_follower_count double precision", WH_AGE_ORDER,
+      PG_MEDIAN("age_group", "age_group IS NOT NULL")}},
+    {"users_joined_by_year",
+     "post_year, number_users_joined",
+     {"post_year INTEGER, number_users_joined INTEGER", "post_year",
+      WH_J ", u AS (SELECT DISTINCT join_year, user_name, date_joined FROM j"
+           " WHERE " WH_JOIN_YEARS " AND user_name IS NOT NULL)"
+           " SELECT join_year AS post_year, COUNT(*) AS number_users_joined FROM u"
+           " GROUP BY join_year"},
+     {"post_year bigint, number_users_joined bigint", "post_year",
+      PG_J ", u AS (SELECT DISTINCT join_year, user_name, date_joined FROM j"
+           " WHERE " WH_JOIN_YEARS " AND user_name IS NOT NULL)"
+           " SELECT join_year AS post_year, COUNT(*) AS number_users_joined FROM u"
+           " GROUP BY join_year"}},
+    {"median_followers_by_join_year",
+     "post_year, median_follower_count",
+     {"post_year INTEGER, median_follower_count REAL", "post_year",
+      "SELECT join_year AS post_year, median_follower_count FROM (" WH_MEDIAN("join_year",
+                                                                              WH_JOIN_YEARS) ")"},
+     {"post_year bigint, median_follower_count double precision", "post_year",
+      "SELECT join_year AS post_year, median_follower_count FROM (" PG_MEDIAN(
+          "join_year", WH_JOIN_YEARS) ") s"}},
+    {"median_followers_by_age_group_and_join_year",
+     "age_group, post_year, median_follower_count",
+     {"age_group TEXT, post_year INTEGER, median_follower_count REAL", WH_AGE_ORDER ", post_year",
+      "SELECT age_group, join_year AS post_year, median_follower_count FROM (" WH_MEDIAN(
+          "age_group, join_year", "age_group IS NOT NULL AND " WH_JOIN_YEARS) ")"},
+     {"age_group text, post_year bigint, median_follower_count double precision",
+      WH_AGE_ORDER ", post_year",
+      "SELECT age_group, join_year AS post_year, median_follower_count FROM (" PG_MEDIAN(
+          "age_group, join_year", "age_group IS NOT NULL AND " WH_JOIN_YEARS) ") s"}},
 };
 
-static const struct insight insights[PP_WH_NINSIGHTS] = {
-    {"popular_category_by_country", "country TEXT, category TEXT, category_count INTEGER",
-     "country, category, category_count", "country, category",
-     WH_TOP_CATEGORY("country", "country IS NOT NULL")},
-    {"popular_category_by_year", "post_year INTEGER, category TEXT, category_count INTEGER",
-     "post_year, category, category_count", "post_year, category",
-     WH_TOP_CATEGORY("post_year", "post_year BETWEEN 2018 AND 2022")},
-    {"top_user_by_country", "country TEXT, poster_name TEXT, follower_count INTEGER",
-     "country, poster_name, follower_count", "country, poster_name",
-     WH_J WH_TOP_USER " SELECT country, poster_name, follower_count FROM t WHERE rk = 1"},
-    {"top_country_by_followers", "country TEXT, follower_count INTEGER", "country, follower_count",
-     "country",
-     WH_J WH_TOP_USER ", b AS (SELECT DISTINCT country, follower_count FROM t WHERE rk = 1)"
-                      " SELECT country, follower_count FROM b"
-                      " WHERE follower_count = (SELECT MAX(follower_count) FROM b)"},
-    {"popular_category_by_age_group", "age_group TEXT, category TEXT, category_count INTEGER",
-     "age_group, category, category_count", WH_AGE_ORDER ", category",
-     WH_TOP_CATEGORY("age_group", "age_group IS NOT NULL")},
-    {"median_followers_by_age_group", "age_group TEXT, median_follower_count REAL",
-     "age_group, median_follower_count", WH_AGE_ORDER,
-     WH_MEDIAN("age_group", "age_group IS NOT NULL")},
-    {"users_joined_by_year", "post_year INTEGER, number_users_joined INTEGER",
-     "post_year, number_users_joined", "post_year",
-     WH_J ", u AS (SELECT DISTINCT join_year, user_name, date_joined FROM j"
-          " WHERE " WH_JOIN_YEARS " AND user_name IS NOT NULL)"
-          " SELECT join_year AS post_year, COUNT(*) AS number_users_joined FROM u"
-          " GROUP BY join_year"},
-    {"median_followers_by_join_year", "post_year INTEGER, median_follower_count REAL",
-     "post_year, median_follower_count", "post_year",
-     "SELECT join_year AS post_year, median_follower_count FROM (" WH_MEDIAN("join_year",
-                                                                             WH_JOIN_YEARS) ")"},
-    {"median_followers_by_age_group_and_join_year",
-     "age_group TEXT, post_year INTEGER, median_follower_count REAL",
-     "age_group, post_year, median_follower_count", WH_AGE_ORDER ", post_year",
-     "SELECT age_group, join_year AS post_year, median_follower_count FROM (" WH_MEDIAN(
-         "age_group, join_year", "age_group IS NOT NULL AND " WH_JOIN_YEARS) ")"},
-};
+const struct wh_insight *wh_insight_get(int i)
+{
+    return i >= 0 && i < PP_WH_NINSIGHTS ? &insights[i] : NULL;
+}
 
 const char *pp_wh_insight_name(int i)
 {
     return i >= 0 && i < PP_WH_NINSIGHTS ? insights[i].name : NULL;
 }
 
-int wh_insights_schema(struct pp_wh *wh)
+struct wh_cell *wh_result_add(struct wh_result *res)
 {
-    if (wh_exec(wh, "CREATE TABLE IF NOT EXISTS pp_insight_runs (run_date TEXT PRIMARY KEY,"
-                    " created_at TEXT NOT NULL)"))
-        return PP_EIO;
-    for (int i = 0; i < PP_WH_NINSIGHTS; i++) {
-        char sql[512];
-        snprintf(sql, sizeof(sql),
-                 "CREATE TABLE IF NOT EXISTS insight_%s (run_date TEXT NOT NULL, %s);"
-                 "CREATE INDEX IF NOT EXISTS insight_%s_run ON insight_%s (run_date)",
-                 insights[i].name, insights[i].ddl, insights[i].name, insights[i].name);
-        if (wh_exec(wh, sql))
-            return PP_EIO;
+    if (res->nrows == res->cap) {
+        size_t cap = res->cap ? res->cap * 2 : 64;
+        struct wh_cell *cells = realloc(res->cells, cap * (size_t)res->ncols * sizeof(*cells));
+        if (!cells)
+            return NULL;
+        res->cells = cells;
+        res->cap = cap;
     }
-    return 0;
+    struct wh_cell *row = &res->cells[res->nrows * (size_t)res->ncols];
+    memset(row, 0, (size_t)res->ncols * sizeof(*row));
+    res->nrows++;
+    return row;
 }
 
-/* One result set, held so that the table format can align it. */
-struct cell {
-    int type; /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_NULL */
-    int64_t i;
-    double d;
-    char *s;
-};
-
-struct result {
-    int ncols;
-    char *names[8];
-    size_t nrows, cap;
-    struct cell *cells; /* nrows * ncols */
-};
-
-static void result_free(struct result *res)
+void wh_result_free(struct wh_result *res)
 {
     for (size_t k = 0; k < res->nrows * (size_t)res->ncols; k++)
         free(res->cells[k].s);
@@ -142,60 +189,6 @@ static void result_free(struct result *res)
         free(res->names[c]);
     free(res->cells);
     memset(res, 0, sizeof(*res));
-}
-
-static int result_row(struct result *res, sqlite3_stmt *st)
-{
-    if (res->nrows == res->cap) {
-        size_t cap = res->cap ? res->cap * 2 : 64;
-        struct cell *cells = realloc(res->cells, cap * (size_t)res->ncols * sizeof(*cells));
-        if (!cells)
-            return PP_ENOMEM;
-        res->cells = cells;
-        res->cap = cap;
-    }
-    struct cell *row = &res->cells[res->nrows * (size_t)res->ncols];
-    memset(row, 0, (size_t)res->ncols * sizeof(*row));
-    res->nrows++;
-    for (int c = 0; c < res->ncols; c++) {
-        row[c].type = sqlite3_column_type(st, c);
-        if (row[c].type == SQLITE_INTEGER) {
-            row[c].i = sqlite3_column_int64(st, c);
-        } else if (row[c].type == SQLITE_FLOAT) {
-            row[c].d = sqlite3_column_double(st, c);
-        } else if (row[c].type != SQLITE_NULL) {
-            row[c].type = SQLITE_TEXT;
-            const char *s = (const char *)sqlite3_column_text(st, c);
-            if (!s || !(row[c].s = strdup(s)))
-                return PP_ENOMEM;
-        }
-    }
-    return 0;
-}
-
-/* Run sql (with run_date bound to ?1 when given) and collect its rows. */
-static int query(struct pp_wh *wh, const char *sql, const char *run_date, struct result *res)
-{
-    sqlite3_stmt *st = NULL;
-    memset(res, 0, sizeof(*res));
-    if (sqlite3_prepare_v2(wh->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return PP_EIO;
-    int rc = 0, n = sqlite3_column_count(st);
-    res->ncols = n < 8 ? n : 8;
-    for (int c = 0; !rc && c < res->ncols; c++)
-        if (!(res->names[c] = strdup(sqlite3_column_name(st, c))))
-            rc = PP_ENOMEM;
-    if (!rc && run_date && sqlite3_bind_text(st, 1, run_date, -1, SQLITE_STATIC))
-        rc = PP_EIO;
-    int s;
-    while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW)
-        rc = result_row(res, st);
-    if (!rc && s != SQLITE_DONE)
-        rc = PP_EIO;
-    sqlite3_finalize(st);
-    if (rc)
-        result_free(res);
-    return rc;
 }
 
 /* Shortest decimal that reads back as exactly d; integral values without a fraction. */
@@ -216,14 +209,14 @@ static void format_real(double d, char *out, size_t size)
     }
 }
 
-static void format_cell(const struct cell *c, char *num, size_t size)
+static void format_cell(const struct wh_cell *c, char *num, size_t size)
 {
-    if (c->type == SQLITE_INTEGER)
+    if (c->type == WH_CELL_INT)
         snprintf(num, size, "%lld", (long long)c->i);
-    else if (c->type == SQLITE_FLOAT)
+    else if (c->type == WH_CELL_REAL)
         format_real(c->d, num, size);
     else
-        snprintf(num, size, "%s", c->type == SQLITE_NULL ? "null" : "");
+        snprintf(num, size, "%s", c->type == WH_CELL_NULL ? "null" : "");
 }
 
 static void put_json_str(FILE *out, const char *s)
@@ -235,15 +228,15 @@ static void put_json_str(FILE *out, const char *s)
     pp_buf_free(&b);
 }
 
-static void print_json(const char *name, const struct result *res, int first, FILE *out)
+static void print_json(const char *name, const struct wh_result *res, int first, FILE *out)
 {
     fprintf(out, "%s  \"%s\": [", first ? "{\n" : ",\n", name);
     for (size_t r = 0; r < res->nrows; r++) {
-        const struct cell *row = &res->cells[r * (size_t)res->ncols];
+        const struct wh_cell *row = &res->cells[r * (size_t)res->ncols];
         fputs(r ? ",\n    {" : "\n    {", out);
         for (int c = 0; c < res->ncols; c++) {
             fprintf(out, "%s\"%s\": ", c ? ", " : "", res->names[c]);
-            if (row[c].type == SQLITE_TEXT) {
+            if (row[c].type == WH_CELL_TEXT) {
                 put_json_str(out, row[c].s);
             } else {
                 char num[40];
@@ -271,7 +264,7 @@ static void put_csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void print_csv(const char *name, const struct result *res, FILE *out)
+static void print_csv(const char *name, const struct wh_result *res, FILE *out)
 {
     fprintf(out, "# %s\n", name);
     for (int c = 0; c < res->ncols; c++) {
@@ -280,14 +273,14 @@ static void print_csv(const char *name, const struct result *res, FILE *out)
     }
     fputc('\n', out);
     for (size_t r = 0; r < res->nrows; r++) {
-        const struct cell *row = &res->cells[r * (size_t)res->ncols];
+        const struct wh_cell *row = &res->cells[r * (size_t)res->ncols];
         for (int c = 0; c < res->ncols; c++) {
             char num[40];
             format_cell(&row[c], num, sizeof(num));
             fputs(c ? "," : "", out);
-            if (row[c].type == SQLITE_TEXT)
+            if (row[c].type == WH_CELL_TEXT)
                 put_csv_field(out, row[c].s);
-            else if (row[c].type != SQLITE_NULL) /* NULL is an empty field */
+            else if (row[c].type != WH_CELL_NULL) /* NULL is an empty field */
                 fputs(num, out);
         }
         fputc('\n', out);
@@ -304,15 +297,15 @@ static size_t width(const char *s)
     return w;
 }
 
-static const char *cell_text(const struct cell *c, char *num, size_t size)
+static const char *cell_text(const struct wh_cell *c, char *num, size_t size)
 {
-    if (c->type == SQLITE_TEXT)
+    if (c->type == WH_CELL_TEXT)
         return c->s;
     format_cell(c, num, size);
-    return c->type == SQLITE_NULL ? "NULL" : num;
+    return c->type == WH_CELL_NULL ? "NULL" : num;
 }
 
-static void print_table(const char *name, const struct result *res, FILE *out)
+static void print_table(const char *name, const struct wh_result *res, FILE *out)
 {
     size_t w[8] = {0};
     int numeric[8] = {0}; /* numbers and their headers are right-aligned */
@@ -321,10 +314,10 @@ static void print_table(const char *name, const struct result *res, FILE *out)
         w[c] = width(res->names[c]);
     for (size_t r = 0; r < res->nrows; r++)
         for (int c = 0; c < res->ncols; c++) {
-            const struct cell *cell = &res->cells[r * (size_t)res->ncols + c];
+            const struct wh_cell *cell = &res->cells[r * (size_t)res->ncols + c];
             size_t cw = width(cell_text(cell, num, sizeof(num)));
             w[c] = cw > w[c] ? cw : w[c];
-            numeric[c] |= cell->type == SQLITE_INTEGER || cell->type == SQLITE_FLOAT;
+            numeric[c] |= cell->type == WH_CELL_INT || cell->type == WH_CELL_REAL;
         }
     fprintf(out, "%s (%zu row%s)\n", name, res->nrows, res->nrows == 1 ? "" : "s");
     for (int c = 0; c < res->ncols; c++) {
@@ -343,10 +336,10 @@ static void print_table(const char *name, const struct result *res, FILE *out)
     fputc('\n', out);
     for (size_t r = 0; r < res->nrows; r++) {
         for (int c = 0; c < res->ncols; c++) {
-            const struct cell *cell = &res->cells[r * (size_t)res->ncols + c];
+            const struct wh_cell *cell = &res->cells[r * (size_t)res->ncols + c];
             const char *s = cell_text(cell, num, sizeof(num));
             int pad = (int)(w[c] - width(s));
-            if (cell->type == SQLITE_INTEGER || cell->type == SQLITE_FLOAT)
+            if (cell->type == WH_CELL_INT || cell->type == WH_CELL_REAL)
                 fprintf(out, "  %*s%s", pad, "", s); /* numbers right-aligned */
             else
                 fprintf(out, "  %s%*s", s, c + 1 < res->ncols ? pad : 0, "");
@@ -360,50 +353,26 @@ static void print_table(const char *name, const struct result *res, FILE *out)
  * transaction so that they describe the same state of the warehouse. */
 static int print_all(struct pp_wh *wh, const char *run_date, enum pp_wh_format format, FILE *out)
 {
-    int own = sqlite3_get_autocommit(wh->db);
-    if (own && wh_exec(wh, "BEGIN"))
+    int own = 0;
+    if (wh->ops->read_begin(wh, &own))
         return PP_EIO;
-    int rc = 0;
-    if (run_date) {
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(wh->db, "SELECT 1 FROM pp_insight_runs WHERE run_date = ?1", -1,
-                                &st, NULL) == SQLITE_OK &&
-                     sqlite3_bind_text(st, 1, run_date, -1, SQLITE_STATIC) == SQLITE_OK
-                 ? 0
-                 : PP_EIO;
-        int s = rc ? SQLITE_ERROR : sqlite3_step(st);
-        rc = rc ? rc : s == SQLITE_ROW ? 0 : s == SQLITE_DONE ? PP_ENOENT : PP_EIO;
-        sqlite3_finalize(st);
-    }
+    int rc = run_date ? wh->ops->snapshot_exists(wh, run_date) : 0;
     for (int i = 0; !rc && i < PP_WH_NINSIGHTS; i++) {
-        const struct insight *in = &insights[i];
-        char snap[512];
-        struct pp_buf sql;
-        pp_buf_init(&sql, 0);
-        if (run_date) {
-            snprintf(snap, sizeof(snap), "SELECT %s FROM insight_%s WHERE run_date = ?1", in->cols,
-                     in->name);
-            rc = pp_buf_printf(&sql, "%s ORDER BY %s", snap, in->order);
-        } else {
-            rc = pp_buf_printf(&sql, "SELECT * FROM (%s) ORDER BY %s", in->sql, in->order);
-        }
-        struct result res;
-        rc = rc ? rc : query(wh, sql.data, run_date, &res);
-        pp_buf_free(&sql);
-        if (rc)
+        struct wh_result res;
+        memset(&res, 0, sizeof(res));
+        if ((rc = wh->ops->insight_query(wh, i, run_date, &res)))
             break;
         if (format == PP_WH_JSON)
-            print_json(in->name, &res, i == 0, out);
+            print_json(insights[i].name, &res, i == 0, out);
         else if (format == PP_WH_CSV)
-            print_csv(in->name, &res, out);
+            print_csv(insights[i].name, &res, out);
         else
-            print_table(in->name, &res, out);
-        result_free(&res);
+            print_table(insights[i].name, &res, out);
+        wh_result_free(&res);
     }
     if (!rc && format == PP_WH_JSON)
         fputs("\n}\n", out);
-    if (own)
-        wh_exec(wh, "COMMIT");
+    wh->ops->read_end(wh, own);
     if (!rc && (fflush(out) || ferror(out)))
         rc = PP_EIO;
     return rc;
@@ -420,44 +389,7 @@ int pp_wh_insights_print_snapshot(struct pp_wh *wh, const char *run_date, enum p
     return print_all(wh, run_date, format, out);
 }
 
-static int exec_bound(struct pp_wh *wh, const char *sql, const char *run_date)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(wh->db, sql, -1, &st, NULL) == SQLITE_OK &&
-                     sqlite3_bind_text(st, 1, run_date, -1, SQLITE_STATIC) == SQLITE_OK &&
-                     sqlite3_step(st) == SQLITE_DONE
-                 ? 0
-                 : PP_EIO;
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int pp_wh_insights_snapshot(struct pp_wh *wh, const char *run_date)
 {
-    if (pp_wh_begin(wh))
-        return PP_EIO;
-    int rc = exec_bound(wh,
-                        "INSERT INTO pp_insight_runs (run_date, created_at) VALUES (?1,"
-                        " strftime('%Y-%m-%d %H:%M:%S','now')) ON CONFLICT (run_date)"
-                        " DO UPDATE SET created_at = excluded.created_at",
-                        run_date);
-    for (int i = 0; !rc && i < PP_WH_NINSIGHTS; i++) {
-        const struct insight *in = &insights[i];
-        char del[128];
-        struct pp_buf sql;
-        pp_buf_init(&sql, 0);
-        snprintf(del, sizeof(del), "DELETE FROM insight_%s WHERE run_date = ?1", in->name);
-        rc = exec_bound(wh, del, run_date);
-        rc = rc ? rc
-                : pp_buf_printf(&sql,
-                                "INSERT INTO insight_%s (run_date, %s) SELECT ?1, %s FROM (%s)",
-                                in->name, in->cols, in->cols, in->sql);
-        rc = rc ? rc : exec_bound(wh, sql.data, run_date);
-        pp_buf_free(&sql);
-    }
-    if (rc) {
-        pp_wh_rollback(wh);
-        return PP_EIO;
-    }
-    return pp_wh_commit(wh);
+    return wh->ops->insights_snapshot(wh, run_date);
 }

@@ -1,4 +1,4 @@
-/* pp_wh.h: the warehouse (embedded backend: SQLite; PostgreSQL will implement the same).
+/* pp_wh.h: the warehouse: embedded SQLite (sqlite.c) or PostgreSQL (pgsql.c), same interface.
  *
  * Tables pin, geo, user hold cleaned rows (pp_clean.h columns), primary key ind (dedup by
  * id: a resend never double-counts). pp_offsets(consumer_group, topic, partition,
@@ -11,6 +11,22 @@
  * Durability: synchronous=FULL by default, so a committed transaction (rows + offsets)
  * survives power loss; see pp_wh_set_sync().
  * @thread one thread per struct pp_wh (open one per thread or process).
+ *
+ * PostgreSQL (a libpq URI "postgresql://..." or "postgres://..." as the warehouse string):
+ * the same tables typed (ind/follower_count/downloaded/age bigint, coordinates double
+ * precision[], timestamp/date_joined timestamptz, text elsewhere), schema versioned in
+ * pp_schema_version as on SQLite. Inside a transaction pp_wh_upsert() and pp_wh_reject()
+ * buffer (bounded: 8 MiB, then loaded mid-transaction) and pp_wh_commit() loads the rows with
+ * COPY -- straight into the table under a savepoint when no ind repeats (an existing ind
+ * undoes it), else into a TEMP staging table merged by INSERT ... ON CONFLICT (ind) DO
+ * UPDATE, latest wins -- then COMMITs, so rows and offsets still commit together. BEGIN
+ * itself waits for the first statement. pp_wh_upsert_status() writes its row at once. Text cannot
+ * hold NUL there: NUL bytes are dropped (a value left empty is NULL, as every empty text); dead
+ * letters store invalid UTF-8 as U+FFFD. Writers run concurrently (row locks); waits end after
+ * PP_WH_BUSY_TIMEOUT_MS. A lost connection (server restart, backend terminated) is PP_EBUSY: roll
+ * back and retry; the next call reconnects (with backoff), pp_wh_offset_get() waiting up to
+ * PP_WH_BUSY_TIMEOUT_MS for the server. A COMMIT whose answer was lost may have committed:
+ * replaying its records is harmless (upserts by ind, offsets and rejects by key).
  */
 #ifndef PP_WH_H
 #define PP_WH_H
@@ -33,9 +49,16 @@ enum pp_wh_upsert_result { PP_WH_INSERTED = 1, PP_WH_UPDATED = 2, PP_WH_UNCHANGE
 /* The nine insights, in PRODUCT.md table order (json output order). */
 #define PP_WH_NINSIGHTS 9
 
-/* Open or create the warehouse at path (SQLite file; WAL mode), creating the schema.
+/* Is spec a PostgreSQL connection URI (postgresql:// or postgres://)? Anything else names
+ * a SQLite file. */
+int pp_wh_is_url(const char *spec);
+/* spec for logs and messages: a URL's password (user:PASSWORD@, password=...) as "***".
+ * @returns buf (truncated to size). */
+const char *pp_wh_redact(const char *spec, char *buf, size_t size);
+/* Open or create the warehouse spec names (pp_wh_is_url: PostgreSQL; else a SQLite file in
+ * WAL mode), creating or migrating the schema. errstr never holds a password.
  * @returns owned: release with pp_wh_close(). NULL on error with errstr filled. */
-struct pp_wh *pp_wh_open(const char *path, char *errstr, size_t errstr_size);
+struct pp_wh *pp_wh_open(const char *spec, char *errstr, size_t errstr_size);
 void pp_wh_close(struct pp_wh *wh);
 /* @returns borrowed: the backend's last error message, valid until the next call on wh. */
 const char *pp_wh_errmsg(struct pp_wh *wh);
@@ -43,6 +66,7 @@ const char *pp_wh_errmsg(struct pp_wh *wh);
  * full=0: synchronous=NORMAL: a crash of the process loses nothing, a power loss may roll
  * back the last commits -- rows and offsets together, so the stream re-reads them from the
  * log and exactly once still holds; only "visible in the warehouse" is undone.
+ * PostgreSQL: synchronous_commit on / off, same trade.
  * @returns 0 or PP_EIO. */
 int pp_wh_set_sync(struct pp_wh *wh, int full);
 /* Column i of a kind's warehouse table (same names and order as pp_clean_columns()).

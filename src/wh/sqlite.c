@@ -7,6 +7,8 @@
 #include "pp_err.h"
 #include "wh_sqlite.h"
 
+static const struct wh_ops sqlite_ops;
+
 /* Column names and SQL types of the cleaned tables, in pp_clean_columns() order
  * (pp_clean.h / PRODUCT.md "Cleaning rules"); test_wh checks the two agree. */
 struct wh_col {
@@ -50,12 +52,12 @@ const char *pp_wh_column(enum pp_kind kind, int i)
     return tables[kind].cols[i].name;
 }
 
-int wh_exec(struct pp_wh *wh, const char *sql)
+int wh_exec(struct wh_sqlite *wh, const char *sql)
 {
     return sqlite3_exec(wh->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : PP_EIO;
 }
 
-int wh_prepare(struct pp_wh *wh, sqlite3_stmt **slot, const char *sql)
+int wh_prepare(struct wh_sqlite *wh, sqlite3_stmt **slot, const char *sql)
 {
     if (*slot)
         return 0;
@@ -80,7 +82,7 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : step_error(rc);
 }
 
-static int create_table(struct pp_wh *wh, const struct wh_table *t)
+static int create_table(struct wh_sqlite *wh, const struct wh_table *t)
 {
     struct pp_buf sql;
     pp_buf_init(&sql, 0);
@@ -96,7 +98,7 @@ static int create_table(struct pp_wh *wh, const struct wh_table *t)
 }
 
 /* Version 1: the cleaned tables, consumed positions, dead letters, insight snapshots. */
-static int migrate_v1(struct pp_wh *wh)
+static int migrate_v1(struct wh_sqlite *wh)
 {
     for (int k = 0; k < PP_KIND_COUNT; k++)
         if (create_table(wh, &tables[k]))
@@ -114,10 +116,10 @@ static int migrate_v1(struct pp_wh *wh)
 }
 
 /* Migrations keyed by the version they bring the schema to; append, never edit. */
-static int (*const migrations[])(struct pp_wh *) = {NULL, migrate_v1};
+static int (*const migrations[])(struct wh_sqlite *) = {NULL, migrate_v1};
 #define WH_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
 
-static int schema_version(struct pp_wh *wh, int *version)
+static int schema_version(struct wh_sqlite *wh, int *version)
 {
     sqlite3_stmt *st = NULL;
     *version = 0;
@@ -133,7 +135,7 @@ static int schema_version(struct pp_wh *wh, int *version)
 
 /* Bring the schema up to WH_SCHEMA_VERSION in one write transaction (another process opening
  * the same file at once waits on the lock, then sees the version and does nothing). */
-static int migrate(struct pp_wh *wh, char *errstr, size_t errstr_size)
+static int migrate(struct wh_sqlite *wh, char *errstr, size_t errstr_size)
 {
     int version = 0;
     /* Up to date already (the usual case): no write lock, so a reader such as `pinpipe
@@ -168,7 +170,7 @@ fail:
 
 /* Connection settings. page_size must precede the first table (it is fixed once WAL is on).
  * synchronous: see pp_wh_set_sync() in pp_wh.h. */
-static int configure(struct pp_wh *wh)
+static int configure(struct wh_sqlite *wh)
 {
     sqlite3_busy_timeout(wh->db, PP_WH_BUSY_TIMEOUT_MS);
     sqlite3_stmt *st = NULL;
@@ -183,9 +185,11 @@ static int configure(struct pp_wh *wh)
                        " PRAGMA temp_store=MEMORY");
 }
 
-struct pp_wh *pp_wh_open(const char *path, char *errstr, size_t errstr_size)
+static void sq_close(struct pp_wh *base);
+
+struct pp_wh *wh_sqlite_open(const char *path, char *errstr, size_t errstr_size)
 {
-    struct pp_wh *wh = calloc(1, sizeof(*wh));
+    struct wh_sqlite *wh = calloc(1, sizeof(*wh));
     if (!wh) {
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
@@ -204,16 +208,18 @@ struct pp_wh *pp_wh_open(const char *path, char *errstr, size_t errstr_size)
         snprintf(errstr, errstr_size, "open %s: %s", path, sqlite3_errmsg(wh->db));
         goto fail;
     }
+    wh->base.ops = &sqlite_ops;
     if (migrate(wh, errstr, errstr_size))
         goto fail;
-    return wh;
+    return &wh->base;
 fail:
-    pp_wh_close(wh);
+    sq_close(&wh->base);
     return NULL;
 }
 
-void pp_wh_close(struct pp_wh *wh)
+static void sq_close(struct pp_wh *base)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (!wh)
         return;
     for (int k = 0; k < PP_KIND_COUNT; k++) {
@@ -231,34 +237,39 @@ void pp_wh_close(struct pp_wh *wh)
     free(wh);
 }
 
-const char *pp_wh_errmsg(struct pp_wh *wh)
+static const char *sq_errmsg(struct pp_wh *base)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     return wh && wh->db ? sqlite3_errmsg(wh->db) : "no warehouse";
 }
 
-int pp_wh_set_sync(struct pp_wh *wh, int full)
+static int sq_set_sync(struct pp_wh *base, int full)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     return wh_exec(wh, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
 /* BEGIN IMMEDIATE: take the write lock up front, so a writer waits (busy_timeout) instead
  * of failing with SQLITE_BUSY when it upgrades a read transaction. */
-int pp_wh_begin(struct pp_wh *wh)
+int wh_sq_begin(struct pp_wh *base)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (wh_prepare(wh, &wh->begin, "BEGIN IMMEDIATE"))
         return PP_EIO;
     return step_done(wh->begin);
 }
 
-int pp_wh_commit(struct pp_wh *wh)
+int wh_sq_commit(struct pp_wh *base)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (wh_prepare(wh, &wh->commit, "COMMIT"))
         return PP_EIO;
     return step_done(wh->commit);
 }
 
-int pp_wh_rollback(struct pp_wh *wh)
+int wh_sq_rollback(struct pp_wh *base)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (sqlite3_get_autocommit(wh->db))
         return 0; /* nothing open (SQLite may already have rolled back on an error) */
     if (wh_prepare(wh, &wh->rollback, "ROLLBACK"))
@@ -268,7 +279,7 @@ int pp_wh_rollback(struct pp_wh *wh)
 
 /* INSERT that does nothing when ind exists, and UPDATE that changes a row only when some
  * column differs: together they tell inserted / updated / unchanged apart (batch reconcile). */
-static int prepare_upsert(struct pp_wh *wh, enum pp_kind kind)
+static int prepare_upsert(struct wh_sqlite *wh, enum pp_kind kind)
 {
     const struct wh_table *t = &tables[kind];
     struct pp_buf sql;
@@ -318,8 +329,9 @@ static int bind_row(sqlite3_stmt *st, const struct pp_row *row)
     return rc == SQLITE_OK ? 0 : PP_EIO;
 }
 
-int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status)
+static int sq_upsert(struct pp_wh *base, const struct pp_row *row, int *status)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     enum pp_kind kind = row->kind;
     if (kind < 0 || kind >= PP_KIND_COUNT || row->ncols != tables[kind].ncols)
         return PP_EINVAL;
@@ -347,14 +359,10 @@ int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status)
     return 0;
 }
 
-int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row)
+static int sq_offset_set(struct pp_wh *base, const char *group, const char *topic, int partition,
+                         int64_t next_offset)
 {
-    return pp_wh_upsert_status(wh, row, NULL);
-}
-
-int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int partition,
-                     int64_t next_offset)
-{
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (wh_prepare(wh, &wh->off_set,
                    "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (consumer_group, topic, partition)"
@@ -368,9 +376,10 @@ int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int
     return step_done(st);
 }
 
-int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int partition,
-                     int64_t *next_offset)
+static int sq_offset_get(struct pp_wh *base, const char *group, const char *topic, int partition,
+                         int64_t *next_offset)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (wh_prepare(wh, &wh->off_get,
                    "SELECT next_offset FROM pp_offsets"
                    " WHERE consumer_group = ?1 AND topic = ?2 AND partition = ?3"))
@@ -387,8 +396,9 @@ int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? PP_ENOENT : step_error(rc);
 }
 
-int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
+static int sq_count(struct pp_wh *base, enum pp_kind kind, int64_t *n)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (kind < 0 || kind >= PP_KIND_COUNT)
         return PP_EINVAL;
     if (!wh->cnt[kind]) {
@@ -404,9 +414,10 @@ int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
     return rc == SQLITE_ROW ? 0 : step_error(rc);
 }
 
-int pp_wh_reject(struct pp_wh *wh, const char *topic, int partition, int64_t offset,
-                 const char *error, const char *value, size_t vlen)
+static int sq_reject(struct pp_wh *base, const char *topic, int partition, int64_t offset,
+                     const char *error, const char *value, size_t vlen)
 {
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (vlen > 0x7fffffff)
         return PP_ETOOBIG;
     if (wh_prepare(wh, &wh->reject,
@@ -423,3 +434,22 @@ int pp_wh_reject(struct pp_wh *wh, const char *topic, int partition, int64_t off
         return PP_EIO;
     return step_done(st);
 }
+
+static const struct wh_ops sqlite_ops = {
+    .close = sq_close,
+    .errmsg = sq_errmsg,
+    .set_sync = sq_set_sync,
+    .begin = wh_sq_begin,
+    .commit = wh_sq_commit,
+    .rollback = wh_sq_rollback,
+    .upsert = sq_upsert,
+    .offset_set = sq_offset_set,
+    .offset_get = sq_offset_get,
+    .count = sq_count,
+    .reject = sq_reject,
+    .read_begin = wh_sq_read_begin,
+    .read_end = wh_sq_read_end,
+    .snapshot_exists = wh_sq_snapshot_exists,
+    .insight_query = wh_sq_insight_query,
+    .insights_snapshot = wh_sq_insights_snapshot,
+};

@@ -1,4 +1,5 @@
-/* test_wh.c: the SQLite warehouse: schema, upserts, offsets in transactions, the nine insights. */
+/* test_wh.c: the SQLite warehouse: schema, upserts, offsets in transactions, the nine insights;
+ * the PostgreSQL backend's pure helpers (value conversion, COPY escaping; no server needed). */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -6,6 +7,7 @@
 #include "pp_err.h"
 #include "pp_test.h"
 #include "pp_wh.h"
+#include "wh_pg.h"
 
 static char dir[] = "/tmp/test_wh.XXXXXX";
 
@@ -466,6 +468,111 @@ static void test_quoting(void)
     pp_wh_close(wh);
 }
 
+/* Value c of a PostgreSQL table as text input ("<NULL>" for NULL, "<ERR>" on error). */
+static const char *pg_val(enum pp_kind kind, int c, const struct pp_val *v, struct pp_buf *b)
+{
+    pp_buf_reset(b);
+    int rc = wh_pg_value(&wh_pg_table(kind)->cols[c], v, b);
+    return rc == 1 ? "<NULL>" : rc < 0 ? "<ERR>" : pp_buf_putc(b, '\0') ? "<ERR>" : b->data;
+}
+
+static void test_pg_helpers(void)
+{
+    struct pp_buf b;
+    struct pp_val v;
+    pp_buf_init(&b, 0);
+    PP_CHECK(pp_wh_is_url("postgresql://u@127.0.0.1:5432/db"));
+    PP_CHECK(pp_wh_is_url("postgres://h/db"));
+    PP_CHECK(!pp_wh_is_url("pinpipe-data/warehouse.db"));
+    PP_CHECK(!pp_wh_is_url("postgresql.db"));
+    /* the PostgreSQL tables have pp_wh_column()'s names and order */
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        const struct wh_pg_table *t = wh_pg_table((enum pp_kind)k);
+        for (int i = 0; i < t->ncols; i++)
+            PP_CHECK_STR(t->cols[i].name, pp_wh_column((enum pp_kind)k, i));
+        PP_CHECK(pp_wh_column((enum pp_kind)k, t->ncols) == NULL);
+    }
+    /* coordinates "[lat, lon]" -> double precision[] input, digits kept */
+    val_text(&v, "[-89.9787, -173.293]");
+    PP_CHECK_STR(pg_val(PP_KIND_GEO, 2, &v, &b), "{-89.9787,-173.293}");
+    val_text(&v, "[5.0, 1e-05]");
+    PP_CHECK_STR(pg_val(PP_KIND_GEO, 2, &v, &b), "{5.0,1e-05}");
+    val_text(&v, "[1.5]");
+    PP_CHECK_STR(pg_val(PP_KIND_GEO, 2, &v, &b), "<ERR>");
+    val_text(&v, "1.5, 2");
+    PP_CHECK_STR(pg_val(PP_KIND_GEO, 2, &v, &b), "<ERR>");
+    val_text(&v, "[1; 2]");
+    PP_CHECK_STR(pg_val(PP_KIND_GEO, 2, &v, &b), "<ERR>");
+    val_text(&v, NULL);
+    PP_CHECK_STR(pg_val(PP_KIND_GEO, 2, &v, &b), "<NULL>");
+    /* timestamps are UTC whatever the session's TimeZone */
+    val_text(&v, "2020-08-28 03:52:47");
+    PP_CHECK_STR(pg_val(PP_KIND_GEO, 3, &v, &b), "2020-08-28 03:52:47+00");
+    /* integers; NUL bytes dropped from text, a value left empty is NULL */
+    val_int(&v, -42, 0);
+    PP_CHECK_STR(pg_val(PP_KIND_PIN, 4, &v, &b), "-42");
+    val_int(&v, 0, 1);
+    PP_CHECK_STR(pg_val(PP_KIND_PIN, 4, &v, &b), "<NULL>");
+    memset(&v, 0, sizeof(v));
+    v.type = PP_VAL_TEXT;
+    v.s = "a\0b\0";
+    v.n = 4;
+    PP_CHECK_STR(pg_val(PP_KIND_PIN, 2, &v, &b), "ab");
+    v.s = "\0";
+    v.n = 1;
+    PP_CHECK_STR(pg_val(PP_KIND_PIN, 2, &v, &b), "<NULL>");
+    /* COPY text escaping */
+    pp_buf_reset(&b);
+    PP_CHECK_INT(wh_pg_copy_escape(&b, "a\\b\tc\nd\re\\N", 12), 0);
+    PP_CHECK_STR(b.data, "a\\\\b\\tc\\nd\\re\\\\N");
+    /* a whole COPY line: columns, \N for NULL, the sequence number last */
+    struct pp_row row;
+    row_start(&row, PP_KIND_USER, 7, 4);
+    val_text(&row.col[1], "Tab\tName");
+    val_int(&row.col[2], 33, 0);
+    struct pp_buf line, scratch;
+    pp_buf_init(&line, 0);
+    pp_buf_init(&scratch, 0);
+    PP_CHECK_INT(wh_pg_copy_row(&line, &row, &scratch), 0);
+    PP_CHECK_STR(line.data, "7\tTab\\tName\t33\t\\N\n");
+    pp_buf_free(&line);
+    pp_buf_free(&scratch);
+    /* the set of buffered inds (duplicates within a load) */
+    struct wh_pg_ids ids;
+    memset(&ids, 0, sizeof(ids));
+    int fresh = 0;
+    for (int64_t i = -3000; i < 3000; i++)
+        fresh += wh_pg_ids_add(&ids, i * 7919) == 0;
+    PP_CHECK_INT(fresh, 6000);
+    PP_CHECK_INT(wh_pg_ids_add(&ids, -3000 * 7919), 1);
+    PP_CHECK_INT(wh_pg_ids_add(&ids, INT64_MIN), 0);
+    PP_CHECK_INT(wh_pg_ids_add(&ids, INT64_MIN), 1);
+    wh_pg_ids_clear(&ids);
+    PP_CHECK_INT(wh_pg_ids_add(&ids, 0), 0);
+    wh_pg_ids_free(&ids);
+    /* dead letters: invalid UTF-8 -> U+FFFD, NUL dropped, overlongs and surrogates invalid */
+    pp_buf_reset(&b);
+    PP_CHECK_INT(wh_pg_utf8(&b, "ok\xff\0\xc3\xa9\xc0\xaf\xed\xa0\x80z", 13), 0);
+    PP_CHECK_STR(b.data, "ok\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                         "\xef\xbf\xbdz");
+    pp_buf_free(&b);
+    char red[128];
+    PP_CHECK_STR(pp_wh_redact("postgresql://u:s3cr3t@h:5/db", red, sizeof(red)),
+                 "postgresql://u:***@h:5/db");
+    PP_CHECK_STR(pp_wh_redact("postgres://h/db?user=u&password=abcdef&x=1", red, sizeof(red)),
+                 "postgres://h/db?user=u&password=***&x=1");
+    PP_CHECK_STR(pp_wh_redact("postgresql://u@h/db", red, sizeof(red)), "postgresql://u@h/db");
+    PP_CHECK_STR(pp_wh_redact("data/warehouse.db", red, sizeof(red)), "data/warehouse.db");
+    PP_CHECK_STR(pp_wh_redact("postgresql://u:longpassword@h/db", red, 20), "postgresql://u:***@");
+    /* no server: open fails with a message, no password in it */
+    char err[512] = "";
+    struct pp_wh *wh =
+        pp_wh_open("postgresql://u:secret@127.0.0.1:1/db?connect_timeout=2", err, sizeof(err));
+    PP_CHECK(wh == NULL);
+    PP_CHECK(err[0] != '\0' && !strstr(err, "secret"));
+    pp_wh_close(wh);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -477,6 +584,7 @@ int main(void)
     test_offsets_txn();
     test_insights();
     test_quoting();
+    test_pg_helpers();
     if (getenv("TEST_WH_KEEP")) {
         printf("kept %s\n", dir);
         PP_TEST_DONE();

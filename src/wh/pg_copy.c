@@ -1,0 +1,585 @@
+/* pg_copy.c: the PostgreSQL warehouse's rows: value conversion, COPY into TEMP staging tables
+ * merged into pin/geo/user at commit (stream), per-row upserts with a status (batch). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp_err.h"
+#include "wh_pg.h"
+
+/* Same names and order as pp_clean_columns() / pp_wh_column(); test_wh checks it. */
+static const struct wh_pg_col pin_cols[] = {
+    {"ind", "bigint PRIMARY KEY", WH_PG_INT},
+    {"unique_id", "text", WH_PG_TEXT},
+    {"title", "text", WH_PG_TEXT},
+    {"description", "text", WH_PG_TEXT},
+    {"follower_count", "bigint", WH_PG_INT},
+    {"poster_name", "text", WH_PG_TEXT},
+    {"tag_list", "text", WH_PG_TEXT},
+    {"is_image_or_video", "text", WH_PG_TEXT},
+    {"image_src", "text", WH_PG_TEXT},
+    {"downloaded", "bigint", WH_PG_INT},
+    {"save_location", "text", WH_PG_TEXT},
+    {"category", "text", WH_PG_TEXT},
+};
+static const struct wh_pg_col geo_cols[] = {
+    {"ind", "bigint PRIMARY KEY", WH_PG_INT},
+    {"country", "text", WH_PG_TEXT},
+    {"coordinates", "double precision[]", WH_PG_COORDS},
+    {"timestamp", "timestamptz", WH_PG_TS},
+};
+static const struct wh_pg_col user_cols[] = {
+    {"ind", "bigint PRIMARY KEY", WH_PG_INT},
+    {"user_name", "text", WH_PG_TEXT},
+    {"age", "bigint", WH_PG_INT},
+    {"date_joined", "timestamptz", WH_PG_TS},
+};
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+static const struct wh_pg_table tables[PP_KIND_COUNT] = {
+    {"\"pin\"", pin_cols, N(pin_cols)},
+    {"\"geo\"", geo_cols, N(geo_cols)},
+    {"\"user\"", user_cols, N(user_cols)},
+};
+static const char *const stage[PP_KIND_COUNT] = {"pp_stage_pin", "pp_stage_geo", "pp_stage_user"};
+
+const struct wh_pg_table *wh_pg_table(enum pp_kind kind)
+{
+    return &tables[kind];
+}
+
+/* "[lat, lon]" -> "{lat,lon}" (each number kept as written: the digits round-trip). */
+static int coords(const char *s, size_t n, struct pp_buf *out)
+{
+    if (n < 2 || s[0] != '[' || s[n - 1] != ']')
+        return PP_EINVAL;
+    const char *p = s + 1, *end = s + n - 1;
+    int nums = 0, rc = pp_buf_putc(out, '{');
+    while (!rc && p < end) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *q = p;
+        while (q < end && strchr("0123456789.eE+-", *q) && *q)
+            q++;
+        if (q == p)
+            return PP_EINVAL;
+        rc = nums ? pp_buf_putc(out, ',') : 0;
+        rc = rc ? rc : pp_buf_append(out, p, (size_t)(q - p));
+        nums++;
+        while (q < end && *q == ' ')
+            q++;
+        if (q < end && *q != ',')
+            return PP_EINVAL;
+        p = q < end ? q + 1 : q;
+    }
+    if (rc)
+        return rc;
+    return nums == 2 ? pp_buf_putc(out, '}') : PP_EINVAL;
+}
+
+int wh_pg_value(const struct wh_pg_col *c, const struct pp_val *v, struct pp_buf *out)
+{
+    char num[40];
+    switch (v->type) {
+    case PP_VAL_NULL:
+        return 1;
+    case PP_VAL_INT:
+        if (c->conv != WH_PG_INT && c->conv != WH_PG_TEXT)
+            return PP_EINVAL;
+        snprintf(num, sizeof(num), "%" PRId64, v->i);
+        return pp_buf_puts(out, num);
+    case PP_VAL_REAL:
+        if (c->conv != WH_PG_TEXT)
+            return PP_EINVAL;
+        snprintf(num, sizeof(num), "%.17g", v->d);
+        return pp_buf_puts(out, num);
+    case PP_VAL_TEXT:
+        break;
+    default:
+        return PP_EINVAL;
+    }
+    if (!v->s)
+        return 1;
+    if (c->conv == WH_PG_COORDS)
+        return coords(v->s, v->n, out);
+    size_t start = out->len;
+    int rc = 0;
+    for (const char *p = v->s, *end = v->s + v->n; !rc && p < end;) {
+        const char *z = memchr(p, '\0', (size_t)(end - p));
+        size_t len = z ? (size_t)(z - p) : (size_t)(end - p);
+        rc = pp_buf_append(out, p, len);
+        p += len + (z != NULL);
+    }
+    if (rc)
+        return rc;
+    if (out->len == start)
+        return 1;
+    if (c->conv == WH_PG_TS) /* UTC, whatever the session's TimeZone */
+        return pp_buf_puts(out, "+00");
+    return 0;
+}
+
+int wh_pg_copy_escape(struct pp_buf *out, const char *s, size_t n)
+{
+    size_t from = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        char e;
+        switch (s[i]) {
+        case '\\':
+            e = '\\';
+            break;
+        case '\n':
+            e = 'n';
+            break;
+        case '\r':
+            e = 'r';
+            break;
+        case '\t':
+            e = 't';
+            break;
+        default:
+            continue;
+        }
+        char esc[2] = {'\\', e};
+        rc = pp_buf_append(out, s + from, i - from);
+        rc = rc ? rc : pp_buf_append(out, esc, 2);
+        from = i + 1;
+    }
+    return rc ? rc : pp_buf_append(out, s + from, n - from);
+}
+
+int wh_pg_copy_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *scratch)
+{
+    const struct wh_pg_table *t = &tables[row->kind];
+    int rc = pp_buf_put_i64(out, row->id);
+    for (int i = 1; !rc && i < t->ncols; i++) {
+        pp_buf_reset(scratch);
+        int v = wh_pg_value(&t->cols[i], &row->col[i], scratch);
+        if (v < 0)
+            return v;
+        rc = pp_buf_putc(out, '\t');
+        rc = rc       ? rc
+             : v == 1 ? pp_buf_append(out, "\\N", 2)
+                      : wh_pg_copy_escape(out, scratch->data, scratch->len);
+    }
+    return rc ? rc : pp_buf_putc(out, '\n');
+}
+
+static size_t ids_slot(const struct wh_pg_ids *s, int64_t ind)
+{
+    uint64_t h = (uint64_t)ind * 0x9E3779B97F4A7C15ULL;
+    size_t i = (size_t)(h >> 32) & (s->cap - 1);
+    while (s->used[i] && s->v[i] != ind)
+        i = (i + 1) & (s->cap - 1);
+    return i;
+}
+
+int wh_pg_ids_add(struct wh_pg_ids *s, int64_t ind)
+{
+    if ((s->n + 1) * 2 > s->cap) { /* grow: load factor <= 1/2 */
+        struct wh_pg_ids g = {NULL, NULL, s->cap ? s->cap * 2 : 1024, 0};
+        g.v = malloc(g.cap * sizeof(*g.v));
+        g.used = calloc(g.cap, 1);
+        if (!g.v || !g.used) {
+            free(g.v);
+            free(g.used);
+            return PP_ENOMEM;
+        }
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->used[i]) {
+                size_t j = ids_slot(&g, s->v[i]);
+                g.used[j] = 1;
+                g.v[j] = s->v[i];
+                g.n++;
+            }
+        wh_pg_ids_free(s);
+        *s = g;
+    }
+    size_t i = ids_slot(s, ind);
+    if (s->used[i])
+        return 1;
+    s->used[i] = 1;
+    s->v[i] = ind;
+    s->n++;
+    return 0;
+}
+
+void wh_pg_ids_clear(struct wh_pg_ids *s)
+{
+    if (s->n && s->used)
+        memset(s->used, 0, s->cap);
+    s->n = 0;
+}
+
+void wh_pg_ids_free(struct wh_pg_ids *s)
+{
+    free(s->v);
+    free(s->used);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, surrogates, > U+10FFFF),
+ * 0 when invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+                 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                                : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return len;
+}
+
+int wh_pg_utf8(struct pp_buf *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n;) {
+        size_t len = utf8_len(p + i, n - i);
+        if (len && p[i])
+            rc = pp_buf_append(out, s + i, len);
+        else if (!len)
+            rc = pp_buf_puts(out, "\xEF\xBF\xBD");
+        i += len ? len : 1;
+    }
+    return rc;
+}
+
+/* Columns of table t as "a, b, c", each prefixed by pfx ("" or "t." / "excluded."). */
+static int col_list(struct pp_buf *sql, const struct wh_pg_table *t, int from, const char *pfx)
+{
+    int rc = 0;
+    for (int i = from; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(sql, "%s%s\"%s\"", i > from ? ", " : "", pfx, t->cols[i].name);
+    return rc;
+}
+
+/* " ON CONFLICT (ind) DO UPDATE SET ... WHERE <some column differs>": an identical resend
+ * writes nothing (and reads as unchanged). */
+static int on_conflict(struct pp_buf *sql, const struct wh_pg_table *t)
+{
+    int rc = pp_buf_puts(sql, " ON CONFLICT (ind) DO UPDATE SET ");
+    for (int i = 1; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(sql, "%s\"%s\" = excluded.\"%s\"", i > 1 ? ", " : "", t->cols[i].name,
+                           t->cols[i].name);
+    rc = rc ? rc : pp_buf_puts(sql, " WHERE (");
+    rc = rc ? rc : col_list(sql, t, 1, "t.");
+    rc = rc ? rc : pp_buf_puts(sql, ") IS DISTINCT FROM (");
+    rc = rc ? rc : col_list(sql, t, 1, "excluded.");
+    return rc ? rc : pp_buf_puts(sql, ")");
+}
+
+/* TEMP staging tables of this session, emptied by every commit. Created outside any
+ * transaction (a rollback would drop them again). */
+static int make_stage(struct wh_pg *pg)
+{
+    char sql[200];
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        snprintf(sql, sizeof(sql),
+                 "CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s,"
+                 " seq bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DELETE ROWS",
+                 stage[k], tables[k].name);
+        int rc = wh_pg_exec(pg, sql, 0, NULL, NULL);
+        if (rc)
+            return rc;
+    }
+    pg->staged = 1;
+    return 0;
+}
+
+/* COPY the buffered rows of k into table (the real one or its staging table); its rows
+ * are in file order, so the staging table's seq tells which came last.
+ * @returns 0, 1 (an ind exists already: unique violation), or as wh_pg_fail. */
+static int copy_in(struct wh_pg *pg, enum pp_kind k, const char *table)
+{
+    struct pp_buf sql;
+    pp_buf_init(&sql, 0);
+    int rc = pp_buf_printf(&sql, "COPY %s (", table);
+    rc = rc ? rc : col_list(&sql, &tables[k], 0, "");
+    rc = rc ? rc : pp_buf_puts(&sql, ") FROM STDIN");
+    if (rc) {
+        pp_buf_free(&sql);
+        return rc;
+    }
+    PGresult *res = PQexec(pg->conn, sql.data);
+    pp_buf_free(&sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        return wh_pg_fail(pg, res, "copy");
+    PQclear(res);
+    struct pp_buf *b = &pg->copy[k];
+    int ok = PQputCopyData(pg->conn, b->data, (int)b->len) == 1;
+    ok = PQputCopyEnd(pg->conn, ok ? NULL : "client error") == 1 && ok;
+    rc = 0;
+    while ((res = PQgetResult(pg->conn))) {
+        if (rc || PQresultStatus(res) == PGRES_COMMAND_OK) {
+            PQclear(res);
+            continue;
+        }
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (state && !strcmp(state, "23505")) {
+            rc = 1;
+            PQclear(res);
+        } else {
+            rc = wh_pg_fail(pg, res, "copy");
+        }
+    }
+    if (!rc && !ok)
+        rc = wh_pg_fail(pg, NULL, "copy");
+    return rc;
+}
+
+/* Staged rows into the table: the last of each ind (only sorted when some ind repeats). */
+static int merge(struct wh_pg *pg, enum pp_kind k, int final)
+{
+    const struct wh_pg_table *t = &tables[k];
+    struct pp_buf sql;
+    pp_buf_init(&sql, 0);
+    int rc = pp_buf_printf(&sql, "INSERT INTO %s AS t (", t->name);
+    rc = rc ? rc : col_list(&sql, t, 0, "");
+    rc = rc ? rc : pp_buf_puts(&sql, pg->dup[k] ? ") SELECT DISTINCT ON (ind) " : ") SELECT ");
+    rc = rc ? rc : col_list(&sql, t, 0, "");
+    rc = rc ? rc : pp_buf_printf(&sql, " FROM %s", stage[k]);
+    rc = rc ? rc : pg->dup[k] ? pp_buf_puts(&sql, " ORDER BY ind, seq DESC") : 0;
+    rc = rc ? rc : on_conflict(&sql, t);
+    rc = rc ? rc : wh_pg_exec(pg, sql.data, 0, NULL, NULL);
+    if (!rc && !final) { /* the transaction goes on: empty the staging table now */
+        pp_buf_reset(&sql);
+        rc = pp_buf_printf(&sql, "DELETE FROM %s", stage[k]);
+        rc = rc ? rc : wh_pg_exec(pg, sql.data, 0, NULL, NULL);
+    }
+    pp_buf_free(&sql);
+    return rc;
+}
+
+/* The common case of a stream (new ids): COPY straight into the table, as fast as a plain
+ * COPY; an existing ind undoes it (savepoint) and the staging path follows. */
+static int load_direct(struct wh_pg *pg, enum pp_kind k)
+{
+    int rc = wh_pg_exec(pg, "SAVEPOINT pp_direct", 0, NULL, NULL);
+    rc = rc ? rc : copy_in(pg, k, tables[k].name);
+    if (rc == 0)
+        return wh_pg_exec(pg, "RELEASE SAVEPOINT pp_direct", 0, NULL, NULL);
+    if (rc == 1) {
+        pg->staged_only[k] = WH_PG_DIRECT_BACKOFF;
+        rc = wh_pg_exec(pg, "ROLLBACK TO SAVEPOINT pp_direct", 0, NULL, NULL);
+        return rc ? rc : 1;
+    }
+    return rc;
+}
+
+static int load(struct wh_pg *pg, enum pp_kind k, int final)
+{
+    int rc = 1;
+    if (!pg->dup[k] && !pg->staged_only[k])
+        rc = load_direct(pg, k);
+    else if (pg->staged_only[k])
+        pg->staged_only[k]--;
+    if (rc != 1)
+        return rc;
+    rc = copy_in(pg, k, stage[k]);
+    if (rc == 1) /* the staging table has no key: cannot happen */
+        rc = PP_EIO;
+    return rc ? rc : merge(pg, k, final);
+}
+
+int wh_pg_reject_add(struct wh_pg *pg, const char *topic, int partition, int64_t offset,
+                     const char *error, const char *value, size_t vlen)
+{
+    if (pg->in_txn && pg->failed)
+        return 0; /* the transaction is doomed (see wh_pg_spill) */
+    if (pg->nrej == pg->caprej) {
+        size_t cap = pg->caprej ? pg->caprej * 2 : 16;
+        struct wh_pg_reject *v = realloc(pg->rej, cap * sizeof(*v));
+        if (!v)
+            return PP_ENOMEM;
+        pg->rej = v;
+        pg->caprej = cap;
+    }
+    struct pp_buf e, val;
+    pp_buf_init(&e, 0);
+    pp_buf_init(&val, 0);
+    int rc = wh_pg_utf8(&e, error ? error : "", error ? strlen(error) : 0);
+    rc = rc ? rc : wh_pg_utf8(&val, value ? value : "", value ? vlen : 0);
+    rc = rc ? rc : pp_buf_putc(&e, '\0');
+    rc = rc ? rc : pp_buf_putc(&val, '\0');
+    char *t = rc ? NULL : strdup(topic);
+    if (rc || !t) {
+        pp_buf_free(&e);
+        pp_buf_free(&val);
+        return rc ? rc : PP_ENOMEM;
+    }
+    struct wh_pg_reject *r = &pg->rej[pg->nrej++];
+    r->topic = t;
+    r->partition = partition;
+    r->offset = offset;
+    pg->buffered += e.len + val.len;
+    r->error = pp_buf_steal(&e, NULL);
+    r->value = pp_buf_steal(&val, NULL);
+    return pg->in_txn && pg->buffered >= WH_PG_BUFFER_MAX ? wh_pg_spill(pg) : 0;
+}
+
+static void rejects_free(struct wh_pg *pg)
+{
+    for (size_t i = 0; i < pg->nrej; i++) {
+        free(pg->rej[i].topic);
+        free(pg->rej[i].error);
+        free(pg->rej[i].value);
+    }
+    pg->nrej = 0;
+}
+
+int wh_pg_spill(struct wh_pg *pg)
+{
+    int rc = wh_pg_flush(pg, 0);
+    if (rc) { /* doomed: the rest of the transaction is dropped, commit reports rc */
+        wh_pg_discard(pg);
+        pg->failed = rc;
+    }
+    return 0;
+}
+
+int wh_pg_flush(struct wh_pg *pg, int final)
+{
+    if (pg->failed)
+        return pg->failed;
+    int rc = wh_pg_txn(pg);
+    for (int k = 0; !rc && k < PP_KIND_COUNT; k++) {
+        if (!pg->nbuf[k])
+            continue;
+        if ((rc = load(pg, (enum pp_kind)k, final)))
+            return rc;
+        pp_buf_reset(&pg->copy[k]);
+        wh_pg_ids_clear(&pg->ids[k]);
+        pg->nbuf[k] = 0;
+        pg->dup[k] = 0;
+    }
+    for (size_t i = 0; !rc && i < pg->nrej; i++)
+        rc = wh_pg_reject_put(pg, &pg->rej[i]);
+    if (!rc) {
+        rejects_free(pg);
+        pg->buffered = 0;
+    }
+    return rc;
+}
+
+void wh_pg_discard(struct wh_pg *pg)
+{
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        pp_buf_reset(&pg->copy[k]);
+        wh_pg_ids_clear(&pg->ids[k]);
+        pg->nbuf[k] = 0;
+        pg->dup[k] = 0;
+    }
+    rejects_free(pg);
+    pg->buffered = 0;
+}
+
+/* INSERT ... ON CONFLICT DO UPDATE ... WHERE differs RETURNING (xmax = 0): a row back says
+ * inserted (t) or updated (f), none says unchanged. */
+static int prepare_upsert(struct wh_pg *pg, enum pp_kind k)
+{
+    const struct wh_pg_table *t = &tables[k];
+    struct pp_buf sql;
+    char name[32];
+    pp_buf_init(&sql, 0);
+    int rc = pp_buf_printf(&sql, "INSERT INTO %s AS t (", t->name);
+    rc = rc ? rc : col_list(&sql, t, 0, "");
+    rc = rc ? rc : pp_buf_puts(&sql, ") VALUES (");
+    for (int i = 0; !rc && i < t->ncols; i++)
+        rc = pp_buf_printf(&sql, "%s$%d", i ? ", " : "", i + 1);
+    rc = rc ? rc : pp_buf_puts(&sql, ")");
+    rc = rc ? rc : on_conflict(&sql, t);
+    rc = rc ? rc : pp_buf_puts(&sql, " RETURNING (xmax = 0)");
+    if (!rc) {
+        snprintf(name, sizeof(name), "pp_upsert_%d", k);
+        PGresult *res = PQprepare(pg->conn, name, sql.data, 0, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            rc = wh_pg_fail(pg, res, "prepare upsert");
+        else
+            PQclear(res);
+    }
+    pp_buf_free(&sql);
+    if (!rc)
+        pg->prepared[k] = 1;
+    return rc;
+}
+
+static int upsert_row(struct wh_pg *pg, const struct pp_row *row, int *status)
+{
+    const struct wh_pg_table *t = &tables[row->kind];
+    const char *params[PP_CLEAN_MAX_COLS];
+    size_t at[PP_CLEAN_MAX_COLS];
+    char name[32], id[32];
+    int rc = pg->prepared[row->kind] ? 0 : prepare_upsert(pg, row->kind);
+    if (rc)
+        return rc;
+    /* values one after another in scratch, each NUL-terminated; pointers taken at the end */
+    pp_buf_reset(&pg->scratch);
+    snprintf(id, sizeof(id), "%" PRId64, row->id);
+    for (int i = 1; i < t->ncols; i++) {
+        at[i] = pg->scratch.len;
+        int v = wh_pg_value(&t->cols[i], &row->col[i], &pg->scratch);
+        if (v < 0)
+            return v;
+        if (v == 1)
+            at[i] = (size_t)-1;
+        else if ((rc = pp_buf_putc(&pg->scratch, '\0')))
+            return rc;
+    }
+    params[0] = id;
+    for (int i = 1; i < t->ncols; i++)
+        params[i] = at[i] == (size_t)-1 ? NULL : pg->scratch.data + at[i];
+    snprintf(name, sizeof(name), "pp_upsert_%d", row->kind);
+    PGresult *res = PQexecPrepared(pg->conn, name, t->ncols, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        return wh_pg_fail(pg, res, "upsert");
+    *status = PQntuples(res) == 0                   ? PP_WH_UNCHANGED
+              : !strcmp(PQgetvalue(res, 0, 0), "t") ? PP_WH_INSERTED
+                                                    : PP_WH_UPDATED;
+    PQclear(res);
+    return 0;
+}
+
+int wh_pg_upsert(struct pp_wh *base, const struct pp_row *row, int *status)
+{
+    struct wh_pg *pg = (struct wh_pg *)base;
+    enum pp_kind kind = row->kind;
+    if (kind < 0 || kind >= PP_KIND_COUNT || row->ncols != tables[kind].ncols)
+        return PP_EINVAL;
+    if (pg->in_txn && !status) { /* the stream: COPY at commit (or when the buffer is full) */
+        if (pg->failed)
+            return 0; /* the transaction is doomed (see wh_pg_spill) */
+        struct pp_buf *b = &pg->copy[kind];
+        size_t len = b->len;
+        int rc = wh_pg_copy_row(b, row, &pg->scratch);
+        int dup = rc ? rc : wh_pg_ids_add(&pg->ids[kind], row->id);
+        if (dup < 0) {
+            b->len = len;
+            return dup;
+        }
+        pg->dup[kind] |= dup;
+        pg->nbuf[kind]++;
+        pg->buffered += b->len - len;
+        return pg->buffered >= WH_PG_BUFFER_MAX ? wh_pg_spill(pg) : 0;
+    }
+    int ignored;
+    /* in a transaction: flush first, to keep the order of the rows */
+    int rc = pg->in_txn ? wh_pg_flush(pg, 0) : wh_pg_ready(pg, 1000);
+    return rc ? rc : upsert_row(pg, row, status ? status : &ignored);
+}
+
+int wh_pg_stage(struct wh_pg *pg)
+{
+    return pg->staged ? 0 : make_stage(pg);
+}

@@ -1,0 +1,120 @@
+/* wh.c: the pp_wh interface: picks the backend by the warehouse string and dispatches to it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pp_err.h"
+#include "wh_int.h"
+
+int pp_wh_is_url(const char *spec)
+{
+    return spec && (!strncmp(spec, "postgresql://", 13) || !strncmp(spec, "postgres://", 11));
+}
+
+const char *pp_wh_redact(const char *spec, char *buf, size_t size)
+{
+    if (!size)
+        return "";
+    spec = spec ? spec : "";
+    if (!pp_wh_is_url(spec)) {
+        snprintf(buf, size, "%s", spec);
+        return buf;
+    }
+    /* copy from spec, replacing user:PASSWORD@ and [?&]password=VALUE by "***" */
+    size_t n = 0;
+    const char *auth = strstr(spec, "://") + 3, *p = spec;
+    size_t authlen = strcspn(auth, "/?#");
+    const char *at = memchr(auth, '@', authlen), *colon = memchr(auth, ':', authlen);
+    while (*p && n + 1 < size) {
+        const char *skip_to = NULL;
+        if (at && p == colon + 1 && colon < at) {
+            skip_to = at;
+        } else if (p > auth + authlen && (p[-1] == '?' || p[-1] == '&') &&
+                   !strncmp(p, "password=", 9)) {
+            for (const char *c = "password="; *c && n + 1 < size; c++)
+                buf[n++] = *c;
+            p += 9;
+            skip_to = p + strcspn(p, "&#");
+        }
+        if (skip_to) {
+            for (const char *c = "***"; *c && n + 1 < size; c++)
+                buf[n++] = *c;
+            p = skip_to;
+            continue;
+        }
+        buf[n++] = *p++;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+struct pp_wh *pp_wh_open(const char *spec, char *errstr, size_t errstr_size)
+{
+    if (pp_wh_is_url(spec))
+        return wh_pg_open(spec, errstr, errstr_size);
+    return wh_sqlite_open(spec, errstr, errstr_size);
+}
+
+void pp_wh_close(struct pp_wh *wh)
+{
+    if (wh)
+        wh->ops->close(wh);
+}
+
+const char *pp_wh_errmsg(struct pp_wh *wh)
+{
+    return wh ? wh->ops->errmsg(wh) : "no warehouse";
+}
+
+int pp_wh_set_sync(struct pp_wh *wh, int full)
+{
+    return wh->ops->set_sync(wh, full);
+}
+
+int pp_wh_begin(struct pp_wh *wh)
+{
+    return wh->ops->begin(wh);
+}
+
+int pp_wh_commit(struct pp_wh *wh)
+{
+    return wh->ops->commit(wh);
+}
+
+int pp_wh_rollback(struct pp_wh *wh)
+{
+    return wh->ops->rollback(wh);
+}
+
+int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row)
+{
+    return wh->ops->upsert(wh, row, NULL);
+}
+
+int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status)
+{
+    int ignored;
+    return wh->ops->upsert(wh, row, status ? status : &ignored);
+}
+
+int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int partition,
+                     int64_t next_offset)
+{
+    return wh->ops->offset_set(wh, group, topic, partition, next_offset);
+}
+
+int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int partition,
+                     int64_t *next_offset)
+{
+    return wh->ops->offset_get(wh, group, topic, partition, next_offset);
+}
+
+int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
+{
+    return wh->ops->count(wh, kind, n);
+}
+
+int pp_wh_reject(struct pp_wh *wh, const char *topic, int partition, int64_t offset,
+                 const char *error, const char *value, size_t vlen)
+{
+    return wh->ops->reject(wh, topic, partition, offset, error, value, vlen);
+}

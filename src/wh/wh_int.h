@@ -1,0 +1,81 @@
+/* wh_int.h: what the warehouse backends share: the ops table behind pp_wh_*, insight results. */
+#ifndef WH_INT_H
+#define WH_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pp_wh.h"
+
+/* The common head of every backend's handle; pp_wh_* dispatch through ops. */
+struct pp_wh {
+    const struct wh_ops *ops;
+};
+
+/* One cell of an insight result. */
+enum wh_cell_type { WH_CELL_NULL, WH_CELL_INT, WH_CELL_REAL, WH_CELL_TEXT };
+
+struct wh_cell {
+    enum wh_cell_type type;
+    int64_t i;
+    double d;
+    char *s; /* owned */
+};
+
+/* One result set, held so that the table format can align it. */
+struct wh_result {
+    int ncols;
+    char *names[8];
+    size_t nrows, cap;
+    struct wh_cell *cells; /* nrows * ncols */
+};
+
+/* Append an empty row of res->ncols NULL cells. @returns the row, NULL when out of memory. */
+struct wh_cell *wh_result_add(struct wh_result *res);
+void wh_result_free(struct wh_result *res);
+
+/* One insight in both SQL dialects: DDL of insight_<name>'s columns after run_date, ORDER BY
+ * of the key columns, the live computation (columns named as in cols). */
+struct wh_dialect {
+    const char *ddl, *order, *sql;
+};
+struct wh_insight {
+    const char *name;
+    const char *cols; /* column names, in output order */
+    struct wh_dialect sq, pg;
+};
+/* @returns static: insight i (0..PP_WH_NINSIGHTS-1), NULL past the end. */
+const struct wh_insight *wh_insight_get(int i);
+
+/* A backend. Every function returns 0 or a PP_E code as documented in pp_wh.h. */
+struct wh_ops {
+    void (*close)(struct pp_wh *wh);
+    const char *(*errmsg)(struct pp_wh *wh);
+    int (*set_sync)(struct pp_wh *wh, int full);
+    int (*begin)(struct pp_wh *wh);
+    int (*commit)(struct pp_wh *wh);
+    int (*rollback)(struct pp_wh *wh);
+    /* status NULL: the backend may defer the write to the commit (same transaction). */
+    int (*upsert)(struct pp_wh *wh, const struct pp_row *row, int *status);
+    int (*offset_set)(struct pp_wh *wh, const char *group, const char *topic, int partition,
+                      int64_t next_offset);
+    int (*offset_get)(struct pp_wh *wh, const char *group, const char *topic, int partition,
+                      int64_t *next_offset);
+    int (*count)(struct pp_wh *wh, enum pp_kind kind, int64_t *n);
+    int (*reject)(struct pp_wh *wh, const char *topic, int partition, int64_t offset,
+                  const char *error, const char *value, size_t vlen);
+    /* Insights: open a read transaction when none is (*own = 1 then), end it. */
+    int (*read_begin)(struct pp_wh *wh, int *own);
+    void (*read_end)(struct pp_wh *wh, int own);
+    /* 0 when a snapshot of run_date exists, PP_ENOENT, PP_EIO. */
+    int (*snapshot_exists)(struct pp_wh *wh, const char *run_date);
+    /* Insight i, live (run_date NULL) or from the snapshot, sorted, columns named as printed. */
+    int (*insight_query)(struct pp_wh *wh, int i, const char *run_date, struct wh_result *res);
+    int (*insights_snapshot)(struct pp_wh *wh, const char *run_date);
+};
+
+/* The two backends' constructors (wh.c picks one by the warehouse string). */
+struct pp_wh *wh_sqlite_open(const char *path, char *errstr, size_t errstr_size);
+struct pp_wh *wh_pg_open(const char *conninfo, char *errstr, size_t errstr_size);
+
+#endif
