@@ -25,12 +25,12 @@ struct conf_key {
 };
 
 static const struct conf_key keys[] = {
-    {"pinpipe", "data_dir", "--data-dir", "serve run stream lake batch insights log",
+    {"pinpipe", "data_dir", "--data-dir", "serve run stream lake batch insights log status",
      PP_DEFAULT_DATA_DIR, "where the log, lake and warehouse live", 0},
     {"serve", "listen", "--listen", "serve run", PP_DEFAULT_LISTEN, "HOST:PORT to serve on", 0},
     {"serve", "max_body", "--max-body", "serve run", "8M", "largest request body (bytes)", 0},
     {"serve", "threads", "--threads", "serve run", "cores", "HTTP worker threads", 0},
-    {"log", "backend", "--log", "serve run stream lake log", "embedded", "embedded | kafka", 0},
+    {"log", "backend", "--log", "serve run stream lake log status", "embedded", "embedded | kafka", 0},
     {"log", "fsync", "--fsync", "serve run", "interval:5",
      "always | interval:<ms> | never: when an appended record is acknowledged", 0},
     {"log", "partitions", "--partitions", "serve run", "2", "partitions of new topics", 0},
@@ -39,7 +39,7 @@ static const struct conf_key keys[] = {
      "log kept per partition (0 = all)", 0},
     {"log", "retention_age", "--retention-age", "serve run", "0",
      "delete log segments older than this (0 = never; e.g. 7d)", 0},
-    {"log", "brokers", "--brokers", "serve run stream lake log", "",
+    {"log", "brokers", "--brokers", "serve run stream lake log status", "",
      "kafka: bootstrap brokers host:port,...", 0},
     {"lake", "url", "--lake", "run lake batch", "DATA_DIR/lake",
      "lake folder, or s3://bucket/prefix", 0},
@@ -50,7 +50,8 @@ static const struct conf_key keys[] = {
     {"lake", "s3_region", "--s3-region", "run lake batch", "us-east-1", "S3 region", 0},
     {"lake", "s3_path_style", "--s3-path-style", "run lake batch", "false",
      "path-style bucket addressing", 1},
-    {"warehouse", "url", "--warehouse", "run stream batch insights", "DATA_DIR/warehouse.db",
+    {"warehouse", "url", "--warehouse", "run stream batch insights status",
+     "DATA_DIR/warehouse.db",
      "SQLite file, or postgresql://... connection URI", 0},
     {"stream", "batch", "--batch", "stream", "1000", "records per warehouse transaction", 0},
     {"stream", "linger", "--linger", "stream", "1", "ms to wait to fill a transaction", 0},

@@ -26,6 +26,9 @@ if [ -f "$EVENTS" ]; then
     || pp_fail "demo on the sample did not load 2019 rows per table"
   python3 "$PP_SRC/tests/integration/insights_check.py" --events "$EVENTS" \
     --compare "$PP_TMP/insights.json" || pp_fail "sample demo: insights differ"
+  "$PINPIPE" status --data-dir "$PP_TMP/sample" >"$PP_TMP/status.out" || pp_fail "status failed"
+  grep -q "stream     total lag 0" "$PP_TMP/status.out" || pp_fail "status: stream lag not 0"
+  grep -q "pin         2019 rows" "$PP_TMP/status.out" || pp_fail "status: warehouse rows"
   # a second demo on the same dir starts afresh (the dir is the demo's own)
   run_demo "$PP_TMP/sample" --sample "$EVENTS"
   grep -q "rows       pin 2019, geo 2019, user 2019" "$PP_TMP/demo.out" \
