@@ -313,33 +313,8 @@ static bool is_delim(const char *p, const char *e)
 /* RFC 8259 number at p, ending at a delimiter: the end, or NULL. */
 static const char *scan_number(const char *p, const char *e)
 {
-    if (p < e && *p == '-')
-        p++;
-    if (p < e && *p == '0')
-        p++;
-    else if (p < e && *p >= '1' && *p <= '9')
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-    else
-        return NULL;
-    if (p < e && *p == '.') {
-        const char *d = ++p;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-        if (p == d)
-            return NULL;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < e && (*p == '+' || *p == '-'))
-            p++;
-        const char *d = p;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-        if (p == d)
-            return NULL;
-    }
-    return is_delim(p, e) ? p : NULL;
+    p = pp_json_number_end(p, e);
+    return p && is_delim(p, e) ? p : NULL;
 }
 
 static const char *scan_literal(const char *p, const char *e, const char *lit, size_t n)

@@ -43,25 +43,25 @@ static void set_err(char *errmsg, size_t size, const char *what, size_t at)
 }
 
 /* RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool number_valid(const char *p, const char *e)
+const char *pp_json_number_end(const char *p, const char *e)
 {
     if (p < e && *p == '-')
         p++;
     if (p >= e)
-        return false;
+        return NULL;
     if (*p == '0')
         p++;
     else if (*p >= '1' && *p <= '9')
         while (p < e && *p >= '0' && *p <= '9')
             p++;
     else
-        return false;
+        return NULL;
     if (p < e && *p == '.') {
         const char *d = ++p;
         while (p < e && *p >= '0' && *p <= '9')
             p++;
         if (p == d)
-            return false;
+            return NULL;
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
@@ -71,9 +71,14 @@ static bool number_valid(const char *p, const char *e)
         while (p < e && *p >= '0' && *p <= '9')
             p++;
         if (p == d)
-            return false;
+            return NULL;
     }
-    return p == e;
+    return p;
+}
+
+static bool number_valid(const char *p, const char *e)
+{
+    return pp_json_number_end(p, e) == e;
 }
 
 static int classify(const struct pp_json *doc, const jsmntok_t *jt, struct pp_json_tok *t)

@@ -63,6 +63,8 @@ const char *pp_json_raw(const struct pp_json *doc, int t, size_t *len);
 /* Name of a token type for messages: "object", "array", "string", "number", "boolean", "null". */
 const char *pp_json_type_name(int type);
 
+/* End of the RFC 8259 number that starts at p (p < e), or NULL if none starts there. */
+const char *pp_json_number_end(const char *p, const char *e);
 /* Check that s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool pp_utf8_valid(const char *s, size_t n);
 /* Append s[0..n) as a quoted JSON string, escaping ", \ and control characters. */
