@@ -1,0 +1,51 @@
+"""pinpipe_dag.py: the daily batch as an Airflow DAG calling the pinpipe CLI.
+
+Mirrors the seeds' MWAA DAG: @daily, one retry after 2 minutes. Each task is a pinpipe
+command that exits non-zero with a one-line reason on failure, so Airflow's retries and
+alerts work unchanged. Settings come from PINPIPE_CONFIG (see `pinpipe config --help`).
+
+Tasks: lake_caught_up (the lake consumer has no lag: every record up to now is in finished
+lake files) -> batch (the day's lake files -> clean -> reconcile into the warehouse ->
+insights snapshot for the run date).
+"""
+from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+PINPIPE = "pinpipe"
+ENV = {"PINPIPE_CONFIG": "/etc/pinpipe/pinpipe.conf"}
+# awk over `pinpipe status`: succeed only when the lake consumer group's total lag is 0
+LAKE_CAUGHT_UP_AWK = (
+    '$1 == "lake" && $2 == "total" { lag = $4 } '
+    'END { if (lag == "" || lag > 0) { print "lake consumer lags: " lag > "/dev/stderr"; exit 1 } }'
+)
+
+default_args = {
+    "owner": "pinpipe",
+    "retries": 1,
+    "retry_delay": timedelta(minutes=2),
+}
+
+with DAG(
+    dag_id="pinpipe_daily",
+    description="pinpipe: lake day -> warehouse -> insights",
+    schedule_interval="@daily",
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    default_args=default_args,
+    tags=["pinpipe"],
+) as dag:
+    lake_caught_up = BashOperator(
+        task_id="lake_caught_up",
+        bash_command=f"{PINPIPE} status | awk '{LAKE_CAUGHT_UP_AWK}'",
+        env=ENV,
+        append_env=True,
+    )
+    batch = BashOperator(
+        task_id="batch",
+        bash_command=f"{PINPIPE} batch --quiet --date {{{{ ds }}}}",
+        env=ENV,
+        append_env=True,
+    )
+    lake_caught_up >> batch
