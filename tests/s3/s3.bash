@@ -13,7 +13,10 @@ pp_s3_start() {
     echo "SKIP: node/npm not installed (needed for the s3rver test server)" >&2; exit 77
   fi
   if [ ! -x "$PP_S3_HOME/node_modules/.bin/s3rver" ]; then
-    (cd "$PP_S3_HOME" && npm ci --no-audit --no-fund >&2) || { echo "FAIL: npm ci in $PP_S3_HOME" >&2; exit 1; }
+    # tests run in parallel (ctest -j): one npm ci at a time, the others wait and reuse it
+    (cd "$PP_S3_HOME" && flock .npm-install.lock sh -c \
+      '[ -x node_modules/.bin/s3rver ] || npm ci --no-audit --no-fund' >&2) \
+      || { echo "FAIL: npm ci in $PP_S3_HOME" >&2; exit 1; }
   fi
   mkdir -p "$dir/data"
   S3_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
