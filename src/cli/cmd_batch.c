@@ -153,14 +153,10 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
             usage(stdout);
             return 0;
         default: {
-            int rc = pp_cli_backend_opt(argv[0], c, optarg, NULL, &o->lake);
-            if (rc >= 0) {
-                if (rc)
-                    return rc;
-                break;
-            }
-            usage(stderr);
-            return 2;
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], NULL, &o->lake);
+            if (rc)
+                return rc;
+            break;
         }
         }
     }

@@ -74,14 +74,10 @@ int cmd_lake(int argc, char **argv)
             usage(stdout);
             return 0;
         default: {
-            int rc = pp_cli_backend_opt(argv[0], c, optarg, &logconf, &lconf);
-            if (rc >= 0) {
-                if (rc)
-                    return rc;
-                break;
-            }
-            return pp_cli_fail(argv[0], 2, "bad option '%s' (see pinpipe %s --help)",
-                               argv[optind - 1], argv[0]);
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &logconf, &lconf);
+            if (rc)
+                return rc;
+            break;
         }
         }
     }

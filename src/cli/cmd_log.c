@@ -294,14 +294,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             usage(stdout);
             return -1;
         default: {
-            int rc = pp_cli_backend_opt("log", c, optarg, &o->log, NULL);
-            if (rc >= 0) {
-                if (rc)
-                    return rc;
-                break;
-            }
-            return pp_cli_fail("log", 2, "bad option '%s' (see pinpipe log --help)",
-                               argv[optind - 1]);
+            int rc = pp_cli_backend_opt("log", c, optarg, argv[optind - 1], &o->log, NULL);
+            if (rc)
+                return rc;
+            break;
         }
         }
     }

@@ -110,14 +110,10 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         case O_VERBOSE: pp_diag_set_level(PP_LVL_DEBUG); break;
         case 'h': usage(stdout); return -1;
         default: {
-            int rc = pp_cli_backend_opt("run", c, optarg, &conf->log, &conf->lake);
-            if (rc >= 0) {
-                if (rc)
-                    return rc;
-                break;
-            }
-            usage(stderr);
-            return 2;
+            int rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
+            if (rc)
+                return rc;
+            break;
         }
         }
     }

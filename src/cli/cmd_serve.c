@@ -132,14 +132,10 @@ int cmd_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         default: {
-            int rc = pp_cli_backend_opt(argv[0], c, optarg, &lconf, NULL);
-            if (rc >= 0) {
-                if (rc)
-                    return rc;
-                break;
-            }
-            usage(stderr);
-            return 2;
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
+            if (rc)
+                return rc;
+            break;
         }
         }
     }

@@ -111,14 +111,10 @@ int cmd_status(int argc, char **argv)
         case 'w': wh_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: {
-            int rc = pp_cli_backend_opt("status", c, optarg, &lconf, NULL);
-            if (rc >= 0) {
-                if (rc)
-                    return rc;
-                break;
-            }
-            return pp_cli_fail("status", 2, "bad option '%s' (see pinpipe status --help)",
-                               argv[optind - 1]);
+            int rc = pp_cli_backend_opt("status", c, optarg, argv[optind - 1], &lconf, NULL);
+            if (rc)
+                return rc;
+            break;
         }
         }
     }

@@ -78,14 +78,10 @@ int cmd_stream(int argc, char **argv)
             usage(stdout);
             return 0;
         default: {
-            int rc = pp_cli_backend_opt(argv[0], c, optarg, &lconf, NULL);
-            if (rc >= 0) {
-                if (rc)
-                    return rc;
-                break;
-            }
-            return pp_cli_fail(argv[0], 2, "bad option '%s' (see pinpipe %s --help)",
-                               argv[optind - 1], argv[0]);
+            int rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
+            if (rc)
+                return rc;
+            break;
         }
         }
     }

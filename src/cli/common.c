@@ -103,7 +103,8 @@ int pp_cli_write_listen(const char *data_dir, const char *listen, int port)
 
 #define PP_CLI_MAX_KAFKA_PROPS 64
 
-int pp_cli_backend_opt(const char *cmd, int c, const char *arg, struct pp_log_conf *log,
+/* @returns 0 applied, 2 bad value, -1 not a backend option (of this command). */
+static int backend_opt(const char *cmd, int c, const char *arg, struct pp_log_conf *log,
                        struct pp_lake_conf *lake)
 {
     static const char *props[PP_CLI_MAX_KAFKA_PROPS];
@@ -155,6 +156,15 @@ int pp_cli_backend_opt(const char *cmd, int c, const char *arg, struct pp_log_co
     default:
         return -1;
     }
+}
+
+int pp_cli_backend_opt(const char *cmd, int c, const char *arg, const char *opt,
+                       struct pp_log_conf *log, struct pp_lake_conf *lake)
+{
+    int rc = backend_opt(cmd, c, arg, log, lake);
+    if (rc >= 0)
+        return rc;
+    return pp_cli_fail(cmd, 2, "bad option '%s' (see pinpipe %s --help)", opt ? opt : "?", cmd);
 }
 
 int pp_cli_backend_check(const char *cmd, struct pp_log_conf *log)

@@ -60,11 +60,11 @@ enum { PP_OPT_LOG = 1000, PP_OPT_BROKERS, PP_OPT_S3_ENDPOINT, PP_OPT_S3_REGION,
     "  --s3-region REGION      (default $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1)\n" \
     "  --s3-path-style         path-style bucket addressing (most self-hosted S3 servers)\n"
 
-/* Apply one backend option (log and/or lake may be NULL when the command has none).
- * @returns 0 when handled, 2 on a bad value (one-line reason printed), -1 when c is not a
- * backend option. */
-int pp_cli_backend_opt(const char *cmd, int c, const char *arg, struct pp_log_conf *log,
-                       struct pp_lake_conf *lake);
+/* The default case of a command's getopt loop: apply a backend option (log and/or lake may
+ * be NULL when the command has none); anything else is a bad option (opt: its text,
+ * argv[optind - 1]). @returns 0 when applied, else 2 with a one-line reason printed. */
+int pp_cli_backend_opt(const char *cmd, int c, const char *arg, const char *opt,
+                       struct pp_log_conf *log, struct pp_lake_conf *lake);
 /* After parsing: check the backend settings fit together (e.g. kafka needs brokers).
  * @returns 0 or 2 with a one-line reason printed. */
 int pp_cli_backend_check(const char *cmd, struct pp_log_conf *log);
