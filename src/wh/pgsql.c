@@ -176,8 +176,14 @@ static int migrate_v1(struct wh_pg *pg)
     return rc;
 }
 
+/* Version 2: the scheduler's run history. */
+static int migrate_v2(struct wh_pg *pg)
+{
+    return wh_pg_exec(pg, WH_DAG_DDL, 0, NULL, NULL);
+}
+
 /* Migrations keyed by the version they bring the schema to; append, never edit. */
-static int (*const migrations[])(struct wh_pg *) = {NULL, migrate_v1};
+static int (*const migrations[])(struct wh_pg *) = {NULL, migrate_v1, migrate_v2};
 #define WH_PG_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
 
 static int schema_version(struct wh_pg *pg, int *version)
@@ -563,6 +569,51 @@ static int pg_insights_snapshot(struct pp_wh *base, const char *run_date)
     return pg_commit(base) ? PP_EIO : 0;
 }
 
+static int pg_dag_record(struct pp_wh *base, const struct pp_wh_dag_task *t)
+{
+    struct wh_pg *pg = (struct wh_pg *)base;
+    char attempts[16], start[24], end[24];
+    snprintf(attempts, sizeof(attempts), "%d", t->attempts);
+    snprintf(start, sizeof(start), "%lld", (long long)t->start_ms);
+    snprintf(end, sizeof(end), "%lld", (long long)t->end_ms);
+    const char *params[8] = {t->dag, t->run_date, t->task, t->state, attempts, start, end,
+                             t->error ? t->error : ""};
+    int rc = wh_pg_ready(pg, 30000);
+    return rc ? rc
+              : wh_pg_exec(pg, WH_DAG_UPSERT("$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8"), 8,
+                           params, NULL);
+}
+
+static int pg_dag_history(struct pp_wh *base, const char *dag, int limit,
+                          void (*cb)(void *arg, const struct pp_wh_dag_task *t), void *arg)
+{
+    struct wh_pg *pg = (struct wh_pg *)base;
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", limit > 0 ? limit : 1000000);
+    const char *params[2] = {lim, dag};
+    PGresult *res = NULL;
+    int rc = wh_pg_ready(pg, 30000);
+    if (!rc)
+        rc = wh_pg_exec(pg,
+                        dag ? WH_DAG_SELECT " WHERE dag = $2 ORDER BY run_date DESC, start_ms LIMIT $1"
+                            : WH_DAG_SELECT " ORDER BY run_date DESC, dag, start_ms LIMIT $1",
+                        dag ? 2 : 1, params, &res);
+    if (rc)
+        return rc;
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        struct pp_wh_dag_task t = {PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                                   (int)strtol(PQgetvalue(res, i, 4), NULL, 10),
+                                   strtoll(PQgetvalue(res, i, 5), NULL, 10),
+                                   strtoll(PQgetvalue(res, i, 6), NULL, 10),
+                                   PQgetvalue(res, i, 7)};
+        cb(arg, &t);
+    }
+    PQclear(res);
+    return n;
+}
+
 static const struct wh_ops pg_ops = {
     .close = pg_close,
     .errmsg = pg_errmsg,
@@ -580,4 +631,6 @@ static const struct wh_ops pg_ops = {
     .snapshot_exists = pg_snapshot_exists,
     .insight_query = pg_insight_query,
     .insights_snapshot = pg_insights_snapshot,
+    .dag_record = pg_dag_record,
+    .dag_history = pg_dag_history,
 };

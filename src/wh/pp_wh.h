@@ -94,6 +94,22 @@ int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int
 /* @returns 0 with *next_offset, or PP_ENOENT (start from the beginning). */
 int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int partition,
                      int64_t *next_offset);
+/* One task of a scheduled DAG run, as kept in table pp_dag_runs (the run history). */
+struct pp_wh_dag_task {
+    const char *dag, *run_date, *task;
+    const char *state;  /* "running", "success", "failed", "upstream_failed", ... */
+    int attempts;
+    int64_t start_ms, end_ms; /* ms since the epoch; 0 = not started / not ended */
+    const char *error;  /* last attempt's error, "" when none */
+};
+/* Insert or replace the row of (dag, run_date, task), outside any stream transaction.
+ * @returns 0, PP_EIO, PP_EBUSY. */
+int pp_wh_dag_record(struct pp_wh *wh, const struct pp_wh_dag_task *t);
+/* Call cb for the newest `limit` rows of dag (all DAGs when NULL), newest run first.
+ * @returns rows seen, or <0. */
+int pp_wh_dag_history(struct pp_wh *wh, const char *dag, int limit,
+                      void (*cb)(void *arg, const struct pp_wh_dag_task *t), void *arg);
+
 /* Rows in the kind's table. */
 int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n);
 /* Store a record that could not be cleaned (dead letters), once per (topic, partition,

@@ -115,8 +115,14 @@ static int migrate_v1(struct wh_sqlite *wh)
     return wh_insights_schema(wh);
 }
 
+/* Version 2: the scheduler's run history. */
+static int migrate_v2(struct wh_sqlite *wh)
+{
+    return wh_exec(wh, WH_DAG_DDL);
+}
+
 /* Migrations keyed by the version they bring the schema to; append, never edit. */
-static int (*const migrations[])(struct wh_sqlite *) = {NULL, migrate_v1};
+static int (*const migrations[])(struct wh_sqlite *) = {NULL, migrate_v1, migrate_v2};
 #define WH_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
 
 static int schema_version(struct wh_sqlite *wh, int *version)
@@ -435,6 +441,52 @@ static int sq_reject(struct pp_wh *base, const char *topic, int partition, int64
     return step_done(st);
 }
 
+static int sq_dag_record(struct pp_wh *base, const struct pp_wh_dag_task *t)
+{
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(wh->db, WH_DAG_UPSERT("?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8"),
+                           -1, &st, NULL) != SQLITE_OK)
+        return PP_EIO;
+    sqlite3_bind_text(st, 1, t->dag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t->run_date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t->task, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, t->state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, t->attempts);
+    sqlite3_bind_int64(st, 6, t->start_ms);
+    sqlite3_bind_int64(st, 7, t->end_ms);
+    sqlite3_bind_text(st, 8, t->error ? t->error : "", -1, SQLITE_STATIC);
+    int rc = step_done(st);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sq_dag_history(struct pp_wh *base, const char *dag, int limit,
+                          void (*cb)(void *arg, const struct pp_wh_dag_task *t), void *arg)
+{
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
+    sqlite3_stmt *st = NULL;
+    const char *sql = dag ? WH_DAG_SELECT " WHERE dag = ?1 ORDER BY run_date DESC, start_ms LIMIT ?2"
+                          : WH_DAG_SELECT " ORDER BY run_date DESC, dag, start_ms LIMIT ?2";
+    if (sqlite3_prepare_v2(wh->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return PP_EIO;
+    if (dag)
+        sqlite3_bind_text(st, 1, dag, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit > 0 ? limit : 1000000);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct pp_wh_dag_task t = {
+            (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+            sqlite3_column_int(st, 4),                sqlite3_column_int64(st, 5),
+            sqlite3_column_int64(st, 6),              (const char *)sqlite3_column_text(st, 7)};
+        cb(arg, &t);
+        n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : step_error(rc);
+}
+
 static const struct wh_ops sqlite_ops = {
     .close = sq_close,
     .errmsg = sq_errmsg,
@@ -452,4 +504,6 @@ static const struct wh_ops sqlite_ops = {
     .snapshot_exists = wh_sq_snapshot_exists,
     .insight_query = wh_sq_insight_query,
     .insights_snapshot = wh_sq_insights_snapshot,
+    .dag_record = sq_dag_record,
+    .dag_history = sq_dag_history,
 };

@@ -108,6 +108,17 @@ int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int
     return wh->ops->offset_get(wh, group, topic, partition, next_offset);
 }
 
+int pp_wh_dag_record(struct pp_wh *wh, const struct pp_wh_dag_task *t)
+{
+    return wh->ops->dag_record(wh, t);
+}
+
+int pp_wh_dag_history(struct pp_wh *wh, const char *dag, int limit,
+                      void (*cb)(void *arg, const struct pp_wh_dag_task *t), void *arg)
+{
+    return wh->ops->dag_history(wh, dag, limit, cb, arg);
+}
+
 int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
 {
     return wh->ops->count(wh, kind, n);

@@ -72,7 +72,25 @@ struct wh_ops {
     /* Insight i, live (run_date NULL) or from the snapshot, sorted, columns named as printed. */
     int (*insight_query)(struct pp_wh *wh, int i, const char *run_date, struct wh_result *res);
     int (*insights_snapshot)(struct pp_wh *wh, const char *run_date);
+    int (*dag_record)(struct pp_wh *wh, const struct pp_wh_dag_task *t);
+    int (*dag_history)(struct pp_wh *wh, const char *dag, int limit,
+                       void (*cb)(void *arg, const struct pp_wh_dag_task *t), void *arg);
 };
+
+/* The run history table, the same DDL and statements in both dialects (SQLite >= 3.24 and
+ * PostgreSQL take ON CONFLICT ... DO UPDATE). */
+#define WH_DAG_DDL                                                                             \
+    "CREATE TABLE IF NOT EXISTS pp_dag_runs (dag TEXT NOT NULL, run_date TEXT NOT NULL,"       \
+    " task TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, start_ms BIGINT,"    \
+    " end_ms BIGINT, error TEXT, PRIMARY KEY (dag, run_date, task))"
+#define WH_DAG_UPSERT(p1, p2, p3, p4, p5, p6, p7, p8)                                          \
+    "INSERT INTO pp_dag_runs (dag, run_date, task, state, attempts, start_ms, end_ms, error)"   \
+    " VALUES (" p1 "," p2 "," p3 "," p4 "," p5 "," p6 "," p7 "," p8 ")"                        \
+    " ON CONFLICT (dag, run_date, task) DO UPDATE SET state = excluded.state,"                 \
+    " attempts = excluded.attempts, start_ms = excluded.start_ms, end_ms = excluded.end_ms,"   \
+    " error = excluded.error"
+#define WH_DAG_SELECT                                                                          \
+    "SELECT dag, run_date, task, state, attempts, start_ms, end_ms, error FROM pp_dag_runs"
 
 /* The two backends' constructors (wh.c picks one by the warehouse string). */
 struct pp_wh *wh_sqlite_open(const char *path, char *errstr, size_t errstr_size);

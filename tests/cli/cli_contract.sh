@@ -16,7 +16,7 @@ expect() { # expect STATUS CMD...
   fi
   pass=$((pass+1))
 }
-for c in demo run serve stream lake batch insights gen emulate clean log config status; do
+for c in demo run serve stream lake batch insights gen emulate clean log config status dag; do
   expect 0 "$PINPIPE" "$c" --help
   out=$("$PINPIPE" "$c" --help 2>/dev/null)
   if printf '%s' "$out" | grep -q "usage: pinpipe $c"; then pass=$((pass+1));

@@ -1,0 +1,340 @@
+/* cmd_dag.c: `pinpipe dag list|show|run|backfill|history`: the daily DAG on the built-in
+ * scheduler (src/sched), its tasks run as pinpipe commands, its history in the warehouse. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pp_cli.h"
+#include "pp_err.h"
+#include "pp_sched.h"
+#include "pp_util.h"
+#include "pp_wh.h"
+
+#define DAG_NAME "pinpipe_daily"
+#define DAG_MAX_DATES 400
+
+/* Succeeds only when the lake consumer group's total lag is 0 (all records so far are in
+ * finished lake files); the same check as deploy/airflow/pinpipe_dag.py. */
+#define LAKE_CAUGHT_UP_AWK                                                                         \
+    "$1 == \"lake\" && $2 == \"total\" { lag = $4 } END { if (lag == \"\" || lag > 0) { "          \
+    "print \"lake consumer lags: \" lag > \"/dev/stderr\"; exit 1 } }"
+
+struct dag_opts {
+    const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to;
+    int retries, limit;
+    int64_t retry_delay_ms;
+};
+
+struct dag_ctx {
+    struct pp_sched_dag dag;
+    char cmd[2][8192];
+    struct pp_wh *wh;
+    struct pp_sched_env real;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: pinpipe dag list|show|run|backfill|history [options]\n\n"
+        "The daily DAG '" DAG_NAME "' on pinpipe's own scheduler: lake_caught_up (the lake\n"
+        "consumer has no lag) -> batch (the day's lake files -> clean -> reconcile into the\n"
+        "warehouse -> insights snapshot). Tasks run as pinpipe commands; a failed task is\n"
+        "retried after --retry-delay (x2 per further retry), then the run is failed and\n"
+        "later days still run. One run per date at a time, also across processes. Every\n"
+        "task's state, attempts, start/end and error are kept in the warehouse (pp_dag_runs).\n\n"
+        "  list                         the DAGs and their schedules\n"
+        "  show                         tasks, dependencies, commands, retries\n"
+        "  run --date YYYY-MM-DD        one run (default: yesterday, UTC)\n"
+        "  backfill --from D --to D     a run for every date, oldest first\n"
+        "  history [--limit N]          the newest task runs\n\n"
+        "options:\n"
+        "  --data-dir DIR               (default %s)\n"
+        "  --warehouse SPEC             SQLite file or postgresql:// URI\n"
+        "  --lake DIR|s3://...          the lake the batch reads\n"
+        "  --retries N                  retries of a failed task (default 1)\n"
+        "  --retry-delay DURATION       before the first retry (default 2m, as the seeds' DAG)\n"
+        "  -h, --help                   this help\n\n"
+        "exit status: 0 every run succeeded, 1 a run failed or is running elsewhere,\n"
+        "2 usage error\n",
+        PP_DEFAULT_DATA_DIR);
+}
+
+/* Append s single-quoted for sh. */
+static void shq(char *out, size_t size, const char *s)
+{
+    size_t n = strlen(out);
+    if (n + 2 >= size)
+        return;
+    out[n++] = '\'';
+    for (; *s && n + 5 < size; s++) {
+        if (*s == '\'') {
+            memcpy(out + n, "'\\''", 4);
+            n += 4;
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n++] = '\'';
+    out[n] = '\0';
+}
+
+static void append(char *out, size_t size, const char *s)
+{
+    size_t n = strlen(out);
+    snprintf(out + n, size - n, "%s", s);
+}
+
+static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    snprintf(exe + (n > 0 ? n : 0), sizeof(exe) - (size_t)(n > 0 ? n : 0), "%s",
+             n > 0 ? "" : "pinpipe");
+    char *st = c->cmd[0], *bt = c->cmd[1];
+    st[0] = bt[0] = '\0';
+    shq(st, sizeof(c->cmd[0]), exe);
+    append(st, sizeof(c->cmd[0]), " status --data-dir ");
+    shq(st, sizeof(c->cmd[0]), o->data_dir);
+    append(st, sizeof(c->cmd[0]), " | awk ");
+    shq(st, sizeof(c->cmd[0]), LAKE_CAUGHT_UP_AWK);
+    shq(bt, sizeof(c->cmd[1]), exe);
+    append(bt, sizeof(c->cmd[1]), " batch --quiet --date {date} --data-dir ");
+    shq(bt, sizeof(c->cmd[1]), o->data_dir);
+    if (o->wh_path) {
+        append(bt, sizeof(c->cmd[1]), " --warehouse ");
+        shq(bt, sizeof(c->cmd[1]), o->wh_path);
+    }
+    if (o->lake) {
+        append(bt, sizeof(c->cmd[1]), " --lake ");
+        shq(bt, sizeof(c->cmd[1]), o->lake);
+    }
+    append(bt, sizeof(c->cmd[1]), " >/dev/null");
+    memset(&c->dag, 0, sizeof(c->dag));
+    c->dag.name = DAG_NAME;
+    c->dag.schedule = "@daily";
+    c->dag.catchup = 1;
+    c->dag.ntasks = 2;
+    c->dag.tasks[0] = (struct pp_sched_task){.name = "lake_caught_up",
+                                             .command = st,
+                                             .retries = o->retries,
+                                             .retry_delay_ms = o->retry_delay_ms,
+                                             .backoff = 2,
+                                             .timeout_ms = 600000};
+    c->dag.tasks[1] = (struct pp_sched_task){.name = "batch",
+                                             .command = bt,
+                                             .deps = {"lake_caught_up"},
+                                             .retries = o->retries,
+                                             .retry_delay_ms = o->retry_delay_ms,
+                                             .backoff = 2,
+                                             .timeout_ms = 3600000};
+}
+
+/* pp_sched_env.record: every state change goes to the warehouse's history. */
+static int record(void *arg, const struct pp_sched_task_run *tr)
+{
+    struct dag_ctx *c = arg;
+    struct pp_wh_dag_task t = {
+        tr->dag,      tr->date,
+        tr->task,     tr->state == PP_SCHED_NONE ? "up_for_retry" : pp_sched_state_name(tr->state),
+        tr->attempts, tr->start_ms,
+        tr->end_ms,   tr->error};
+    int rc = pp_wh_dag_record(c->wh, &t);
+    if (rc)
+        PP_WARN("dag", "cannot record the task's state in the warehouse task=%s error=%s", tr->task,
+                pp_wh_errmsg(c->wh));
+    return rc;
+}
+
+/* Forwarders from the context to the real environment (record is ours). */
+static int64_t now_ms(void *arg)
+{
+    return ((struct dag_ctx *)arg)->real.now_ms(((struct dag_ctx *)arg)->real.arg);
+}
+static void sleep_ms(void *arg, int64_t ms)
+{
+    ((struct dag_ctx *)arg)->real.sleep_ms(((struct dag_ctx *)arg)->real.arg, ms);
+}
+static int exec_task(void *arg, const struct pp_sched_task *t, const char *date, int64_t timeout,
+                     char *err, size_t n)
+{
+    struct dag_ctx *c = arg;
+    return c->real.exec(c->real.arg, t, date, timeout, err, n);
+}
+static int lock(void *arg, const char *dag, const char *date)
+{
+    return ((struct dag_ctx *)arg)->real.lock(((struct dag_ctx *)arg)->real.arg, dag, date);
+}
+static void unlock(void *arg, const char *dag, const char *date)
+{
+    ((struct dag_ctx *)arg)->real.unlock(((struct dag_ctx *)arg)->real.arg, dag, date);
+}
+
+static int run_dates(struct dag_ctx *c, const struct dag_opts *o, char (*dates)[11], int n)
+{
+    char lock_dir[4200];
+    pp_cli_path(o->data_dir, "sched", lock_dir, sizeof(lock_dir));
+    pp_sched_env_real(&c->real, lock_dir);
+    struct pp_sched_env env = {c, now_ms, sleep_ms, exec_task, record, lock, unlock};
+    int failed = 0;
+    for (int i = 0; i < n && !pp_cli_stop; i++) {
+        struct pp_sched_task_run runs[PP_SCHED_MAX_TASKS];
+        int rc = pp_sched_run(&c->dag, dates[i], &env, runs);
+        if (rc == PP_EBUSY) {
+            fprintf(stderr, "pinpipe dag: %s %s is running in another process\n", DAG_NAME,
+                    dates[i]);
+            failed = 1;
+            continue;
+        }
+        printf("%s %s %s\n", DAG_NAME, dates[i], pp_sched_state_name(rc));
+        for (int t = 0; t < c->dag.ntasks; t++)
+            printf("  %-15s %-16s attempts=%d%s%s\n", runs[t].task,
+                   pp_sched_state_name(runs[t].state), runs[t].attempts,
+                   runs[t].error[0] ? " error=" : "", runs[t].error);
+        failed |= rc != PP_SCHED_SUCCESS;
+    }
+    return failed ? 1 : 0;
+}
+
+static void print_history(void *arg, const struct pp_wh_dag_task *t)
+{
+    (void)arg;
+    char start[24] = "-", end[24] = "-";
+    if (t->start_ms)
+        pp_time_format(t->start_ms / 1000, start, sizeof(start));
+    if (t->end_ms)
+        pp_time_format(t->end_ms / 1000, end, sizeof(end));
+    printf("%-14s %-10s %-15s %-16s %8d  %-19s  %-19s  %s\n", t->dag, t->run_date, t->task,
+           t->state, t->attempts, start, end, t->error ? t->error : "");
+}
+
+static int parse(int argc, char **argv, struct dag_opts *o)
+{
+    static const struct option opts[] = {{"data-dir", 1, 0, 'd'},
+                                         {"warehouse", 1, 0, 'w'},
+                                         {"lake", 1, 0, 'l'},
+                                         {"date", 1, 0, 'D'},
+                                         {"from", 1, 0, 'F'},
+                                         {"to", 1, 0, 'T'},
+                                         {"retries", 1, 0, 'r'},
+                                         {"retry-delay", 1, 0, 'R'},
+                                         {"limit", 1, 0, 'n'},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int c;
+    int64_t v, ms;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->data_dir = optarg;
+            break;
+        case 'w':
+            o->wh_path = optarg;
+            break;
+        case 'l':
+            o->lake = optarg;
+            break;
+        case 'D':
+        case 'F':
+        case 'T':
+            if (pp_date_parse(optarg, &ms))
+                return pp_cli_fail("dag", 2, "dates are YYYY-MM-DD, got '%s'", optarg);
+            *(c == 'D' ? &o->date : c == 'F' ? &o->from : &o->to) = optarg;
+            break;
+        case 'r':
+            if (pp_parse_i64(optarg, 0, 20, &v))
+                return pp_cli_fail("dag", 2, "--retries wants 0..20, got '%s'", optarg);
+            o->retries = (int)v;
+            break;
+        case 'R':
+            if (pp_parse_duration_ms(optarg, &o->retry_delay_ms))
+                return pp_cli_fail("dag", 2, "--retry-delay wants a duration, got '%s'", optarg);
+            break;
+        case 'n':
+            if (pp_parse_i64(optarg, 1, 1000000, &v))
+                return pp_cli_fail("dag", 2, "--limit wants 1..1000000, got '%s'", optarg);
+            o->limit = (int)v;
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            return pp_cli_fail("dag", 2, "bad option '%s' (see pinpipe dag --help)",
+                               argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return pp_cli_fail("dag", 2, "which: list, show, run, backfill or history?");
+    o->sub = argv[optind];
+    if (optind + 1 < argc)
+        return pp_cli_fail("dag", 2, "unexpected argument '%s'", argv[optind + 1]);
+    return 0;
+}
+
+int cmd_dag(int argc, char **argv)
+{
+    struct dag_opts o = {
+        .data_dir = PP_DEFAULT_DATA_DIR, .retries = 1, .retry_delay_ms = 120000, .limit = 50};
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    static struct dag_ctx c;
+    build_dag(&c, &o);
+    if (!strcmp(o.sub, "list")) {
+        printf("%-14s %-9s %s\n%-14s %-9s %s\n", "dag", "schedule", "tasks", DAG_NAME, "@daily",
+               "lake_caught_up -> batch");
+        return 0;
+    }
+    if (!strcmp(o.sub, "show")) {
+        for (int i = 0; i < c.dag.ntasks; i++) {
+            const struct pp_sched_task *t = &c.dag.tasks[i];
+            printf("task %s\n  after    %s\n  retries  %d (first after %lld ms, x2 after that)\n"
+                   "  timeout  %lld ms\n  command  %s\n",
+                   t->name, t->deps[0] ? t->deps[0] : "-", t->retries, (long long)t->retry_delay_ms,
+                   (long long)t->timeout_ms, t->command);
+        }
+        return 0;
+    }
+    char dates[DAG_MAX_DATES][11];
+    int n = 0;
+    if (!strcmp(o.sub, "run")) {
+        if (o.date)
+            snprintf(dates[0], sizeof(dates[0]), "%s", o.date);
+        else
+            pp_date_format(pp_now_ms() - 86400000, dates[0], sizeof(dates[0]));
+        n = 1;
+    } else if (!strcmp(o.sub, "backfill")) {
+        if (!o.from || !o.to)
+            return pp_cli_fail("dag", 2, "backfill needs --from and --to");
+        n = pp_sched_backfill_dates(o.from, o.to, dates, DAG_MAX_DATES);
+        if (n < 0)
+            return pp_cli_fail("dag", 2, "--from %s is after --to %s", o.from, o.to);
+    } else if (strcmp(o.sub, "history")) {
+        return pp_cli_fail("dag", 2,
+                           "unknown subcommand '%s' (list, show, run, backfill, "
+                           "history)",
+                           o.sub);
+    }
+    char wh_default[4200], err[512];
+    pp_cli_path(o.data_dir, "warehouse.db", wh_default, sizeof(wh_default));
+    c.wh = pp_wh_open(o.wh_path ? o.wh_path : wh_default, err, sizeof(err));
+    if (!c.wh)
+        return pp_cli_fail("dag", 1, "warehouse: %s", err);
+    if (!strcmp(o.sub, "history")) {
+        printf("%-14s %-10s %-15s %-16s %8s  %-19s  %-19s  %s\n", "dag", "run_date", "task",
+               "state", "attempts", "start", "end", "error");
+        rc = pp_wh_dag_history(c.wh, NULL, o.limit, print_history, NULL);
+        pp_wh_close(c.wh);
+        return rc < 0 ? pp_cli_fail("dag", 1, "history: %s", pp_err_str(rc)) : 0;
+    }
+    pp_cli_signals();
+    rc = run_dates(&c, &o, dates, n);
+    pp_wh_close(c.wh);
+    return rc;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# dag.sh: `pinpipe dag` on a real data dir: a run succeeds and is in the warehouse's history;
+# a failing task is retried as configured, then failed with its error; a backfill runs later
+# days after a failed one and exits 1.
+set -uo pipefail
+: "${PINPIPE:?}"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { if eval "$2"; then pass=$((pass+1)); else echo "FAIL: $1" >&2; fail=$((fail+1)); fi; }
+d=$tmp/d
+"$PINPIPE" demo --generate --events 300 --data-dir "$d" >/dev/null 2>&1
+ok "demo data dir ready" '[ -f "$d/warehouse.db" ]'
+today=$(date -u +%F); yesterday=$(date -u -d yesterday +%F)
+ok "dag list" '"$PINPIPE" dag list | grep -q "pinpipe_daily *@daily"'
+ok "dag show names both tasks" '[ "$("$PINPIPE" dag show | grep -c "^task ")" = 2 ]'
+"$PINPIPE" dag run --date "$today" --data-dir "$d" >"$tmp/run.out" 2>"$tmp/run.err"; rc=$?
+ok "run of today succeeds" '[ $rc = 0 ] && grep -q "pinpipe_daily $today success" "$tmp/run.out"'
+"$PINPIPE" dag run --date 2001-01-01 --data-dir "$d" --retries 2 --retry-delay 10ms \
+  >"$tmp/fail.out" 2>"$tmp/fail.err"; rc=$?
+ok "run of a day without data fails (exit 1)" '[ $rc = 1 ]'
+ok "failed task tried 1 + 2 retries" 'grep -q "batch *failed *attempts=3 error=exit status 1: pinpipe batch: no lake data" "$tmp/fail.out"'
+ok "retries were logged" '[ "$(grep -c "task failed, retrying" "$tmp/fail.err")" = 2 ]'
+"$PINPIPE" dag history --data-dir "$d" >"$tmp/hist.out"
+ok "history: today's batch succeeded" 'grep -q "pinpipe_daily *$today *batch *success *1 " "$tmp/hist.out"'
+ok "history: the failure with attempts and error" 'grep -q "pinpipe_daily *2001-01-01 *batch *failed *3 .*no lake data" "$tmp/hist.out"'
+"$PINPIPE" dag backfill --from "$yesterday" --to "$today" --data-dir "$d" --retries 0 \
+  >"$tmp/bf.out" 2>/dev/null; rc=$?
+ok "backfill exits 1 when a day failed" '[ $rc = 1 ]'
+ok "backfill: the failed day, then the later day succeeded" \
+   'grep -q "pinpipe_daily $yesterday failed" "$tmp/bf.out" && grep -q "pinpipe_daily $today success" "$tmp/bf.out"'
+ok "bad date is a usage error" '"$PINPIPE" dag run --date 2001-13-01 >/dev/null 2>&1; [ $? = 2 ]'
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
