@@ -25,7 +25,7 @@
 
 struct dag_opts {
     const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to;
-    int retries, limit;
+    int retries, limit, catchup;
     int64_t retry_delay_ms;
 };
 
@@ -40,7 +40,7 @@ static void usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: pinpipe dag list|show|run|backfill|history [options]\n\n"
+        "usage: pinpipe dag list|show|run|backfill|history|schedule [options]\n\n"
         "The daily DAG '" DAG_NAME "' on pinpipe's own scheduler: lake_caught_up (the lake\n"
         "consumer has no lag) -> batch (the day's lake files -> clean -> reconcile into the\n"
         "warehouse -> insights snapshot). Tasks run as pinpipe commands; a failed task is\n"
@@ -51,7 +51,10 @@ static void usage(FILE *out)
         "  show                         tasks, dependencies, commands, retries\n"
         "  run --date YYYY-MM-DD        one run (default: yesterday, UTC)\n"
         "  backfill --from D --to D     a run for every date, oldest first\n"
-        "  history [--limit N]          the newest task runs\n\n"
+        "  history [--limit N]          the newest task runs\n"
+        "  schedule [--catchup]         run due dates as they come (@daily, after midnight\n"
+        "                               UTC) until SIGTERM; with --catchup also every day\n"
+        "                               missed since the last success\n\n"
         "options:\n"
         "  --data-dir DIR               (default %s)\n"
         "  --warehouse SPEC             SQLite file or postgresql:// URI\n"
@@ -195,9 +198,45 @@ static int run_dates(struct dag_ctx *c, const struct dag_opts *o, char (*dates)[
             printf("  %-15s %-16s attempts=%d%s%s\n", runs[t].task,
                    pp_sched_state_name(runs[t].state), runs[t].attempts,
                    runs[t].error[0] ? " error=" : "", runs[t].error);
+        fflush(stdout);
         failed |= rc != PP_SCHED_SUCCESS;
     }
     return failed ? 1 : 0;
+}
+
+/* The newest run date whose batch succeeded (history callback). */
+static void last_success(void *arg, const struct pp_wh_dag_task *t)
+{
+    char *best = arg;
+    if (!strcmp(t->task, "batch") && !strcmp(t->state, "success") && strcmp(t->run_date, best) > 0)
+        snprintf(best, 11, "%s", t->run_date);
+}
+
+/* `pinpipe dag schedule`: run what is due, then sleep until the schedule's next time. */
+static int schedule(struct dag_ctx *c, struct dag_opts *o)
+{
+    struct pp_cron cron;
+    char err[160];
+    if (pp_cron_parse(c->dag.schedule, &cron, err, sizeof(err)))
+        return pp_cli_fail("dag", 1, "%s", err);
+    c->dag.catchup = o->catchup;
+    int failed = 0;
+    PP_INFO("dag", "scheduling dag=%s schedule=%s catchup=%d", c->dag.name, c->dag.schedule,
+            o->catchup);
+    while (!pp_cli_stop) {
+        static char dates[DAG_MAX_DATES][11];
+        char last[11] = "";
+        if (pp_wh_dag_history(c->wh, DAG_NAME, 100000, last_success, last) < 0)
+            PP_WARN("dag", "cannot read the run history: %s", pp_wh_errmsg(c->wh));
+        int n = pp_sched_due(&c->dag, last[0] ? last : NULL, pp_now_ms(), dates, DAG_MAX_DATES);
+        if (n > 0)
+            failed |= run_dates(c, o, dates, n);
+        int64_t next = pp_cron_next(&cron, pp_now_ms() / 1000);
+        /* sleep in short steps so SIGTERM stops it promptly */
+        while (!pp_cli_stop && next > 0 && pp_now_ms() / 1000 < next)
+            usleep(200 * 1000);
+    }
+    return failed;
 }
 
 static void print_history(void *arg, const struct pp_wh_dag_task *t)
@@ -214,17 +253,11 @@ static void print_history(void *arg, const struct pp_wh_dag_task *t)
 
 static int parse(int argc, char **argv, struct dag_opts *o)
 {
-    static const struct option opts[] = {{"data-dir", 1, 0, 'd'},
-                                         {"warehouse", 1, 0, 'w'},
-                                         {"lake", 1, 0, 'l'},
-                                         {"date", 1, 0, 'D'},
-                                         {"from", 1, 0, 'F'},
-                                         {"to", 1, 0, 'T'},
-                                         {"retries", 1, 0, 'r'},
-                                         {"retry-delay", 1, 0, 'R'},
-                                         {"limit", 1, 0, 'n'},
-                                         {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"data-dir", 1, 0, 'd'}, {"warehouse", 1, 0, 'w'},   {"lake", 1, 0, 'l'},
+        {"date", 1, 0, 'D'},     {"from", 1, 0, 'F'},        {"to", 1, 0, 'T'},
+        {"retries", 1, 0, 'r'},  {"retry-delay", 1, 0, 'R'}, {"limit", 1, 0, 'n'},
+        {"catchup", 0, 0, 'c'},  {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
     int c;
     int64_t v, ms;
     optind = 0;
@@ -260,6 +293,9 @@ static int parse(int argc, char **argv, struct dag_opts *o)
             if (pp_parse_i64(optarg, 1, 1000000, &v))
                 return pp_cli_fail("dag", 2, "--limit wants 1..1000000, got '%s'", optarg);
             o->limit = (int)v;
+            break;
+        case 'c':
+            o->catchup = 1;
             break;
         case 'h':
             usage(stdout);
@@ -315,9 +351,9 @@ int cmd_dag(int argc, char **argv)
         n = pp_sched_backfill_dates(o.from, o.to, dates, DAG_MAX_DATES);
         if (n < 0)
             return pp_cli_fail("dag", 2, "--from %s is after --to %s", o.from, o.to);
-    } else if (strcmp(o.sub, "history")) {
+    } else if (strcmp(o.sub, "history") && strcmp(o.sub, "schedule")) {
         return pp_cli_fail("dag", 2,
-                           "unknown subcommand '%s' (list, show, run, backfill, "
+                           "unknown subcommand '%s' (list, show, run, backfill, schedule, "
                            "history)",
                            o.sub);
     }
@@ -334,7 +370,21 @@ int cmd_dag(int argc, char **argv)
         return rc < 0 ? pp_cli_fail("dag", 1, "history: %s", pp_err_str(rc)) : 0;
     }
     pp_cli_signals();
-    rc = run_dates(&c, &o, dates, n);
+    rc = !strcmp(o.sub, "schedule") ? schedule(&c, &o) : run_dates(&c, &o, dates, n);
     pp_wh_close(c.wh);
     return rc;
+}
+
+int cmd_schedule(int argc, char **argv)
+{
+    /* `pinpipe schedule [options]` is `pinpipe dag schedule [options]` */
+    static char *args[256];
+    if (argc + 2 > (int)(sizeof(args) / sizeof(args[0])))
+        return pp_cli_fail("schedule", 2, "too many arguments");
+    args[0] = "dag";
+    for (int i = 1; i < argc; i++)
+        args[i] = argv[i];
+    args[argc] = "schedule";
+    args[argc + 1] = NULL;
+    return cmd_dag(argc + 1, args);
 }

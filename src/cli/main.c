@@ -27,7 +27,8 @@ static const struct command commands[] = {
     {"gen", cmd_gen, "write generated source tables pin/geo/user.jsonl"},
     {"emulate", cmd_emulate, "emulate users posting to an ingestion URL"},
     {"log", cmd_log, "look inside the log: topics, offsets, tail"},
-    {"dag", cmd_dag, "the daily DAG: list, show, run, backfill, history"},
+    {"dag", cmd_dag, "the daily DAG: list, show, run, backfill, history, schedule"},
+    {"schedule", cmd_schedule, "run the daily DAG as its schedule comes due (= dag schedule)"},
     {"status", cmd_status, "one screen: log watermarks, consumer lag, warehouse rows"},
     {"config", cmd_config, "print the effective configuration (file, environment, defaults)"},
 };

@@ -29,5 +29,18 @@ ok "backfill exits 1 when a day failed" '[ $rc = 1 ]'
 ok "backfill: the failed day, then the later day succeeded" \
    'grep -q "pinpipe_daily $yesterday failed" "$tmp/bf.out" && grep -q "pinpipe_daily $today success" "$tmp/bf.out"'
 ok "bad date is a usage error" '"$PINPIPE" dag run --date 2001-13-01 >/dev/null 2>&1; [ $? = 2 ]'
+# the scheduler: nothing run yet in a fresh dir -> yesterday is due; it runs, is recorded, and
+# SIGTERM stops the daemon promptly
+d2=$tmp/d2
+"$PINPIPE" demo --generate --events 50 --data-dir "$d2" >/dev/null 2>&1
+"$PINPIPE" dag schedule --data-dir "$d2" --retries 0 >"$tmp/sched.out" 2>"$tmp/sched.err" &
+spid=$!
+for _ in $(seq 100); do grep -q "pinpipe_daily $yesterday" "$tmp/sched.out" && break; sleep 0.1; done
+kill -TERM $spid
+for _ in $(seq 30); do kill -0 $spid 2>/dev/null || break; sleep 0.1; done
+ok "scheduler stops on SIGTERM" '! kill -0 $spid 2>/dev/null'
+wait $spid 2>/dev/null
+ok "scheduler ran yesterday's due run" 'grep -q "pinpipe_daily $yesterday failed" "$tmp/sched.out"'
+ok "scheduler recorded it" '"$PINPIPE" dag history --data-dir "$d2" | grep -q "pinpipe_daily *$yesterday *batch *failed"'
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
