@@ -4,9 +4,11 @@ Mirrors the seeds' MWAA DAG: @daily, one retry after 2 minutes. Each task is a p
 command that exits non-zero with a one-line reason on failure, so Airflow's retries and
 alerts work unchanged. Settings come from PINPIPE_CONFIG (see `pinpipe config --help`).
 
-Tasks: lake_caught_up (the lake consumer has no lag: every record up to now is in finished
-lake files) -> batch (the day's lake files -> clean -> reconcile into the warehouse ->
-insights snapshot for the run date).
+Tasks, the same graph as pinpipe's own scheduler (`pinpipe dag show`): lake_caught_up (the
+lake consumer has no lag: every record up to now is in finished lake files) -> batch (the
+day's lake files -> clean -> reconcile into the warehouse -> insights snapshot for the run
+date) -> quality (data-quality checks of the day, stored in the warehouse; fails past the
+thresholds).
 """
 from datetime import datetime, timedelta
 
@@ -48,4 +50,10 @@ with DAG(
         env=ENV,
         append_env=True,
     )
-    lake_caught_up >> batch
+    quality = BashOperator(
+        task_id="quality",
+        bash_command=f"{PINPIPE} quality --date {{{{ ds }}}}",
+        env=ENV,
+        append_env=True,
+    )
+    lake_caught_up >> batch >> quality

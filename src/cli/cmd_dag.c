@@ -31,7 +31,7 @@ struct dag_opts {
 
 struct dag_ctx {
     struct pp_sched_dag dag;
-    char cmd[2][8192];
+    char cmd[3][8192];
     struct pp_wh *wh;
     struct pp_sched_env real;
 };
@@ -43,7 +43,8 @@ static void usage(FILE *out)
         "usage: pinpipe dag list|show|run|backfill|history|schedule [options]\n\n"
         "The daily DAG '" DAG_NAME "' on pinpipe's own scheduler: lake_caught_up (the lake\n"
         "consumer has no lag) -> batch (the day's lake files -> clean -> reconcile into the\n"
-        "warehouse -> insights snapshot). Tasks run as pinpipe commands; a failed task is\n"
+        "warehouse -> insights snapshot) -> quality (data-quality checks, stored with the run).\n"
+        "Tasks run as pinpipe commands; a failed task is\n"
         "retried after --retry-delay (x2 per further retry), then the run is failed and\n"
         "later days still run. One run per date at a time, also across processes. Every\n"
         "task's state, attempts, start/end and error are kept in the warehouse (pp_dag_runs).\n\n"
@@ -92,36 +93,47 @@ static void append(char *out, size_t size, const char *s)
     snprintf(out + n, size - n, "%s", s);
 }
 
+/* "<exe> <sub> --date {date} --data-dir D [--warehouse W] [--lake L]" into out. */
+static void day_command(char *out, size_t size, const char *exe, const char *sub,
+                        const struct dag_opts *o)
+{
+    out[0] = '\0';
+    shq(out, size, exe);
+    append(out, size, " ");
+    append(out, size, sub);
+    append(out, size, " --date {date} --data-dir ");
+    shq(out, size, o->data_dir);
+    if (o->wh_path) {
+        append(out, size, " --warehouse ");
+        shq(out, size, o->wh_path);
+    }
+    if (o->lake) {
+        append(out, size, " --lake ");
+        shq(out, size, o->lake);
+    }
+}
+
 static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     snprintf(exe + (n > 0 ? n : 0), sizeof(exe) - (size_t)(n > 0 ? n : 0), "%s",
              n > 0 ? "" : "pinpipe");
-    char *st = c->cmd[0], *bt = c->cmd[1];
-    st[0] = bt[0] = '\0';
+    char *st = c->cmd[0], *bt = c->cmd[1], *qt = c->cmd[2];
+    st[0] = '\0';
     shq(st, sizeof(c->cmd[0]), exe);
     append(st, sizeof(c->cmd[0]), " status --data-dir ");
     shq(st, sizeof(c->cmd[0]), o->data_dir);
     append(st, sizeof(c->cmd[0]), " | awk ");
     shq(st, sizeof(c->cmd[0]), LAKE_CAUGHT_UP_AWK);
-    shq(bt, sizeof(c->cmd[1]), exe);
-    append(bt, sizeof(c->cmd[1]), " batch --quiet --date {date} --data-dir ");
-    shq(bt, sizeof(c->cmd[1]), o->data_dir);
-    if (o->wh_path) {
-        append(bt, sizeof(c->cmd[1]), " --warehouse ");
-        shq(bt, sizeof(c->cmd[1]), o->wh_path);
-    }
-    if (o->lake) {
-        append(bt, sizeof(c->cmd[1]), " --lake ");
-        shq(bt, sizeof(c->cmd[1]), o->lake);
-    }
+    day_command(bt, sizeof(c->cmd[1]), exe, "batch --quiet", o);
+    day_command(qt, sizeof(c->cmd[2]), exe, "quality", o);
     append(bt, sizeof(c->cmd[1]), " >/dev/null");
     memset(&c->dag, 0, sizeof(c->dag));
     c->dag.name = DAG_NAME;
     c->dag.schedule = "@daily";
     c->dag.catchup = 1;
-    c->dag.ntasks = 2;
+    c->dag.ntasks = 3;
     c->dag.tasks[0] = (struct pp_sched_task){.name = "lake_caught_up",
                                              .command = st,
                                              .retries = o->retries,
@@ -131,6 +143,13 @@ static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
     c->dag.tasks[1] = (struct pp_sched_task){.name = "batch",
                                              .command = bt,
                                              .deps = {"lake_caught_up"},
+                                             .retries = o->retries,
+                                             .retry_delay_ms = o->retry_delay_ms,
+                                             .backoff = 2,
+                                             .timeout_ms = 3600000};
+    c->dag.tasks[2] = (struct pp_sched_task){.name = "quality",
+                                             .command = qt,
+                                             .deps = {"batch"},
                                              .retries = o->retries,
                                              .retry_delay_ms = o->retry_delay_ms,
                                              .backoff = 2,
@@ -324,7 +343,7 @@ int cmd_dag(int argc, char **argv)
     build_dag(&c, &o);
     if (!strcmp(o.sub, "list")) {
         printf("%-14s %-9s %s\n%-14s %-9s %s\n", "dag", "schedule", "tasks", DAG_NAME, "@daily",
-               "lake_caught_up -> batch");
+               "lake_caught_up -> batch -> quality");
         return 0;
     }
     if (!strcmp(o.sub, "show")) {

@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"log", cmd_log, "look inside the log: topics, offsets, tail"},
     {"dag", cmd_dag, "the daily DAG: list, show, run, backfill, history, schedule"},
     {"schedule", cmd_schedule, "run the daily DAG as its schedule comes due (= dag schedule)"},
+    {"quality", cmd_quality, "data-quality checks of a lake day against the warehouse"},
     {"status", cmd_status, "one screen: log watermarks, consumer lag, warehouse rows"},
     {"config", cmd_config, "print the effective configuration (file, environment, defaults)"},
 };

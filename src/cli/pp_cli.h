@@ -27,6 +27,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_clean(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_dag(int argc, char **argv);
+int cmd_quality(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
 
 /* Set by SIGINT/SIGTERM once pp_cli_signals() ran. */

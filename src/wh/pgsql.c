@@ -183,7 +183,13 @@ static int migrate_v2(struct wh_pg *pg)
 }
 
 /* Migrations keyed by the version they bring the schema to; append, never edit. */
-static int (*const migrations[])(struct wh_pg *) = {NULL, migrate_v1, migrate_v2};
+/* Version 3: data-quality measurements per run. */
+static int migrate_v3(struct wh_pg *pg)
+{
+    return wh_pg_exec(pg, WH_QUALITY_DDL, 0, NULL, NULL);
+}
+
+static int (*const migrations[])(struct wh_pg *) = {NULL, migrate_v1, migrate_v2, migrate_v3};
 #define WH_PG_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
 
 static int schema_version(struct wh_pg *pg, int *version)
@@ -614,6 +620,55 @@ static int pg_dag_history(struct pp_wh *base, const char *dag, int limit,
     return n;
 }
 
+static int pg_quality_store(struct pp_wh *base, const char *run_date,
+                            const struct pp_wh_metric *m, int n)
+{
+    struct wh_pg *pg = (struct wh_pg *)base;
+    int rc = wh_pg_ready(pg, 30000);
+    const char *del[1] = {run_date};
+    rc = rc ? rc : wh_pg_exec(pg, "BEGIN", 0, NULL, NULL);
+    rc = rc ? rc : wh_pg_exec(pg, "DELETE FROM pp_quality WHERE run_date = $1", 1, del, NULL);
+    for (int i = 0; !rc && i < n; i++) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)m[i].value);
+        const char *p[4] = {run_date, m[i].topic, m[i].metric, v};
+        rc = wh_pg_exec(pg, "INSERT INTO pp_quality VALUES ($1, $2, $3, $4)", 4, p, NULL);
+    }
+    if (rc) {
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        return rc;
+    }
+    return wh_pg_exec(pg, "COMMIT", 0, NULL, NULL);
+}
+
+static int pg_count_ids(struct pp_wh *base, enum pp_kind kind, const int64_t *ids, int n,
+                        int64_t *found)
+{
+    struct wh_pg *pg = (struct wh_pg *)base;
+    struct pp_buf arr;
+    pp_buf_init(&arr, 0);
+    pp_buf_putc(&arr, '{');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            pp_buf_putc(&arr, ',');
+        pp_buf_put_i64(&arr, ids[i]);
+    }
+    int rc = pp_buf_putc(&arr, '}');
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\" WHERE ind = ANY($1::bigint[])",
+             pp_kind_name(kind));
+    const char *p[1] = {arr.data};
+    PGresult *res = NULL;
+    rc = rc ? PP_ENOMEM : wh_pg_ready(pg, 30000);
+    rc = rc ? rc : wh_pg_exec(pg, sql, 1, p, &res);
+    if (!rc) {
+        *found = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+    }
+    pp_buf_free(&arr);
+    return rc;
+}
+
 static const struct wh_ops pg_ops = {
     .close = pg_close,
     .errmsg = pg_errmsg,
@@ -633,4 +688,6 @@ static const struct wh_ops pg_ops = {
     .insights_snapshot = pg_insights_snapshot,
     .dag_record = pg_dag_record,
     .dag_history = pg_dag_history,
+    .quality_store = pg_quality_store,
+    .count_ids = pg_count_ids,
 };

@@ -110,6 +110,19 @@ int pp_wh_dag_record(struct pp_wh *wh, const struct pp_wh_dag_task *t);
 int pp_wh_dag_history(struct pp_wh *wh, const char *dag, int limit,
                       void (*cb)(void *arg, const struct pp_wh_dag_task *t), void *arg);
 
+/* One data-quality measurement of a run (table pp_quality). */
+struct pp_wh_metric {
+    const char *topic;  /* "pin", "geo", "user" */
+    const char *metric; /* e.g. "records", "duplicates", "null_title", "missing_in_warehouse" */
+    int64_t value;
+};
+/* Replace run_date's measurements with m[0..n). @returns 0, PP_EIO, PP_EBUSY. */
+int pp_wh_quality_store(struct pp_wh *wh, const char *run_date, const struct pp_wh_metric *m,
+                        int n);
+/* How many of ids[0..n) have a row in kind's table. @returns 0 with *found, or <0. */
+int pp_wh_count_ids(struct pp_wh *wh, enum pp_kind kind, const int64_t *ids, int n,
+                    int64_t *found);
+
 /* Rows in the kind's table. */
 int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n);
 /* Store a record that could not be cleaned (dead letters), once per (topic, partition,

@@ -122,7 +122,13 @@ static int migrate_v2(struct wh_sqlite *wh)
 }
 
 /* Migrations keyed by the version they bring the schema to; append, never edit. */
-static int (*const migrations[])(struct wh_sqlite *) = {NULL, migrate_v1, migrate_v2};
+/* Version 3: data-quality measurements per run. */
+static int migrate_v3(struct wh_sqlite *wh)
+{
+    return wh_exec(wh, WH_QUALITY_DDL);
+}
+
+static int (*const migrations[])(struct wh_sqlite *) = {NULL, migrate_v1, migrate_v2, migrate_v3};
 #define WH_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
 
 static int schema_version(struct wh_sqlite *wh, int *version)
@@ -487,6 +493,65 @@ static int sq_dag_history(struct pp_wh *base, const char *dag, int limit,
     return rc == SQLITE_DONE ? n : step_error(rc);
 }
 
+static int sq_quality_store(struct pp_wh *base, const char *run_date,
+                            const struct pp_wh_metric *m, int n)
+{
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
+    sqlite3_stmt *del = NULL, *ins = NULL;
+    int rc = wh_exec(wh, "BEGIN IMMEDIATE");
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(wh->db, "DELETE FROM pp_quality WHERE run_date = ?1", -1, &del,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(wh->db, "INSERT INTO pp_quality VALUES (?1, ?2, ?3, ?4)", -1, &ins,
+                           NULL) != SQLITE_OK)
+        rc = PP_EIO;
+    if (!rc) {
+        sqlite3_bind_text(del, 1, run_date, -1, SQLITE_STATIC);
+        rc = step_done(del);
+    }
+    for (int i = 0; !rc && i < n; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, run_date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, m[i].topic, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, m[i].metric, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 4, m[i].value);
+        rc = step_done(ins);
+    }
+    sqlite3_finalize(del);
+    sqlite3_finalize(ins);
+    if (rc) {
+        wh_exec(wh, "ROLLBACK");
+        return rc;
+    }
+    return wh_exec(wh, "COMMIT");
+}
+
+static int sq_count_ids(struct pp_wh *base, enum pp_kind kind, const int64_t *ids, int n,
+                        int64_t *found)
+{
+    struct wh_sqlite *wh = (struct wh_sqlite *)base;
+    char sql[64];
+    sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" WHERE ind = ?1", pp_kind_name(kind));
+    if (sqlite3_prepare_v2(wh->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return PP_EIO;
+    int64_t hits = 0;
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW)
+            hits++;
+        else if (s != SQLITE_DONE)
+            rc = step_error(s);
+    }
+    sqlite3_finalize(st);
+    *found = hits;
+    return rc;
+}
+
 static const struct wh_ops sqlite_ops = {
     .close = sq_close,
     .errmsg = sq_errmsg,
@@ -506,4 +571,6 @@ static const struct wh_ops sqlite_ops = {
     .insights_snapshot = wh_sq_insights_snapshot,
     .dag_record = sq_dag_record,
     .dag_history = sq_dag_history,
+    .quality_store = sq_quality_store,
+    .count_ids = sq_count_ids,
 };

@@ -119,6 +119,18 @@ int pp_wh_dag_history(struct pp_wh *wh, const char *dag, int limit,
     return wh->ops->dag_history(wh, dag, limit, cb, arg);
 }
 
+int pp_wh_quality_store(struct pp_wh *wh, const char *run_date, const struct pp_wh_metric *m,
+                        int n)
+{
+    return wh->ops->quality_store(wh, run_date, m, n);
+}
+
+int pp_wh_count_ids(struct pp_wh *wh, enum pp_kind kind, const int64_t *ids, int n,
+                    int64_t *found)
+{
+    return wh->ops->count_ids(wh, kind, ids, n, found);
+}
+
 int pp_wh_count(struct pp_wh *wh, enum pp_kind kind, int64_t *n)
 {
     return wh->ops->count(wh, kind, n);

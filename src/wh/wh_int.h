@@ -75,7 +75,15 @@ struct wh_ops {
     int (*dag_record)(struct pp_wh *wh, const struct pp_wh_dag_task *t);
     int (*dag_history)(struct pp_wh *wh, const char *dag, int limit,
                        void (*cb)(void *arg, const struct pp_wh_dag_task *t), void *arg);
+    int (*quality_store)(struct pp_wh *wh, const char *run_date, const struct pp_wh_metric *m,
+                         int n);
+    int (*count_ids)(struct pp_wh *wh, enum pp_kind kind, const int64_t *ids, int n,
+                     int64_t *found);
 };
+
+#define WH_QUALITY_DDL                                                                         \
+    "CREATE TABLE IF NOT EXISTS pp_quality (run_date TEXT NOT NULL, topic TEXT NOT NULL,"      \
+    " metric TEXT NOT NULL, value BIGINT NOT NULL, PRIMARY KEY (run_date, topic, metric))"
 
 /* The run history table, the same DDL and statements in both dialects (SQLite >= 3.24 and
  * PostgreSQL take ON CONFLICT ... DO UPDATE). */

@@ -12,7 +12,7 @@ d=$tmp/d
 ok "demo data dir ready" '[ -f "$d/warehouse.db" ]'
 today=$(date -u +%F); yesterday=$(date -u -d yesterday +%F)
 ok "dag list" '"$PINPIPE" dag list | grep -q "pinpipe_daily *@daily"'
-ok "dag show names both tasks" '[ "$("$PINPIPE" dag show | grep -c "^task ")" = 2 ]'
+ok "dag show names the three tasks" '[ "$("$PINPIPE" dag show | grep -c "^task ")" = 3 ]'
 "$PINPIPE" dag run --date "$today" --data-dir "$d" >"$tmp/run.out" 2>"$tmp/run.err"; rc=$?
 ok "run of today succeeds" '[ $rc = 0 ] && grep -q "pinpipe_daily $today success" "$tmp/run.out"'
 "$PINPIPE" dag run --date 2001-01-01 --data-dir "$d" --retries 2 --retry-delay 10ms \
@@ -22,6 +22,8 @@ ok "failed task tried 1 + 2 retries" 'grep -q "batch *failed *attempts=3 error=e
 ok "retries were logged" '[ "$(grep -c "task failed, retrying" "$tmp/fail.err")" = 2 ]'
 "$PINPIPE" dag history --data-dir "$d" >"$tmp/hist.out"
 ok "history: today's batch succeeded" 'grep -q "pinpipe_daily *$today *batch *success *1 " "$tmp/hist.out"'
+ok "history: today's quality check succeeded" 'grep -q "pinpipe_daily *$today *quality *success *1 " "$tmp/hist.out"'
+ok "history: quality blocked after the failed batch" 'grep -q "pinpipe_daily *2001-01-01 *quality *upstream_failed" "$tmp/hist.out"'
 ok "history: the failure with attempts and error" 'grep -q "pinpipe_daily *2001-01-01 *batch *failed *3 .*no lake data" "$tmp/hist.out"'
 "$PINPIPE" dag backfill --from "$yesterday" --to "$today" --data-dir "$d" --retries 0 \
   >"$tmp/bf.out" 2>/dev/null; rc=$?

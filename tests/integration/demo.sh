@@ -29,6 +29,38 @@ if [ -f "$EVENTS" ]; then
   "$PINPIPE" status --data-dir "$PP_TMP/sample" >"$PP_TMP/status.out" || pp_fail "status failed"
   grep -q "stream     total lag 0" "$PP_TMP/status.out" || pp_fail "status: stream lag not 0"
   grep -q "pin         2019 rows" "$PP_TMP/status.out" || pp_fail "status: warehouse rows"
+  # data quality of today's lake, against counts computed here from the events file
+  today=$(date -u +%F)
+  "$PINPIPE" quality --date "$today" --data-dir "$PP_TMP/sample" >"$PP_TMP/q.out" \
+    || pp_fail "quality failed on a complete day"
+  python3 - "$EVENTS" "$PP_TMP/q.out" <<'PY' || pp_fail "quality numbers differ from the events file"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+blank = lambda v: v is None or not str(v).strip()
+want = {("pin", "records"): len(ev),
+        ("pin", "duplicates"): len(ev) - len({e["pin"]["index"] for e in ev}),
+        ("pin", "missing_in_warehouse"): 0,
+        ("pin", "null_title"): sum(e["pin"]["title"] == "No Title Data Available"
+                                   or blank(e["pin"]["title"]) for e in ev),
+        ("pin", "null_description"): sum(e["pin"]["description"] in (
+            "No description available Story format", "No description available", "Untitled")
+            or blank(e["pin"]["description"]) for e in ev),
+        ("pin", "null_image_src"): sum(e["pin"]["image_src"] == "Image src error." for e in ev)}
+got = {}
+for line in open(sys.argv[2]).read().splitlines()[1:]:
+    t, m, v = line.split()
+    got[(t, m)] = int(v)
+bad = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+print("quality mismatches:", bad) if bad else None
+sys.exit(1 if bad else 0)
+PY
+  sqlite3 "$PP_TMP/sample/warehouse.db" "delete from geo where ind in (select ind from geo limit 3)"
+  "$PINPIPE" quality --date "$today" --data-dir "$PP_TMP/sample" >/dev/null 2>"$PP_TMP/q.err" \
+    && pp_fail "quality passed with rows missing from the warehouse"
+  grep -q "geo: 3 ids of $today are missing from the warehouse" "$PP_TMP/q.err" \
+    || pp_fail "quality's reason: $(cat "$PP_TMP/q.err")"
+  [ "$(sqlite3 "$PP_TMP/sample/warehouse.db" "select value from pp_quality where topic='geo' and metric='missing_in_warehouse'")" = 3 ] \
+    || pp_fail "quality results not stored in the warehouse"
   # a second demo on the same dir starts afresh (the dir is the demo's own)
   run_demo "$PP_TMP/sample" --sample "$EVENTS"
   grep -q "rows       pin 2019, geo 2019, user 2019" "$PP_TMP/demo.out" \

@@ -72,7 +72,7 @@ for fmt in json table csv; do
     >"$dir/pg.$fmt" 2>/dev/null || pp_fail "batch rerun on PostgreSQL failed"
   cmp "$dir/sqlite.$fmt" "$dir/pg.$fmt" || pp_fail "$fmt insights differ between SQLite and PostgreSQL"
 done
-[ "$(pg_sql "select count(*) from pp_schema_version")" = 2 ] || pp_fail "schema version rows (v1 tables, v2 dag history)"
+[ "$(pg_sql "select count(*) from pp_schema_version")" = 3 ] || pp_fail "schema version rows (v1 tables, v2 dag history, v3 quality)"
 [ "$(pg_sql "select count(*) from insight_top_user_by_country where run_date='$today'")" -gt 0 ] \
   || pp_fail "no snapshot rows for $today"
 echo "ok: (1) run -> PostgreSQL: 2019 rows per table; insights = independent = SQLite (json, table, csv)"

@@ -131,8 +131,8 @@ static void test_schema(void)
     wh = open_wh("schema.db");
     PP_CHECK(wh != NULL);
     pp_wh_close(wh);
-    PP_CHECK_INT(scalar("schema.db", "SELECT COUNT(*) FROM pp_schema_version"), 2);
-    PP_CHECK_INT(scalar("schema.db", "SELECT MAX(version) FROM pp_schema_version"), 2);
+    PP_CHECK_INT(scalar("schema.db", "SELECT COUNT(*) FROM pp_schema_version"), 3);
+    PP_CHECK_INT(scalar("schema.db", "SELECT MAX(version) FROM pp_schema_version"), 3);
     PP_CHECK_INT(scalar("schema.db", "PRAGMA page_size"), 4096);
     PP_CHECK_INT(scalar("schema.db", "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
                                      " AND name LIKE 'insight\\_%' ESCAPE '\\'"),
