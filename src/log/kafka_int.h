@@ -42,8 +42,9 @@ struct kafka_topic {
 
 struct kafka_group {
     char name[250];
-    rd_kafka_t *rk; /* consumer with group.id = name, never subscribed: commits only */
-    int used;       /* committed or looked up by the caller (listed by pp_log_groups) */
+    rd_kafka_t *rk;     /* consumer with group.id = name, never subscribed: commits only */
+    int used;           /* committed or looked up by the caller (listed by pp_log_groups) */
+    rd_kafka_t *member; /* set while this process is a member (commits go through it) */
 };
 
 struct log_kafka {
@@ -122,5 +123,16 @@ int log_kafka_committed(struct pp_log *log, const char *group, const char *topic
                         int64_t *next_offset);
 int log_kafka_groups(struct pp_log *log, char **names, int max);
 void log_kafka_read_free(struct log_kafka *kf);
+/* Route commits of group through member (NULL: back to the plain commit handle). */
+void log_kafka_group_member(struct log_kafka *kf, const char *group, rd_kafka_t *member);
+
+/* kafka_member.c: consumer-group membership (pp_log_subscribe on Kafka) */
+struct kafka_member;
+struct kafka_member *log_kafka_subscribe(struct pp_log *log, const char *group,
+                                         const char *const *topics, int ntopics,
+                                         const struct pp_log_member_cbs *cbs, char *errstr,
+                                         size_t errstr_size);
+int log_kafka_member_poll(struct kafka_member *km, int timeout_ms);
+void log_kafka_unsubscribe(struct kafka_member *km);
 
 #endif

@@ -221,7 +221,7 @@ static rd_kafka_t *group_handle(struct log_kafka *kf, const char *group, int use
     pthread_mutex_lock(&kf->mu);
     for (int i = 0; i < kf->ngroups && !rk; i++)
         if (!strcmp(kf->groups[i].name, group)) {
-            rk = kf->groups[i].rk;
+            rk = kf->groups[i].member ? kf->groups[i].member : kf->groups[i].rk;
             kf->groups[i].used |= use;
         }
     if (rk || kf->ngroups == KAFKA_MAX_GROUPS || !log_valid_name(group))
@@ -245,6 +245,20 @@ out:
     return rk;
 }
 
+static rd_kafka_resp_err_t commit_on(rd_kafka_t *rk, const char *topic, int partition,
+                                     int64_t next_offset)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    if (!l)
+        return RD_KAFKA_RESP_ERR__FAIL; /* not reached: librdkafka aborts on OOM */
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = next_offset;
+    rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 0);
+    if (!err && l->elems[0].err)
+        err = l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    return err;
+}
+
 int log_kafka_commit(struct pp_log *log, const char *group, const char *topic, int partition,
                      int64_t next_offset)
 {
@@ -253,14 +267,10 @@ int log_kafka_commit(struct pp_log *log, const char *group, const char *topic, i
     rd_kafka_t *rk = group_handle(log->kafka, group, 1);
     if (!rk)
         return PP_EINVAL;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    if (!l)
-        return PP_ENOMEM;
-    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = next_offset;
-    rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 0);
-    if (!err && l->elems[0].err)
-        err = l->elems[0].err;
-    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_resp_err_t err = commit_on(rk, topic, partition, next_offset);
+    /* A member revoking its partitions commits while the group rebalances: Kafka accepts that
+     * (PreparingRebalance); librdkafka's mock refuses it (REBALANCE_IN_PROGRESS), which costs
+     * the next owner a rewrite (pp_lake_truncate_from), not correctness. */
     return log_kafka_err(err);
 }
 
@@ -355,6 +365,16 @@ int log_kafka_groups(struct pp_log *log, char **names, int max)
     pthread_mutex_unlock(&kf->mu);
     qsort(names, (size_t)n, sizeof(*names), cmp_str);
     return n;
+}
+
+void log_kafka_group_member(struct log_kafka *kf, const char *group, rd_kafka_t *member)
+{
+    group_handle(kf, group, 1); /* the entry exists from here on */
+    pthread_mutex_lock(&kf->mu);
+    for (int i = 0; i < kf->ngroups; i++)
+        if (!strcmp(kf->groups[i].name, group))
+            kf->groups[i].member = member;
+    pthread_mutex_unlock(&kf->mu);
 }
 
 void log_kafka_read_free(struct log_kafka *kf)

@@ -51,7 +51,8 @@
  *     conf.partitions, replication min(3, brokers)); topics never auto-create otherwise.
  *   - readers fetch one partition each (librdkafka's per-partition fetchers); records stay
  *     valid until the next read. commit/committed are Kafka committed offsets of the group
- *     (OffsetCommit/OffsetFetch, synchronous; the group is not joined). groups lists the
+ *     (OffsetCommit/OffsetFetch, synchronous; the group is not joined, unless this process is a
+ *     member through pp_log_subscribe: then they go through the member). groups lists the
  *     cluster's consumer groups (plus "lake"/"stream" where they have commits, and those used
  *     by this process, for clusters that cannot list them). */
 #ifndef PP_LOG_H
@@ -198,6 +199,45 @@ int pp_log_committed(struct pp_log *log, const char *group, const char *topic, i
 /* Consumer groups that have commits. @returns count written into names (owned by caller: free
  * each with free()). */
 int pp_log_groups(struct pp_log *log, char **names, int max);
+
+/* Consumer-group membership: the partitions of topics are shared among the members of group
+ * (processes on any machines); each partition has one member at a time. The member opens its
+ * own readers (pp_log_reader_open) for what it is assigned, at its own positions.
+ *   - Kafka: a consumer with group.id = group subscribes to topics (topics that do not exist yet
+ *     are picked up within ~1 s); rebalances are eager: on_revoke gets every partition the
+ *     member had, and the group moves on only after it returns, so the member must make its
+ *     progress durable (commit) and stop reading them there; then on_assign gets the new set.
+ *     pp_log_commit/pp_log_committed of group go through the member (current generation), as
+ *     Kafka requires of an active group. A member that stops polling for max.poll.interval.ms,
+ *     or is killed, loses its partitions after session.timeout.ms (default 6 s here; -X wins).
+ *   - Embedded: the only member: every partition of each topic, in one on_assign call once
+ *     the topic exists.
+ * Callbacks run inside pp_log_member_poll/pp_log_unsubscribe, on the calling thread. */
+struct pp_log_tp {
+    const char *topic; /* borrowed for the callback */
+    int partition;
+};
+struct pp_log_member_cbs {
+    /* Take partitions tps[0..n): @returns 0, or <0 (fatal: poll returns it). */
+    int (*on_assign)(void *arg, const struct pp_log_tp *tps, int n);
+    /* Give up tps[0..n) (commit first); no reads of them afterwards. */
+    void (*on_revoke)(void *arg, const struct pp_log_tp *tps, int n);
+    void *arg;
+};
+struct pp_log_member;
+/* Join group for topics[0..ntopics) (names are copied). @returns owned: release with
+ * pp_log_unsubscribe(). NULL on error (errstr filled). */
+struct pp_log_member *pp_log_subscribe(struct pp_log *log, const char *group,
+                                       const char *const *topics, int ntopics,
+                                       const struct pp_log_member_cbs *cbs, char *errstr,
+                                       size_t errstr_size);
+/* Serve membership events (rebalance callbacks), waiting up to timeout_ms for one; call often
+ * (at least every few seconds). @returns 0, or the first <0 of an on_assign callback. */
+int pp_log_member_poll(struct pp_log_member *m, int timeout_ms);
+/* Leave the group: on_revoke for what m holds, then free m. m may be NULL. */
+void pp_log_unsubscribe(struct pp_log_member *m);
+/* Which backend serves log. */
+enum pp_log_backend pp_log_backend(const struct pp_log *log);
 
 /* Counters since open, for tests and metrics. */
 struct pp_log_stats {

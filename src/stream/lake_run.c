@@ -81,6 +81,14 @@ static int flush(struct lake_consumer *lc, int force)
     return rc < 0 ? rc : 0;
 }
 
+/* The group takes partitions away (rebalance or leaving): finish their files and commit. */
+static void give_up(void *arg)
+{
+    struct lake_consumer *lc = arg;
+    if (!lc->lake_failed)
+        flush(lc, 1);
+}
+
 int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
                 int64_t *records_out)
 {
@@ -90,7 +98,9 @@ int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t 
     int rc = 0;
     *records = 0;
     pp_parts_init(&lc.parts, log, start_at, &lc);
-    while (!*stop) {
+    lc.parts.mod = "lake";
+    rc = pp_parts_subscribe(&lc.parts, GROUP, give_up);
+    while (!*stop && !rc) {
         if ((rc = pp_parts_discover(&lc.parts, 0)))
             break;
         struct pp_parts *ps = &lc.parts;

@@ -1,4 +1,5 @@
 /* parts.c: the partition readers of pin/geo/user that the stream and lake consumers share. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,12 +12,14 @@ void pp_parts_init(struct pp_parts *ps, struct pp_log *log, pp_part_start_fn sta
 {
     memset(ps, 0, sizeof(*ps));
     ps->log = log;
+    ps->mod = "stream";
     ps->start = start;
     ps->arg = arg;
 }
 
 void pp_parts_free(struct pp_parts *ps)
 {
+    pp_log_unsubscribe(ps->member); /* revokes what is left */
     for (int i = 0; i < ps->n; i++)
         pp_log_reader_close(ps->v[i].rd);
     free(ps->v);
@@ -38,7 +41,7 @@ static int part_add(struct pp_parts *ps, enum pp_kind kind, int partition)
     int64_t offset = 0;
     int rc = ps->start(ps->arg, topic, partition, &offset);
     if (rc) {
-        PP_ERROR("stream", "start position failed topic=%s partition=%d error=%s", topic, partition,
+        PP_ERROR(ps->mod, "start position failed topic=%s partition=%d error=%s", topic, partition,
                  pp_err_str(rc));
         return rc;
     }
@@ -53,8 +56,8 @@ static int part_add(struct pp_parts *ps, enum pp_kind kind, int partition)
     struct pp_log_reader *rd =
         pp_log_reader_open(ps->log, topic, partition, offset, err, sizeof(err));
     if (!rd) {
-        PP_ERROR("stream", "reader open failed topic=%s partition=%d error=\"%s\"", topic,
-                 partition, err);
+        PP_ERROR(ps->mod, "reader open failed topic=%s partition=%d error=\"%s\"", topic, partition,
+                 err);
         return PP_EIO;
     }
     struct pp_part *part = &ps->v[ps->n++];
@@ -69,8 +72,73 @@ static int part_add(struct pp_parts *ps, enum pp_kind kind, int partition)
     return 0;
 }
 
+/* Rebalance: partitions assigned to this member (all or none of them are added). */
+static int on_assign(void *arg, const struct pp_log_tp *tps, int n)
+{
+    struct pp_parts *ps = arg;
+    int first = ps->n;
+    for (int i = 0; i < n; i++) {
+        enum pp_kind kind = pp_kind_from_topic(tps[i].topic, strlen(tps[i].topic));
+        const char *name = kind == PP_KIND_NONE ? NULL : pp_kind_name(kind);
+        int rc =
+            name && !strcmp(name, tps[i].topic) ? part_add(ps, kind, tps[i].partition) : PP_EINVAL;
+        if (rc) {
+            while (ps->n > first)
+                pp_log_reader_close(ps->v[--ps->n].rd);
+            return rc;
+        }
+    }
+    char list[512] = "";
+    size_t len = 0;
+    for (int i = 0; i < n && len < sizeof(list); i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s.%d", i ? "," : "",
+                                tps[i].topic, tps[i].partition);
+    PP_INFO(ps->mod, "assigned partitions=%d [%s]", n, list);
+    return 0;
+}
+
+/* Rebalance: give up tps (the consumer commits first), closing their readers. */
+static void on_revoke(void *arg, const struct pp_log_tp *tps, int n)
+{
+    struct pp_parts *ps = arg;
+    if (ps->revoke)
+        ps->revoke(ps->arg);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < ps->n; j++) {
+            struct pp_part *part = &ps->v[j];
+            if (part->partition != tps[i].partition || strcmp(part->topic, tps[i].topic))
+                continue;
+            pp_log_reader_close(part->rd);
+            ps->v[j] = ps->v[--ps->n];
+            break;
+        }
+    PP_INFO(ps->mod, "revoked partitions=%d", n);
+}
+
+int pp_parts_subscribe(struct pp_parts *ps, const char *group, pp_part_revoke_fn revoke)
+{
+    static const char *const topics[] = {"pin", "geo", "user"};
+    struct pp_log_member_cbs cbs = {on_assign, on_revoke, ps};
+    char err[256] = "";
+    if (pp_log_backend(ps->log) != PP_LOG_KAFKA)
+        return 0;
+    ps->revoke = revoke;
+    ps->member = pp_log_subscribe(ps->log, group, topics, 3, &cbs, err, sizeof(err));
+    if (!ps->member) {
+        PP_ERROR(ps->mod, "subscribe failed group=%s error=\"%s\"", group, err);
+        return PP_EIO;
+    }
+    return 0;
+}
+
 int pp_parts_discover(struct pp_parts *ps, int force)
 {
+    if (ps->member) {
+        int rc = pp_log_member_poll(ps->member, 0);
+        if (rc)
+            PP_ERROR(ps->mod, "rebalance failed error=%s", pp_err_str(rc));
+        return rc;
+    }
     int64_t now = pp_mono_us();
     if (pp_parts_complete(ps) || (!force && now < ps->next_check_us))
         return 0;
@@ -82,7 +150,7 @@ int pp_parts_discover(struct pp_parts *ps, int force)
         if (np == PP_ENOENT)
             continue;
         if (np < 0) {
-            PP_ERROR("stream", "partitions failed topic=%s error=%s", pp_kind_name((enum pp_kind)k),
+            PP_ERROR(ps->mod, "partitions failed topic=%s error=%s", pp_kind_name((enum pp_kind)k),
                      pp_err_str(np));
             return np;
         }
@@ -106,7 +174,7 @@ int pp_parts_reopen(struct pp_parts *ps, struct pp_part *part, int64_t offset)
     pp_log_reader_close(part->rd);
     part->rd = pp_log_reader_open(ps->log, part->topic, part->partition, offset, err, sizeof(err));
     if (!part->rd) {
-        PP_ERROR("stream", "reader reopen failed topic=%s partition=%d error=\"%s\"", part->topic,
+        PP_ERROR(ps->mod, "reader reopen failed topic=%s partition=%d error=\"%s\"", part->topic,
                  part->partition, err);
         return PP_EIO;
     }

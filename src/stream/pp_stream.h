@@ -4,7 +4,14 @@
  * Topics that do not exist yet are picked up once a writer creates them (checked every 100 ms).
  * Both work on a read-only log (another process writes) and on the writer's own handle; an
  * in-process caller sets *stop and joins the consumer thread before pp_log_close().
- * Both log a progress line (pp_diag, INFO) every ~5 s while records flow. */
+ * Both log a progress line (pp_diag, INFO) every ~5 s while records flow.
+ * On the Kafka log both join their group (pp_log_subscribe): N processes share the partitions;
+ * each reads only its assignment and logs "assigned partitions=N [topic.p,...]" on each
+ * rebalance. Before a revoke the stream has no open transaction (positions are already in the
+ * warehouse) and the lake finishes and commits its open files, so the next owner resumes from
+ * the warehouse's positions / the committed offset (truncating past it) exactly once.
+ * Not fenced: a member that lost its assignment without knowing (a stalled process past
+ * session.timeout.ms) may still write until it notices. */
 #ifndef PP_STREAM_H
 #define PP_STREAM_H
 
@@ -32,7 +39,8 @@ struct pp_stream_stats {
  * when empty. */
 double pp_stream_latency_ms(const struct pp_stream_stats *stats, double q);
 
-/* Consumer group "stream": read every partition of pin, geo, user from the position stored
+/* Consumer group "stream": read every partition of pin, geo, user (on Kafka: those the group
+ * assigns to this process) from the position stored
  * in the warehouse, clean (pp_clean_record), upsert, and store the next positions in the same
  * transaction; then commit them to the log's group too (for `pinpipe log offsets`; at most
  * every 100 ms, as each costs an fsync). Records that fail cleaning go to pp_wh_reject.
@@ -44,7 +52,8 @@ double pp_stream_latency_ms(const struct pp_stream_stats *stats, double q);
 int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linger_ms,
                   volatile sig_atomic_t *stop, struct pp_stream_stats *stats);
 
-/* Consumer group "lake": read every partition from the log's committed "lake" offset, delete
+/* Consumer group "lake": read every partition (on Kafka: the assigned ones, finishing and
+ * committing their files before a revoke) from the log's committed "lake" offset, delete
  * lake files at/after it (rerun), write raw records, commit after each file is durable.
  * Calls pp_lake_flush every 100 ms (age rolls also when idle). On stop, finishes (flushes)
  * open files and commits. records_out (may be NULL): records written so far, updated by the

@@ -31,6 +31,7 @@ struct stream {
     /* ingest timestamps of the open transaction, run-length coded (ts_ms, count) */
     int64_t *lat_ts, *lat_n;
     int lat_len, lat_cap;
+    struct pp_stream_stats *stats; /* the caller's */
 };
 
 /* Remember a consumed record's ingest time for the latency histogram. */
@@ -205,6 +206,18 @@ static void log_commit(struct stream *st, int force)
     }
 }
 
+static int batch_abort(struct stream *st);
+
+/* The group takes partitions away (rebalance or leaving): the positions live in the
+ * warehouse transaction, so commit it (between batches none is open), then tell the log. */
+static void give_up(void *arg)
+{
+    struct stream *st = arg;
+    if (st->in_txn && batch_commit(st, st->stats) && batch_abort(st))
+        PP_WARN("stream", "rewind before revoke failed");
+    log_commit(st, 1);
+}
+
 /* Undo the open transaction: roll back and rewind the touched readers to the committed
  * positions, so the same records are consumed again. @returns 0 or <0 fatal. */
 static int batch_abort(struct stream *st)
@@ -294,8 +307,10 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
     if (linger_ms < 0)
         linger_ms = 0;
     pp_row_init(&st.row);
+    st.stats = stats;
     pp_parts_init(&st.parts, log, start_at, &st);
-    while (!*stop) {
+    rc = pp_parts_subscribe(&st.parts, GROUP, give_up);
+    while (!*stop && !rc) {
         if ((rc = pp_parts_discover(&st.parts, 0)))
             break;
         if (st.parts.n == 0) {

@@ -26,8 +26,15 @@ struct pp_part {
  * May also prepare the sink (the lake truncates). @returns 0 or <0 (fatal). */
 typedef int (*pp_part_start_fn)(void *arg, const char *topic, int partition, int64_t *offset);
 
+/* The consumer gives up its partitions (a rebalance, or leaving the group): make what it
+ * consumed durable (commit) now; the readers are closed right after. */
+typedef void (*pp_part_revoke_fn)(void *arg);
+
 struct pp_parts {
     struct pp_log *log;
+    const char *mod;              /* diagnostics module name ("stream", "lake") */
+    struct pp_log_member *member; /* group membership (Kafka); NULL: every partition */
+    pp_part_revoke_fn revoke;
     pp_part_start_fn start;
     void *arg;
     struct pp_part *v;
@@ -38,9 +45,15 @@ struct pp_parts {
 };
 
 void pp_parts_init(struct pp_parts *ps, struct pp_log *log, pp_part_start_fn start, void *arg);
+/* Join group for pin/geo/user when the log is Kafka (the embedded log keeps discovering every
+ * partition): from then on pp_parts_discover serves rebalances, adding the assigned
+ * partitions and removing revoked ones (after revoke(arg)). @returns 0 or <0 (logged). */
+int pp_parts_subscribe(struct pp_parts *ps, const char *group, pp_part_revoke_fn revoke);
+/* Leave the group (revoke runs) and close every reader. */
 void pp_parts_free(struct pp_parts *ps);
 /* Add the partitions of pin/geo/user topics that exist now (at most every
- * PP_STREAM_DISCOVER_MS unless force). @returns 0 or <0 fatal (logged). */
+ * PP_STREAM_DISCOVER_MS unless force); when subscribed, serve the group's rebalances instead.
+ * @returns 0 or <0 fatal (logged). */
 int pp_parts_discover(struct pp_parts *ps, int force);
 /* Are all three topics being consumed? */
 int pp_parts_complete(const struct pp_parts *ps);

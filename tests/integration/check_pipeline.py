@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """check_pipeline.py: exactly-once checks over one pinpipe data dir, independent of pinpipe's code.
 
-Reads the log through `pinpipe log tail` (tab-separated topic, partition, offset, ts_ms, value),
+Reads the log through `pinpipe log tail` (tab-separated topic, partition, offset, ts_ms, value;
+with --log-arg ARG..., e.g. --log-arg=--log --log-arg=kafka --log-arg=--brokers --log-arg=HOST:PORT,
+the arguments are passed to `pinpipe log` and the partitions come from `pinpipe log topics`),
 the warehouse with sqlite3, and the lake files directly, and checks:
   - log: offsets contiguous from the low watermark; with --events, every record id of the
     events file is present; with --acked-ids FILE (lines "topic id"), every acked id is present;
@@ -25,15 +27,32 @@ import sys
 KINDS = {"pin": "index", "geo": "ind", "user": "ind"}
 
 
-def read_log(pinpipe, data_dir):
+def log_partitions(pinpipe, data_dir, log_args):
+    """{topic: [partition, ...]} from `pinpipe log topics` (a non-embedded log)."""
+    out = subprocess.run([pinpipe, "log", "topics", "--data-dir", data_dir] + log_args,
+                         check=True, capture_output=True, text=True).stdout
+    parts = {}
+    for line in out.splitlines()[1:]:
+        f = line.split("\t")
+        if len(f) >= 2 and f[1].isdigit():
+            parts.setdefault(f[0], []).append(int(f[1]))
+    return parts
+
+
+def read_log(pinpipe, data_dir, log_args=()):
     """{topic: {partition: [(offset, value_str), ...]}} for every on-disk partition."""
     log = {}
+    log_args = list(log_args)
+    listed = log_partitions(pinpipe, data_dir, log_args) if log_args else None
     for topic in KINDS:
         tdir = os.path.join(data_dir, "log", "topics", topic)
-        parts = sorted(int(p) for p in os.listdir(tdir) if p.isdigit()) if os.path.isdir(tdir) else []
+        if listed is not None:
+            parts = sorted(listed.get(topic, []))
+        else:
+            parts = sorted(int(p) for p in os.listdir(tdir) if p.isdigit()) if os.path.isdir(tdir) else []
         log[topic] = {}
         for p in parts:
-            out = subprocess.run([pinpipe, "log", "tail", "--data-dir", data_dir, "--topic", topic,
+            out = subprocess.run([pinpipe, "log", "tail", "--data-dir", data_dir] + log_args + ["--topic", topic,
                                   "--partition", str(p), "--from-beginning", "-n", "100000000"],
                                  check=True, capture_output=True, text=True).stdout
             recs = []
@@ -56,9 +75,11 @@ def main():
     ap.add_argument("--no-lake", action="store_true")
     ap.add_argument("--warehouse")
     ap.add_argument("--lake")
+    ap.add_argument("--log-arg", action="append", default=[],
+                    help="an argument for `pinpipe log` (repeat), e.g. --log-arg=--log --log-arg=kafka")
     a = ap.parse_args()
     errors = []
-    log = read_log(a.pinpipe, a.data_dir)
+    log = read_log(a.pinpipe, a.data_dir, a.log_arg)
     ids = {t: set() for t in KINDS}
     total = 0
     for topic, parts in log.items():

@@ -722,6 +722,90 @@ static void test_groups(void)
     rm_rf(dir);
 }
 
+/* ---- consumer-group membership ---- */
+
+struct held {
+    char tp[64][32]; /* "topic.partition" held now */
+    int n, assigns, revokes, fail;
+};
+
+static int held_assign(void *arg, const struct pp_log_tp *tps, int n)
+{
+    struct held *h = arg;
+    if (h->fail)
+        return h->fail;
+    h->assigns++;
+    for (int i = 0; i < n && h->n < 64; i++)
+        snprintf(h->tp[h->n++], sizeof(h->tp[0]), "%s.%d", tps[i].topic, tps[i].partition);
+    return 0;
+}
+
+static void held_revoke(void *arg, const struct pp_log_tp *tps, int n)
+{
+    struct held *h = arg;
+    char name[32];
+    h->revokes++;
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s.%d", tps[i].topic, tps[i].partition);
+        for (int j = 0; j < h->n; j++)
+            if (!strcmp(h->tp[j], name)) {
+                memcpy(h->tp[j], h->tp[--h->n], sizeof(h->tp[0]));
+                break;
+            }
+    }
+}
+
+static int held_has(const struct held *h, const char *name)
+{
+    for (int i = 0; i < h->n; i++)
+        if (!strcmp(h->tp[i], name))
+            return 1;
+    return 0;
+}
+
+/* Embedded: the only member gets every partition of a topic once it exists. */
+static void test_subscribe(void)
+{
+    static const char *const topics[] = {"pin", "geo"};
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 2, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    PP_CHECK_INT(pp_log_backend(log), PP_LOG_EMBEDDED);
+    struct held h;
+    memset(&h, 0, sizeof(h));
+    struct pp_log_member_cbs cbs = {held_assign, held_revoke, &h};
+    char err[256] = "";
+    PP_CHECK(pp_log_subscribe(log, "g", topics, 0, &cbs, err, sizeof(err)) == NULL);
+    struct pp_log_member *m = pp_log_subscribe(log, "g", topics, 2, &cbs, err, sizeof(err));
+    PP_CHECK(m != NULL);
+    if (!m) {
+        pp_log_close(log);
+        return;
+    }
+    PP_CHECK_INT(pp_log_member_poll(m, 0), 0);
+    PP_CHECK_INT(h.n, 0); /* no topic yet */
+    PP_CHECK_INT(pp_log_append(log, "pin", 0, "k", 1, "v", 1, 0, NULL, NULL, NULL), 0);
+    h.fail = PP_EIO;
+    PP_CHECK_INT(pp_log_member_poll(m, 0), PP_EIO); /* on_assign's error comes back */
+    h.fail = 0;
+    PP_CHECK_INT(pp_log_member_poll(m, 0), 0);
+    PP_CHECK_INT(h.n, 2);
+    PP_CHECK(held_has(&h, "pin.0") && held_has(&h, "pin.1"));
+    PP_CHECK_INT(pp_log_member_poll(m, 0), 0);
+    PP_CHECK_INT(h.assigns, 1);
+    PP_CHECK_INT(pp_log_append(log, "geo", 1, "k", 1, "v", 1, 0, NULL, NULL, NULL), 0);
+    PP_CHECK_INT(pp_log_member_poll(m, 0), 0);
+    PP_CHECK_INT(h.n, 4);
+    pp_log_unsubscribe(m);
+    PP_CHECK_INT(h.n, 0);
+    PP_CHECK_INT(h.revokes, 2);
+    pp_log_unsubscribe(NULL);
+    pp_log_close(log);
+    rm_rf(dir);
+}
+
 static void test_retention(void)
 {
     const char *dir = tmpdir();
@@ -1340,6 +1424,62 @@ static void test_kafka_conf(struct kmock *km)
     PP_CHECK(err[0] != 0);
 }
 
+/* Two members of one group share pin (3) + geo (2) partitions without overlap; when one
+ * leaves, the other gets everything; commits go through the member. */
+static void test_kafka_members(struct kmock *km)
+{
+    static const char *const topics[] = {"pin", "geo"};
+    struct pp_log *a = kafka_open(km, NULL, 0), *b = kafka_open(km, NULL, 0);
+    PP_CHECK(a != NULL && b != NULL);
+    if (!a || !b) {
+        pp_log_close(a);
+        pp_log_close(b);
+        return;
+    }
+    PP_CHECK_INT(pp_log_backend(a), PP_LOG_KAFKA);
+    struct held ha, hb;
+    memset(&ha, 0, sizeof(ha));
+    memset(&hb, 0, sizeof(hb));
+    struct pp_log_member_cbs ca = {held_assign, held_revoke, &ha};
+    struct pp_log_member_cbs cb = {held_assign, held_revoke, &hb};
+    char err[256] = "";
+    struct pp_log_member *ma = pp_log_subscribe(a, "gm", topics, 2, &ca, err, sizeof(err));
+    struct pp_log_member *mb = pp_log_subscribe(b, "gm", topics, 2, &cb, err, sizeof(err));
+    PP_CHECK(ma != NULL && mb != NULL);
+    if (!ma || !mb) {
+        fprintf(stderr, "subscribe: %s\n", err);
+        pp_log_unsubscribe(ma);
+        pp_log_unsubscribe(mb);
+        pp_log_close(a);
+        pp_log_close(b);
+        return;
+    }
+    int64_t t0 = pp_mono_us();
+    int prc = 0;
+    while (!(ha.n > 0 && hb.n > 0 && ha.n + hb.n == 5) && pp_mono_us() - t0 < 30000000 && !prc)
+        prc = pp_log_member_poll(ma, 50) | pp_log_member_poll(mb, 50);
+    PP_CHECK_INT(prc, 0);
+    PP_CHECK(ha.n > 0 && hb.n > 0);
+    PP_CHECK_INT(ha.n + hb.n, 5);
+    for (int i = 0; i < ha.n; i++)
+        PP_CHECK(!held_has(&hb, ha.tp[i])); /* one owner per partition */
+    int64_t next = -1;
+    PP_CHECK_INT(pp_log_commit(a, "gm", "pin", 0, 17), 0);
+    PP_CHECK_INT(pp_log_committed(b, "gm", "pin", 0, &next), 0);
+    PP_CHECK_INT(next, 17);
+    pp_log_unsubscribe(mb); /* leaves: revokes what it held */
+    PP_CHECK_INT(hb.n, 0);
+    t0 = pp_mono_us();
+    while (ha.n != 5 && pp_mono_us() - t0 < 30000000 && !prc)
+        prc = pp_log_member_poll(ma, 50);
+    PP_CHECK_INT(prc, 0);
+    PP_CHECK_INT(ha.n, 5);
+    pp_log_unsubscribe(ma);
+    PP_CHECK_INT(ha.n, 0);
+    pp_log_close(a);
+    pp_log_close(b);
+}
+
 static void test_kafka(void)
 {
     struct kmock km;
@@ -1353,6 +1493,7 @@ static void test_kafka(void)
     test_kafka_failures(&km);
     test_kafka_commits(&km);
     test_kafka_conf(&km);
+    test_kafka_members(&km);
     kmock_stop(&km);
 }
 
@@ -1368,6 +1509,7 @@ int main(void)
     test_io_faults();
     test_cross_process();
     test_groups();
+    test_subscribe();
     test_retention();
     test_retention_age();
     test_lock();
