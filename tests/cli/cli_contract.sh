@@ -19,7 +19,7 @@ expect() { # expect STATUS CMD...
 for c in demo run serve stream lake batch insights gen emulate clean log config status dag; do
   expect 0 "$PINPIPE" "$c" --help
   out=$("$PINPIPE" "$c" --help 2>/dev/null)
-  if printf '%s' "$out" | grep -q "usage: pinpipe $c"; then pass=$((pass+1));
+  if grep -q "usage: pinpipe $c" <<<"$out"; then pass=$((pass+1));
   else echo "FAIL: $c --help prints no 'usage: pinpipe $c' line" >&2; fail=$((fail+1)); fi
   expect 2 "$PINPIPE" "$c" --no-such-flag
 done
