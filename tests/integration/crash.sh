@@ -5,6 +5,15 @@
 # mid-batch repeatedly while serve takes load; after restarts, still exactly once.
 source "$(dirname "$0")/lib.bash"
 pp_need_data
+# wait_loaded DIR SECONDS: until the warehouse holds every log record (the check without the
+# lake, which rolls its files later) or the time is up; the full check follows anyway.
+wait_loaded() {
+  for _ in $(seq 1 $(($2 * 10))); do
+    python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --data-dir "$1" \
+      --no-lake >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+}
 check() {
   python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --data-dir "$1" \
     --acked-ids "$1/acked.txt" || pp_fail "exactly-once check failed for $1"
@@ -25,11 +34,7 @@ for round in 1 2; do
 done
 n=$(cut -d' ' -f2 "$dir/acked.txt" | sort -u | wc -l)
 pp_start "$dir" run --listen 127.0.0.1:0 --fsync always
-for _ in $(seq 1 200); do
-  python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --data-dir "$dir" \
-    --no-lake >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_loaded "$dir" 20
 pp_stop "$PP_PID"
 check "$dir"
 echo "ok: (A) $n distinct acked ids survived two kill -9s of run"
@@ -57,11 +62,7 @@ pp_start "$dir" stream
 stream=$PP_PID
 pp_start "$dir" lake --roll-age 100ms
 lakep=$PP_PID
-for _ in $(seq 1 300); do
-  python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --data-dir "$dir" \
-    --no-lake >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_loaded "$dir" 30
 pp_stop "$lakep"
 pp_stop "$stream"
 pp_stop "$serve"
@@ -88,11 +89,7 @@ for round in 1 2; do
 done
 pp_start "$dir" serve --listen 127.0.0.1:0 --fsync always
 serve=$PP_PID
-for _ in $(seq 1 300); do
-  python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --data-dir "$dir" \
-    --no-lake >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_loaded "$dir" 30
 pp_stop "$lakep"
 pp_stop "$stream"
 pp_stop "$serve"
