@@ -9,6 +9,8 @@
 #include "pp_log.h"
 #include "pp_metrics.h"
 
+struct pp_http_resp;
+
 struct pp_http_conf {
     const char *listen;     /* "HOST:PORT" (default "127.0.0.1:8080") */
     size_t max_body;        /* bytes; larger bodies get 413 (default 8 MiB) */
@@ -16,6 +18,15 @@ struct pp_http_conf {
     int max_connections;    /* default 4096 */
     struct pp_metrics *metrics; /* borrowed: served at GET /metrics, with the server's own
                                    counters added (NULL: /metrics answers 404) */
+    /* Optional: GET and HEAD requests for paths the ingestion API does not route (they would
+     * get 404) go to get(get_arg, path, query, resp) first: path without the query string,
+     * query the decoded arguments as "k=v&k=v" ("" when none). It fills resp (status,
+     * ctype, body or data, cache, etag) and returns 1, or returns 0 to let the server answer
+     * 404. With resp->etag set, a request whose If-None-Match names it gets 304 without a
+     * body. Counted in the metrics under route "dashboard". @thread any: the server's
+     * threads call it concurrently. NULL: such paths get 404. */
+    int (*get)(void *arg, const char *path, const char *query, struct pp_http_resp *resp);
+    void *get_arg;
 };
 
 struct pp_http;
@@ -27,7 +38,8 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
                               size_t errstr_size);
 /* The port actually bound (useful with port 0). */
 int pp_http_port(const struct pp_http *http);
-/* Graceful stop: the listening socket closes at once (new connections are refused), new
+/* Graceful stop: new connections are closed as soon as accepted (the listening socket itself
+ * closes with the daemon), new
  * requests on open keep-alive connections get 503 + Retry-After: 1, in-flight ones finish and
  * are answered (bodies still uploading: up to 5 s; acks waiting for durability: until the log
  * resolves them, so call this before pp_log_close), then the server stops. http may be NULL. */
@@ -60,6 +72,7 @@ enum pp_http_route_id {
     PP_ROUTE_STREAM,         /* GET /streams/{stream} */
     PP_ROUTE_PUT_RECORD,     /* PUT /streams/{stream}/record */
     PP_ROUTE_PUT_RECORDS,    /* PUT /streams/{stream}/records */
+    PP_ROUTE_GET_EXTRA,      /* GET paths answered by pp_http_conf.get (the dashboard) */
 };
 
 struct pp_http_route {
@@ -104,6 +117,11 @@ struct pp_http_resp {
     const char *allow;     /* Allow header (405), static string or NULL */
     int retry_after;       /* seconds for Retry-After (503), 0 = none */
     struct pp_buf body;
+    /* Set only by pp_http_conf.get handlers (cleared after each request): */
+    const void *data;      /* static body sent instead of body (an embedded asset), or NULL */
+    size_t data_len;
+    const char *cache;     /* Cache-Control value, static string or NULL */
+    char etag[40];         /* ETag value with its quotes, "" = none */
 };
 void pp_http_resp_init(struct pp_http_resp *resp, size_t max);
 void pp_http_resp_reset(struct pp_http_resp *resp);

@@ -23,6 +23,8 @@
 /* MHD's per-connection pool (headers + read/write buffers); it is cleared per request, so
  * smaller is faster; 16 KiB still takes long header sets. */
 #define MEM_LIMIT ((size_t)16 * 1024)
+/* While stopping, a request waits for durability in its MHD thread at most this long. */
+#define STOP_DURABLE_MS 10000
 
 enum req_state { REQ_NEW, REQ_DEFER, REQ_BODY, REQ_WAIT, REQ_READY };
 
@@ -606,6 +608,8 @@ static void count_refused(struct conn_ctx *ctx)
     atomic_fetch_add_explicit(&ctx->http->records[kind][OUT_REJECTED], n, memory_order_relaxed);
 }
 
+static enum MHD_Result after_wait(struct conn_ctx *ctx);
+
 /* The whole body is in: parse, validate, append, and answer now or once durable. */
 static enum MHD_Result finish(struct conn_ctx *ctx)
 {
@@ -631,11 +635,20 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
         return send_error(ctx, 500, 50002, "InternalFailure", "out of memory");
     if (!stored || pp_log_durable(http->log, ticket))
         return send_resp(ctx);
-    /* Suspend first, so that the callback always finds the connection suspended. */
     ctx->state = REQ_WAIT;
     ctx->ticket = ticket;
     atomic_store(&ctx->durable_rc, 0);
+    /* Count ourselves as waiting before looking at `stopping` (pp_http_stop sets stopping,
+     * then reads waiting): either stop sees us and waits, or we see it and do not suspend —
+     * MHD_stop_daemon aborts the process on a connection still suspended. */
     atomic_fetch_add(&http->waiting, 1);
+    if (atomic_load(&http->stopping)) {
+        int wrc = pp_log_wait_durable(http->log, ticket, STOP_DURABLE_MS);
+        atomic_store(&ctx->durable_rc, wrc == PP_ETIMEDOUT ? PP_EAGAIN : wrc);
+        atomic_fetch_sub(&http->waiting, 1);
+        return after_wait(ctx);
+    }
+    /* Suspend first, so that the callback always finds the connection suspended. */
     MHD_suspend_connection(ctx->conn);
     int rc = pp_log_on_durable(http->log, ticket, on_durable, ctx);
     if (rc != 0) { /* already durable (1) or failed (<0): no callback will come */
@@ -715,6 +728,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     default:
         return MHD_YES;
     }
+}
+
+/* Accept policy: once stopping, new connections are closed right away. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct pp_http *http = cls;
+    (void)addr;
+    (void)addrlen;
+    return atomic_load(&http->stopping) ? MHD_NO : MHD_YES;
+}
+
+/* libmicrohttpd's fatal errors: say where before the process aborts (as MHD's own does). */
+static void on_panic(void *cls, const char *file, unsigned int line, const char *reason)
+{
+    (void)cls;
+    PP_ERROR(MOD, "libmicrohttpd fatal error at %s:%u: %s", file ? file : "?", line,
+             reason ? reason : "(no reason)");
+    abort();
 }
 
 /* Build the listen address from "HOST:PORT". */
@@ -799,8 +830,9 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      (http->conf.threads > 1 ? MHD_USE_EPOLL : MHD_USE_POLL) |
                      (v6 ? MHD_USE_IPv6 : 0);
+    MHD_set_panic_func(on_panic, NULL);
     http->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        flags, 0, on_accept, http, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)http->conf.threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)http->conf.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEM_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
@@ -827,11 +859,11 @@ void pp_http_stop(struct pp_http *http)
 {
     if (!http)
         return;
+    /* New connections are closed at accept from here (on_accept), new requests on open ones
+     * get 503. Not MHD_quiesce_daemon: in the epoll thread pool of libmicrohttpd 0.9.75 it
+     * races a worker removing the listen socket from its epoll set, and the loser's
+     * epoll_ctl(ENOENT) is an MHD_PANIC, i.e. abort() (seen as SIGABRT on SIGTERM under load). */
     atomic_store(&http->stopping, 1);
-    /* New connections are refused from here; new requests on open ones get 503. */
-    MHD_socket fd = MHD_quiesce_daemon(http->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     /* In-flight requests finish (up to 5 s); suspended ones must be resumed before
      * MHD_stop_daemon, and the log resolves every durable callback, so wait for them. */
     int64_t start = pp_mono_us(), warned = start;
