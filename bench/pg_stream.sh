@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # pg_stream.sh: `pinpipe stream` into PostgreSQL (rows/s) vs `psql \copy` of the same cleaned
-# rows into the same server, side by side in one run.
+# rows into the same server, side by side in one run, repeated; medians and their ratio.
 #
 # ROWS rows of `pinpipe gen` (each a pin, a geo and a user record, ids once) go through
-# `pinpipe serve` into the log; then `pinpipe stream --warehouse postgresql://...` loads them
-# (timed from its start until pp_offsets reach the log's high watermarks), the three tables
-# are emptied, and `psql \copy` loads the same rows, cleaned by `pinpipe clean` and converted
-# to COPY text beforehand (not timed), into the same tables. Both sides: the same server, a
-# fresh cluster started here (fsync on, defaults), tables with their primary keys.
-# Env: PINPIPE (binary), ROWS (default 100000), BATCH (stream --batch, default 5000),
-# KEEP=1 keeps the work directory. Needs Debian's postgresql and psql.
+# `pinpipe serve` into the log (not timed). Then, RUNS times, alternating which goes first:
+#   stream: the three tables and pp_offsets emptied, a CHECKPOINT, then `pinpipe stream
+#     --warehouse postgresql://...` timed from its start until pp_offsets reach the log's high
+#     watermarks (polled every 20 ms by one psql session kept open, not a psql per poll);
+#   \copy:  the three tables emptied, a CHECKPOINT, then one `psql` running `\copy` of the same
+#     rows -- cleaned by `pinpipe clean` and converted to COPY text beforehand, not timed --
+#     into pin, geo and "user".
+# Both sides: the same server (a fresh cluster started here: fsync on, defaults), the same
+# tables with their primary keys; each side's rows are counted after its run. Besides the wall
+# time, the CPU seconds of the client (pinpipe / psql) and of the server (all postgres
+# processes) are shown: on a busy machine a run's wall time also holds time spent waiting for
+# a core, which the CPU figures do not.
+# Env: PINPIPE (binary), ROWS (default 100000), BATCH (stream --batch, default 5000), RUNS
+# (default 5), KEEP=1 keeps the work directory. Needs Debian's postgresql and psql.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 PINPIPE=${PINPIPE:-$here/../build/pinpipe}
 ROWS=${ROWS:-100000}
 BATCH=${BATCH:-5000}
+RUNS=${RUNS:-5}
 [ -x "$PINPIPE" ] || { echo "pg_stream.sh: no pinpipe binary at $PINPIPE (set PINPIPE)" >&2; exit 2; }
 export PINPIPE PP_SRC=${PP_SRC:-$here/..} PP_KEEP=${KEEP:-0}
 source "$here/../tests/integration/lib.bash"
@@ -22,6 +30,20 @@ source "$here/../tests/integration/pg.bash"
 pg_start ${PG_OPTS:-}
 work=$PP_TMP
 now() { date +%s.%N; }
+tick=$(getconf CLK_TCK)
+
+# CPU seconds (user + system) of this cluster's processes: the postmaster, its children, and
+# the children it reaped (exited backends).
+pg_cpu() {
+  local pm p
+  pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+  for p in "$pm" $(pgrep -P "$pm"); do cat "/proc/$p/stat" 2>/dev/null || true; done |
+    awk -v pm="$pm" -v tick="$tick" '
+      { pid = $1; sub(/^.*\) /, ""); t += $12 + $13; if (pid == pm) t += $14 + $15 }
+      END { printf "%.2f\n", t / tick }'
+}
+# CPU seconds of process $1 and its reaped children, from /proc (before it exits).
+proc_cpu() { awk -v tick="$tick" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13 + $14 + $15) / tick }' "/proc/$1/stat"; }
 
 "$PINPIPE" gen --rows "$ROWS" --out "$work/src" >/dev/null 2>&1
 python3 - "$work/src" >"$work/events.jsonl" <<'PY'
@@ -38,23 +60,7 @@ serve=$PP_PID
 pp_stop "$serve"
 total=$("$PINPIPE" log topics --data-dir "$work/d" | awk 'NR > 1 { s += $4 } END { print s }')
 
-# stream: schema first (pinpipe creates it on open), so only the load is timed
-"$PINPIPE" insights --warehouse "$PG_URL" >/dev/null 2>&1 || true
-pg_sql "select 1" >/dev/null
-t0=$(now)
-pp_start "$work/d" stream --warehouse "$PG_URL" --batch "$BATCH"
-stream=$PP_PID
-while :; do
-  done_=$(pg_sql "select coalesce(sum(next_offset), 0) from pp_offsets where consumer_group = 'stream'" 2>/dev/null || echo 0)
-  [ "$done_" = "$total" ] && break
-  kill -0 "$stream" 2>/dev/null || { cat "$work/d/stderr.log" >&2; exit 1; }
-  sleep 0.02
-done
-t1=$(now)
-pp_stop "$stream"
-rows=$(pg_sql 'select (select count(*) from pin) + (select count(*) from geo) + (select count(*) from "user")')
-
-# psql \copy of the same cleaned rows (converted to COPY text beforehand)
+# the \copy side's input: the same rows, cleaned by pinpipe, as COPY text (not timed)
 for k in pin geo user; do
   "$PINPIPE" clean --kind $k --in "$work/src/$k.jsonl" --out "$work/$k.clean.jsonl" 2>/dev/null || true
 done
@@ -81,21 +87,84 @@ for k, cs in cols.items():
             r = json.loads(line)
             out.write("\t".join(field(c, r.get(c)) for c in cs) + "\n")
 PY
-pg_sql 'truncate pin, geo, "user"'
-pg_sql 'checkpoint' >/dev/null
-t2=$(now)
-psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" \
-  -c "\\copy pin FROM '$work/pin.copy'" -c "\\copy geo FROM '$work/geo.copy'" \
-  -c "\\copy \"user\" FROM '$work/user.copy'"
-t3=$(now)
-rows2=$(pg_sql 'select (select count(*) from pin) + (select count(*) from geo) + (select count(*) from "user")')
-python3 - "$total" "$rows" "$t0" "$t1" "$rows2" "$t2" "$t3" "$BATCH" <<'PY'
-import sys
-total, rows, t0, t1, rows2, t2, t3, batch = sys.argv[1:]
-s = float(t1) - float(t0); c = float(t3) - float(t2)
-r1 = int(rows) / s; r2 = int(rows2) / c
-print(f"pinpipe stream -> PostgreSQL: {rows} rows ({total} log records, --batch {batch}) "
-      f"in {s:.2f} s = {r1:,.0f} rows/s")
-print(f"psql \\copy of the same cleaned rows: {rows2} rows in {c:.2f} s = {r2:,.0f} rows/s")
-print(f"ratio stream / \\copy: {r1 / r2:.2f}x (target >= 0.8x)")
+
+# schema first (pinpipe creates it on open), so only the load is timed
+"$PINPIPE" insights --warehouse "$PG_URL" >/dev/null 2>&1 || true
+count_rows() { pg_sql 'select (select count(*) from pin) + (select count(*) from geo) + (select count(*) from "user")'; }
+
+# one psql session for the polls
+coproc POLL { exec psql -X -q -A -t "$PG_URL" 2>&1; }
+poll_in=${POLL[1]} poll_out=${POLL[0]}
+poll() { echo "$1;" >&"$poll_in"; local l; read -r l <&"$poll_out"; echo "$l"; }
+
+run_stream() {
+  pg_sql "truncate pin, geo, \"user\", pp_rejects; delete from pp_offsets where consumer_group = 'stream'; checkpoint" >/dev/null
+  local c0 t0 t1 c1 s1 pid done_
+  c0=$(pg_cpu)
+  t0=$(now)
+  "$PINPIPE" stream --warehouse "$PG_URL" --batch "$BATCH" --data-dir "$work/d" \
+    >>"$work/stream.out" 2>>"$work/stream.err" &
+  pid=$!
+  while :; do
+    done_=$(poll "select coalesce(sum(next_offset), 0) from pp_offsets where consumer_group = 'stream'")
+    [ "$done_" = "$total" ] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$work/stream.err" >&2; exit 1; }
+    sleep 0.02
+  done
+  t1=$(now)
+  c1=$(pg_cpu)
+  s1=$(proc_cpu "$pid")
+  kill -TERM "$pid"
+  wait "$pid" || pp_fail "stream exited with $?"
+  echo "$(count_rows) $t0 $t1 $s1 $c0 $c1"
+}
+
+run_copy() {
+  pg_sql 'truncate pin, geo, "user"; checkpoint' >/dev/null
+  local c0 t0 t1 c1 u0 u1 me=$BASHPID
+  c0=$(pg_cpu)
+  u0=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
+  t0=$(now)
+  psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" \
+    -c "\\copy pin FROM '$work/pin.copy'" -c "\\copy geo FROM '$work/geo.copy'" \
+    -c "\\copy \"user\" FROM '$work/user.copy'"
+  t1=$(now)
+  c1=$(pg_cpu)
+  u1=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
+  echo "$(count_rows) $t0 $t1 $(python3 -c "print(round($u1 - $u0, 2))") $c0 $c1"
+}
+
+: >"$work/runs"
+for i in $(seq 1 "$RUNS"); do
+  if [ $((i % 2)) = 1 ]; then
+    echo "stream $(run_stream)" >>"$work/runs"; echo "copy $(run_copy)" >>"$work/runs"
+  else
+    echo "copy $(run_copy)" >>"$work/runs"; echo "stream $(run_stream)" >>"$work/runs"
+  fi
+done
+exec {poll_in}>&-
+
+python3 - "$work/runs" "$total" "$BATCH" "$RUNS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import statistics, sys
+path, total, batch, runs, ncpu, load = sys.argv[1:]
+res = {"stream": [], "copy": []}
+for line in open(path):
+    side, rows, t0, t1, ccpu, s0, s1 = line.split()
+    wall = float(t1) - float(t0)
+    res[side].append((int(rows), wall, float(ccpu), float(s1) - float(s0)))
+for side, v in res.items():
+    assert all(r[0] == v[0][0] for r in v), f"{side}: row counts differ between runs"
+name = {"stream": f"pinpipe stream (--batch {batch})", "copy": "psql \\copy"}
+med = {}
+print(f"{total} log records, {runs} runs each, alternating; {ncpu} CPUs, load {load}")
+for side, v in res.items():
+    rates = [r[0] / r[1] for r in v]
+    med[side] = statistics.median(rates)
+    print(f"{name[side]:28s} {v[0][0]} rows  median {statistics.median(r[1] for r in v):.2f} s"
+          f" = {med[side]:,.0f} rows/s  (runs: {', '.join(f'{x / 1000:.0f}k' for x in rates)})"
+          f"  CPU client {statistics.median(r[2] for r in v):.2f} s,"
+          f" server {statistics.median(r[3] for r in v):.2f} s")
+ratios = [s[0] / s[1] / (c[0] / c[1]) for s, c in zip(res["stream"], res["copy"])]
+print(f"ratio of medians stream / \\copy: {med['stream'] / med['copy']:.2f}x"
+      f"  (per pair: {', '.join(f'{r:.2f}' for r in ratios)}; target >= 0.8x)")
 PY

@@ -2,7 +2,8 @@
 # deps.sh: install the Debian 12 packages pinpipe builds, tests and benchmarks with (if missing).
 # usage: scripts/deps.sh [--no-servers] [--bench]
 #   default       build + test packages, including the real servers the scale-out tests start
-#                 (PostgreSQL, MariaDB) and their clients (kcat, awscli, npm for s3rver)
+#                 (PostgreSQL, MariaDB) and their clients (kcat, awscli, npm for s3rver), and
+#                 Chromium for the dashboard's browser test
 #   --no-servers  only what building and the embedded default need (the quick start)
 #   --bench       also wrk, nginx, hyperfine, bc, GNU time for bench/
 set -euo pipefail
@@ -16,10 +17,11 @@ for a in "$@"; do
 done
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjsmn-dev libsqlite3-dev
       libcurl4-openssl-dev libssl-dev libinih-dev libpq-dev librdkafka-dev libmariadb-dev sqlite3 python3 curl)
+# the build takes the dashboard's charting library from npm (web/package-lock.json); a machine
+# may already have Node.js with its own npm (e.g. NodeSource): keep it
+command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ $servers = 1 ]; then
-  pkgs+=(postgresql mariadb-server kcat awscli)
-  # a machine may already have Node.js with its own npm (e.g. NodeSource); keep it
-  command -v npm >/dev/null || pkgs+=(nodejs npm)
+  pkgs+=(postgresql mariadb-server kcat awscli chromium)
 fi
 [ $bench = 1 ] && pkgs+=(wrk nginx-light hyperfine bc time)
 missing=()

@@ -4,11 +4,15 @@ Mirrors the seeds' MWAA DAG: @daily, one retry after 2 minutes. Each task is a p
 command that exits non-zero with a one-line reason on failure, so Airflow's retries and
 alerts work unchanged. Settings come from PINPIPE_CONFIG (see `pinpipe config --help`).
 
-Tasks, the same graph as pinpipe's own scheduler (`pinpipe dag show`): lake_caught_up (the
-lake consumer has no lag: every record up to now is in finished lake files) -> batch (the
-day's lake files -> clean -> reconcile into the warehouse -> insights snapshot for the run
-date) -> quality (data-quality checks of the day, stored in the warehouse; fails past the
-thresholds).
+Tasks, the same graph as pinpipe's own scheduler (`pinpipe dag show`):
+  lake_caught_up  the day is closed in the lake: the lake consumer has no lag, so every
+                  record up to now is in finished lake files
+  load            the day's lake files -> clean -> reconcile pin/geo/user into the warehouse
+                  (`pinpipe batch --step load`)
+  insights        the insights snapshot of the run date (`pinpipe batch --step insights`)
+  quality         data-quality checks of the day, stored in the warehouse; fails past the
+                  thresholds (`pinpipe quality`)
+lake_caught_up >> load >> insights >> quality.
 """
 from datetime import datetime, timedelta
 
@@ -44,9 +48,15 @@ with DAG(
         env=ENV,
         append_env=True,
     )
-    batch = BashOperator(
-        task_id="batch",
-        bash_command=f"{PINPIPE} batch --quiet --date {{{{ ds }}}}",
+    load = BashOperator(
+        task_id="load",
+        bash_command=f"{PINPIPE} batch --step load --quiet --date {{{{ ds }}}}",
+        env=ENV,
+        append_env=True,
+    )
+    insights = BashOperator(
+        task_id="insights",
+        bash_command=f"{PINPIPE} batch --step insights --quiet --date {{{{ ds }}}}",
         env=ENV,
         append_env=True,
     )
@@ -56,4 +66,4 @@ with DAG(
         env=ENV,
         append_env=True,
     )
-    lake_caught_up >> batch >> quality
+    lake_caught_up >> load >> insights >> quality

@@ -1,4 +1,5 @@
-/* cmd_batch.c: `pinpipe batch`: one day of the lake -> clean -> warehouse -> insights snapshot. */
+/* cmd_batch.c: `pinpipe batch`: one day of the lake -> clean -> warehouse -> insights snapshot,
+ * whole or one step at a time (--step load|insights, the DAG's tasks). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,8 +16,9 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: pinpipe batch --date YYYY-MM-DD [--data-dir DIR] [--lake DIR]\n"
-            "                     [--warehouse PATH] [--format F] [--quiet]\n"
+            "usage: pinpipe batch --date YYYY-MM-DD [--step load|insights|all]\n"
+            "                     [--data-dir DIR] [--lake DIR] [--warehouse PATH]\n"
+            "                     [--format F] [--quiet]\n"
             "\n"
             "The daily batch: read that day's finished lake files of topics pin, geo and user,\n"
             "clean every record, reconcile the rows into the warehouse (upserts by ind in one\n"
@@ -24,14 +26,21 @@ static void usage(FILE *out)
             "them as the snapshot of that date (`pinpipe insights --run-date`) and print them.\n"
             "Records that cannot be cleaned become dead letters (pp_rejects, partition -1).\n"
             "A summary line goes to stderr: records per topic, rows inserted / updated /\n"
-            "unchanged, rejected, seconds.\n"
+            "unchanged, rejected, seconds. Progress of the load goes to stderr (a bar on a\n"
+            "terminal, a line every 5 s otherwise; none with --quiet).\n"
             "\n"
             "  --date D           the lake day (dt=D, UTC ingest date) to process (required)\n"
+            "  --step S           load: only read, clean and reconcile the day into the\n"
+            "                     warehouse; insights: only compute, store (and print) the\n"
+            "                     snapshot of the date from the warehouse as it is; all\n"
+            "                     (default): load, then insights. The daily DAG runs load and\n"
+            "                     insights as separate tasks (pinpipe dag show)\n"
             "  --data-dir DIR     data directory (default %s)\n"
             "  --lake DIR         lake root (default DIR/lake)\n"
             "  --warehouse SPEC   SQLite file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --format F         how to print the insights: table (default), json, csv\n"
-            "  --quiet            do not print the insights (they are still stored)\n"
+            "  --quiet, -q        do not print the insights (they are still stored), no\n"
+            "                     progress, only warnings on stderr (and the summary line)\n"
             PP_CLI_LAKE_HELP
             "  -h, --help         this help\n"
             "\n"
@@ -47,8 +56,7 @@ struct batch {
     struct pp_verr verr;
     int64_t records[PP_KIND_COUNT];
     int64_t inserted, updated, unchanged, rejected;
-    int progress; /* stderr is a TTY */
-    int64_t last_us;
+    struct pp_progress prog; /* records read so far, on stderr */
 };
 
 /* Dead letters of the batch path have no log offset: key them by a hash of the raw record
@@ -59,6 +67,16 @@ static int64_t value_hash(const char *s, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
     return (int64_t)(h >> 1);
+}
+
+static void progress(struct batch *b)
+{
+    char detail[64];
+    snprintf(detail, sizeof(detail), "topic %s (%d/%d)", b->topic, (int)b->kind + 1,
+             PP_KIND_COUNT);
+    pp_progress_update(&b->prog, pp_mono_us(),
+                       b->records[PP_KIND_PIN] + b->records[PP_KIND_GEO] + b->records[PP_KIND_USER],
+                       detail);
 }
 
 static int on_record(void *arg, const char *value, size_t vlen)
@@ -82,13 +100,8 @@ static int on_record(void *arg, const char *value, size_t vlen)
     b->inserted += status == PP_WH_INSERTED;
     b->updated += status == PP_WH_UPDATED;
     b->unchanged += status == PP_WH_UNCHANGED;
-    if (b->progress && (b->records[b->kind] & 1023) == 0) {
-        int64_t now = pp_mono_us();
-        if (now - b->last_us > 200000) {
-            fprintf(stderr, "\rbatch: %s %" PRId64 " records", b->topic, b->records[b->kind]);
-            b->last_us = now;
-        }
-    }
+    if ((b->records[b->kind] & 63) == 0)
+        progress(b);
     return 0;
 }
 
@@ -105,10 +118,13 @@ static int parse_format(const char *s, enum pp_wh_format *format)
     return 0;
 }
 
+enum batch_step { STEP_ALL, STEP_LOAD, STEP_INSIGHTS };
+
 struct batch_opts {
     const char *date, *data_dir, *lake_dir, *wh_path;
     struct pp_lake_conf lake; /* S3 settings from the command line */
     enum pp_wh_format format;
+    enum batch_step step;
     int quiet;
 };
 
@@ -119,7 +135,8 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
         {"date", required_argument, NULL, 'D'},   {"data-dir", required_argument, NULL, 'd'},
         {"lake", required_argument, NULL, 'l'},   {"warehouse", required_argument, NULL, 'w'},
         {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         PP_CLI_LAKE_OPTIONS,
+        {"help", no_argument, NULL, 'h'},         {"step", required_argument, NULL, 's'},
+        PP_CLI_LAKE_OPTIONS,
         {NULL, 0, NULL, 0}};
     int64_t ms;
     int c;
@@ -149,6 +166,17 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
         case 'q':
             o->quiet = 1;
             break;
+        case 's':
+            if (!strcmp(optarg, "all"))
+                o->step = STEP_ALL;
+            else if (!strcmp(optarg, "load"))
+                o->step = STEP_LOAD;
+            else if (!strcmp(optarg, "insights"))
+                o->step = STEP_INSIGHTS;
+            else
+                return pp_cli_fail(argv[0], 2, "--step wants load, insights or all, got '%s'",
+                                   optarg);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -177,11 +205,12 @@ static int reconcile(struct batch *b, struct pp_lake *lake, const char *lake_dir
     for (int k = 0; k < PP_KIND_COUNT; k++) {
         b->kind = (enum pp_kind)k;
         b->topic = pp_kind_name(b->kind);
+        PP_DEBUG("batch", "reading the lake topic=%s dt=%s", b->topic, date);
+        progress(b);
         long n = pp_lake_read_day(lake, b->topic, date, on_record, b);
         if (n < 0) {
             pp_wh_rollback(b->wh);
-            if (b->progress)
-                fputc('\n', stderr);
+            pp_progress_stop(&b->prog);
             if (n == PP_ENOENT)
                 return pp_cli_fail("batch", 1, "no lake data for topic=%s dt=%s under %s", b->topic,
                                    date, lake_dir);
@@ -190,8 +219,7 @@ static int reconcile(struct batch *b, struct pp_lake *lake, const char *lake_dir
                                pp_err_str((int)n), lmsg && *lmsg ? lmsg : pp_wh_errmsg(b->wh));
         }
     }
-    if (b->progress)
-        fputs("\r\033[K", stderr);
+    pp_progress_stop(&b->prog); /* the summary line says it all */
     if (pp_wh_commit(b->wh)) {
         pp_wh_rollback(b->wh);
         return pp_cli_fail("batch", 1, "warehouse: commit: %s", pp_wh_errmsg(b->wh));
@@ -199,58 +227,81 @@ static int reconcile(struct batch *b, struct pp_lake *lake, const char *lake_dir
     return 0;
 }
 
+/* --step load (or the first half of all): the day's lake files into the warehouse. */
+static int load(struct batch *b, const struct batch_opts *o, const char *lake_dir)
+{
+    char err[512] = "";
+    struct pp_lake_conf conf;
+    pp_lake_conf_defaults(&conf);
+    conf.root = lake_dir;
+    conf.s3_endpoint = o->lake.s3_endpoint;
+    conf.s3_region = o->lake.s3_region;
+    conf.s3_path_style = o->lake.s3_path_style;
+    struct pp_lake *lake = pp_lake_open(&conf, err, sizeof(err));
+    if (!lake)
+        return pp_cli_fail("batch", 1, "lake %s: %s", lake_dir, err);
+    pp_cli_progress(&b->prog, "batch", "records", 0);
+    if (o->quiet)
+        b->prog.mode = PP_PROGRESS_OFF;
+    int status = reconcile(b, lake, lake_dir, o->date);
+    pp_lake_close(lake);
+    return status;
+}
+
+/* --step insights (or the second half of all): snapshot of the date, printed unless quiet. */
+static int insights(struct batch *b, const struct batch_opts *o)
+{
+    PP_DEBUG("batch", "insights snapshot run_date=%s", o->date);
+    if (pp_wh_insights_snapshot(b->wh, o->date))
+        return pp_cli_fail("batch", 1, "insights snapshot: %s", pp_wh_errmsg(b->wh));
+    if (!o->quiet) {
+        int rc = pp_wh_insights_print_snapshot(b->wh, o->date, o->format, stdout);
+        if (rc)
+            return pp_cli_fail("batch", 1, "print insights: %s", pp_err_str(rc));
+    }
+    return 0;
+}
+
 int cmd_batch(int argc, char **argv)
 {
-    struct batch_opts o = {.data_dir = PP_DEFAULT_DATA_DIR, .format = PP_WH_TABLE};
+    struct batch_opts o = {.data_dir = PP_DEFAULT_DATA_DIR, .format = PP_WH_TABLE,
+                           .quiet = pp_cli_verbosity < 0};
     int status = parse_args(argc, argv, &o);
     if (status >= 0)
         return status;
+    status = 0;
 
     char lake_default[4096], wh_default[4096], err[512] = "";
     pp_cli_path(o.data_dir, "lake", lake_default, sizeof(lake_default));
     pp_cli_path(o.data_dir, "warehouse.db", wh_default, sizeof(wh_default));
     const char *lake_dir = o.lake_dir ? o.lake_dir : lake_default;
     const char *wh_path = o.wh_path ? o.wh_path : wh_default;
-    if (strncmp(lake_dir, "s3://", 5) && access(lake_dir, F_OK))
+    /* a load needs the lake: say so before creating a warehouse file */
+    if (o.step != STEP_INSIGHTS && strncmp(lake_dir, "s3://", 5) && access(lake_dir, F_OK))
         return pp_cli_fail(argv[0], 1, "no lake data for topic=pin dt=%s under %s", o.date,
                            lake_dir);
 
     int64_t t0 = pp_mono_us();
-    struct pp_lake_conf conf;
-    pp_lake_conf_defaults(&conf);
-    conf.root = lake_dir;
-    conf.s3_endpoint = o.lake.s3_endpoint;
-    conf.s3_region = o.lake.s3_region;
-    conf.s3_path_style = o.lake.s3_path_style;
-    struct pp_lake *lake = pp_lake_open(&conf, err, sizeof(err));
-    if (!lake)
-        return pp_cli_fail(argv[0], 1, "lake %s: %s", lake_dir, err);
     struct batch b;
     memset(&b, 0, sizeof(b));
     b.wh = pp_wh_open(wh_path, err, sizeof(err));
-    if (!b.wh) {
-        pp_lake_close(lake);
+    if (!b.wh)
         return pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err);
-    }
     pp_row_init(&b.row);
-    b.progress = !o.quiet && isatty(STDERR_FILENO);
-
-    status = reconcile(&b, lake, lake_dir, o.date);
-    if (!status && pp_wh_insights_snapshot(b.wh, o.date))
-        status = pp_cli_fail(argv[0], 1, "insights snapshot: %s", pp_wh_errmsg(b.wh));
-    if (!status && !o.quiet) {
-        int rc = pp_wh_insights_print_snapshot(b.wh, o.date, o.format, stdout);
-        if (rc)
-            status = pp_cli_fail(argv[0], 1, "print insights: %s", pp_err_str(rc));
-    }
-    if (!status)
+    if (o.step != STEP_INSIGHTS)
+        status = load(&b, &o, lake_dir);
+    if (!status && o.step != STEP_LOAD)
+        status = insights(&b, &o);
+    if (!status && o.step != STEP_INSIGHTS)
         fprintf(stderr,
                 "batch: dt=%s pin=%" PRId64 " geo=%" PRId64 " user=%" PRId64 " inserted=%" PRId64
                 " updated=%" PRId64 " unchanged=%" PRId64 " rejected=%" PRId64 " seconds=%.2f\n",
                 o.date, b.records[PP_KIND_PIN], b.records[PP_KIND_GEO], b.records[PP_KIND_USER],
                 b.inserted, b.updated, b.unchanged, b.rejected, (double)(pp_mono_us() - t0) / 1e6);
+    else if (!status)
+        fprintf(stderr, "batch: dt=%s insights snapshot stored seconds=%.2f\n", o.date,
+                (double)(pp_mono_us() - t0) / 1e6);
     pp_row_free(&b.row);
     pp_wh_close(b.wh);
-    pp_lake_close(lake);
     return status;
 }

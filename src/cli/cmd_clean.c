@@ -322,6 +322,8 @@ int cmd_clean(int argc, char **argv)
     pp_row_init(&run.row);
     signal(SIGPIPE, SIG_IGN);
 
+    PP_DEBUG("clean", "start kind=%s in=%s out=%s check=%d", pp_kind_name(kind), in_path,
+             out_path, check);
     int64_t t0 = pp_mono_us();
     int rc = read_lines(&run, in);
     if (rc == 0)

@@ -13,6 +13,7 @@
 #include "pp_sched.h"
 #include "pp_util.h"
 #include "pp_wh.h"
+#include "pp_workers.h"
 
 #define DAG_NAME "pinpipe_daily"
 #define DAG_MAX_DATES 400
@@ -24,14 +25,16 @@
     "print \"lake consumer lags: \" lag > \"/dev/stderr\"; exit 1 } }"
 
 struct dag_opts {
-    const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to;
+    const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to, *metrics_listen;
     int retries, limit, catchup;
     int64_t retry_delay_ms;
 };
 
+#define DAG_NTASKS 4
+
 struct dag_ctx {
     struct pp_sched_dag dag;
-    char cmd[3][8192];
+    char cmd[DAG_NTASKS][8192];
     struct pp_wh *wh;
     struct pp_sched_env real;
 };
@@ -41,21 +44,29 @@ static void usage(FILE *out)
     fprintf(
         out,
         "usage: pinpipe dag list|show|run|backfill|history|schedule [options]\n\n"
-        "The daily DAG '" DAG_NAME "' on pinpipe's own scheduler: lake_caught_up (the lake\n"
-        "consumer has no lag) -> batch (the day's lake files -> clean -> reconcile into the\n"
-        "warehouse -> insights snapshot) -> quality (data-quality checks, stored with the run).\n"
-        "Tasks run as pinpipe commands; a failed task is\n"
+        "The daily DAG '" DAG_NAME "' on pinpipe's own scheduler:\n"
+        "  lake_caught_up  the day is closed in the lake: the lake consumer has no lag\n"
+        "  load            the day's lake files -> clean -> reconcile pin/geo/user into the\n"
+        "                  warehouse (pinpipe batch --step load)\n"
+        "  insights        the insights snapshot of the date (pinpipe batch --step insights)\n"
+        "  quality         data-quality checks, stored with the run (pinpipe quality)\n"
+        "each after the one before. Tasks run as pinpipe commands; a failed task is\n"
         "retried after --retry-delay (x2 per further retry), then the run is failed and\n"
         "later days still run. One run per date at a time, also across processes. Every\n"
         "task's state, attempts, start/end and error are kept in the warehouse (pp_dag_runs).\n\n"
         "  list                         the DAGs and their schedules\n"
         "  show                         tasks, dependencies, commands, retries\n"
         "  run --date YYYY-MM-DD        one run (default: yesterday, UTC)\n"
-        "  backfill --from D --to D     a run for every date, oldest first\n"
+        "  backfill --from D --to D     a run for every date, oldest first (progress on\n"
+        "                               stderr: a bar on a terminal, else a line every 5 s)\n"
         "  history [--limit N]          the newest task runs\n"
         "  schedule [--catchup]         run due dates as they come (@daily, after midnight\n"
         "                               UTC) until SIGTERM; with --catchup also every day\n"
-        "                               missed since the last success\n\n"
+        "                               missed since the last success\n"
+        "    [--metrics-listen HOST:PORT]  GET /metrics (runs and task states counted),\n"
+        "                               /healthz, /readyz (503 when the run history cannot\n"
+        "                               be read or written) on HOST:PORT (port 0 = any free;\n"
+        "                               the address goes to DIR/workers/schedule-<pid>/listen)\n\n"
         "options:\n"
         "  --data-dir DIR               (default %s)\n"
         "  --warehouse SPEC             SQLite file or postgresql:// URI\n"
@@ -119,41 +130,41 @@ static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     snprintf(exe + (n > 0 ? n : 0), sizeof(exe) - (size_t)(n > 0 ? n : 0), "%s",
              n > 0 ? "" : "pinpipe");
-    char *st = c->cmd[0], *bt = c->cmd[1], *qt = c->cmd[2];
+    static const struct {
+        const char *name, *after, *sub;
+        int64_t timeout_ms;
+    } tasks[DAG_NTASKS] = {
+        {"lake_caught_up", NULL, NULL, 600000},
+        {"load", "lake_caught_up", "batch --step load --quiet", 3600000},
+        {"insights", "load", "batch --step insights --quiet", 3600000},
+        /* its table is in the warehouse; the scheduler keeps stderr's last line */
+        {"quality", "insights", "quality", 3600000},
+    };
+    char *st = c->cmd[0];
     st[0] = '\0';
     shq(st, sizeof(c->cmd[0]), exe);
     append(st, sizeof(c->cmd[0]), " status --data-dir ");
     shq(st, sizeof(c->cmd[0]), o->data_dir);
     append(st, sizeof(c->cmd[0]), " | awk ");
     shq(st, sizeof(c->cmd[0]), LAKE_CAUGHT_UP_AWK);
-    day_command(bt, sizeof(c->cmd[1]), exe, "batch --quiet", o);
-    day_command(qt, sizeof(c->cmd[2]), exe, "quality", o);
-    append(bt, sizeof(c->cmd[1]), " >/dev/null");
     memset(&c->dag, 0, sizeof(c->dag));
     c->dag.name = DAG_NAME;
     c->dag.schedule = "@daily";
     c->dag.catchup = 1;
-    c->dag.ntasks = 3;
-    c->dag.tasks[0] = (struct pp_sched_task){.name = "lake_caught_up",
-                                             .command = st,
-                                             .retries = o->retries,
-                                             .retry_delay_ms = o->retry_delay_ms,
-                                             .backoff = 2,
-                                             .timeout_ms = 600000};
-    c->dag.tasks[1] = (struct pp_sched_task){.name = "batch",
-                                             .command = bt,
-                                             .deps = {"lake_caught_up"},
-                                             .retries = o->retries,
-                                             .retry_delay_ms = o->retry_delay_ms,
-                                             .backoff = 2,
-                                             .timeout_ms = 3600000};
-    c->dag.tasks[2] = (struct pp_sched_task){.name = "quality",
-                                             .command = qt,
-                                             .deps = {"batch"},
-                                             .retries = o->retries,
-                                             .retry_delay_ms = o->retry_delay_ms,
-                                             .backoff = 2,
-                                             .timeout_ms = 3600000};
+    c->dag.ntasks = DAG_NTASKS;
+    for (int i = 0; i < DAG_NTASKS; i++) {
+        if (tasks[i].sub) {
+            day_command(c->cmd[i], sizeof(c->cmd[i]), exe, tasks[i].sub, o);
+            append(c->cmd[i], sizeof(c->cmd[i]), " >/dev/null");
+        }
+        c->dag.tasks[i] = (struct pp_sched_task){.name = tasks[i].name,
+                                                 .command = c->cmd[i],
+                                                 .deps = {tasks[i].after},
+                                                 .retries = o->retries,
+                                                 .retry_delay_ms = o->retry_delay_ms,
+                                                 .backoff = 2,
+                                                 .timeout_ms = tasks[i].timeout_ms};
+    }
 }
 
 /* pp_sched_env.record: every state change goes to the warehouse's history. */
@@ -166,6 +177,7 @@ static int record(void *arg, const struct pp_sched_task_run *tr)
         tr->attempts, tr->start_ms,
         tr->end_ms,   tr->error};
     int rc = pp_wh_dag_record(c->wh, &t);
+    pp_workers_dag_task(t.state, rc == 0);
     if (rc)
         PP_WARN("dag", "cannot record the task's state in the warehouse task=%s error=%s", tr->task,
                 pp_wh_errmsg(c->wh));
@@ -202,10 +214,20 @@ static int run_dates(struct dag_ctx *c, const struct dag_opts *o, char (*dates)[
     pp_cli_path(o->data_dir, "sched", lock_dir, sizeof(lock_dir));
     pp_sched_env_real(&c->real, lock_dir);
     struct pp_sched_env env = {c, now_ms, sleep_ms, exec_task, record, lock, unlock};
-    int failed = 0;
+    int failed = 0, nfailed = 0;
+    struct pp_progress prog; /* over the dates of a backfill */
+    pp_cli_progress(&prog, "backfill", "days", n);
+    if (n < 2)
+        prog.mode = PP_PROGRESS_OFF;
     for (int i = 0; i < n && !pp_cli_stop; i++) {
         struct pp_sched_task_run runs[PP_SCHED_MAX_TASKS];
+        char detail[64];
+        snprintf(detail, sizeof(detail), "running %s, %d failed", dates[i], nfailed);
+        pp_progress_update(&prog, pp_mono_us(), i, detail);
+        PP_DEBUG("dag", "run dag=%s date=%s", DAG_NAME, dates[i]);
         int rc = pp_sched_run(&c->dag, dates[i], &env, runs);
+        pp_progress_clear(&prog); /* the run's lines below, then the bar again */
+        nfailed += rc != PP_SCHED_SUCCESS;
         if (rc == PP_EBUSY) {
             fprintf(stderr, "pinpipe dag: %s %s is running in another process\n", DAG_NAME,
                     dates[i]);
@@ -213,6 +235,7 @@ static int run_dates(struct dag_ctx *c, const struct dag_opts *o, char (*dates)[
             continue;
         }
         printf("%s %s %s\n", DAG_NAME, dates[i], pp_sched_state_name(rc));
+        pp_workers_dag_run(pp_sched_state_name(rc));
         for (int t = 0; t < c->dag.ntasks; t++)
             printf("  %-15s %-16s attempts=%d%s%s\n", runs[t].task,
                    pp_sched_state_name(runs[t].state), runs[t].attempts,
@@ -220,15 +243,30 @@ static int run_dates(struct dag_ctx *c, const struct dag_opts *o, char (*dates)[
         fflush(stdout);
         failed |= rc != PP_SCHED_SUCCESS;
     }
+    char detail[64];
+    snprintf(detail, sizeof(detail), "%d failed", nfailed);
+    pp_progress_finish(&prog, pp_mono_us(), n, detail);
     return failed ? 1 : 0;
 }
 
-/* The newest run date whose batch succeeded (history callback). */
+/* The newest run date whose load succeeded (history callback; "batch" is the task's name
+ * in histories from before the load/insights split). */
 static void last_success(void *arg, const struct pp_wh_dag_task *t)
 {
     char *best = arg;
-    if (!strcmp(t->task, "batch") && !strcmp(t->state, "success") && strcmp(t->run_date, best) > 0)
+    if ((!strcmp(t->task, "load") || !strcmp(t->task, "batch")) && !strcmp(t->state, "success") &&
+        strcmp(t->run_date, best) > 0)
         snprintf(best, 11, "%s", t->run_date);
+}
+
+/* /readyz of `schedule --metrics-listen`: the run history (warehouse) was reachable last. */
+static int sched_ready(void *arg, char *why, size_t why_size)
+{
+    (void)arg;
+    if (pp_workers_dag_wh_ok())
+        return 1;
+    snprintf(why, why_size, "warehouse: the run history cannot be read or written");
+    return 0;
 }
 
 /* `pinpipe dag schedule`: run what is due, then sleep until the schedule's next time. */
@@ -242,10 +280,27 @@ static int schedule(struct dag_ctx *c, struct dag_opts *o)
     int failed = 0;
     PP_INFO("dag", "scheduling dag=%s schedule=%s catchup=%d", c->dag.name, c->dag.schedule,
             o->catchup);
+    struct pp_metrics *metrics = NULL;
+    struct pp_worker_http *mh = NULL;
+    if (o->metrics_listen) {
+        if (!(metrics = pp_metrics_new()) ||
+            pp_metrics_add(metrics, pp_collect_process, "schedule") ||
+            pp_metrics_add(metrics, pp_collect_dag, NULL)) {
+            pp_metrics_destroy(metrics);
+            return pp_cli_fail("dag", 1, "out of memory");
+        }
+        if (!(mh = pp_worker_http_start("schedule", o->data_dir, o->metrics_listen, metrics,
+                                        sched_ready, NULL, err, sizeof(err)))) {
+            pp_metrics_destroy(metrics);
+            return pp_cli_fail("dag", 1, "%s", err);
+        }
+    }
     while (!pp_cli_stop) {
         static char dates[DAG_MAX_DATES][11];
         char last[11] = "";
-        if (pp_wh_dag_history(c->wh, DAG_NAME, 100000, last_success, last) < 0)
+        int hrc = pp_wh_dag_history(c->wh, DAG_NAME, 100000, last_success, last);
+        pp_workers_dag_wh_set(hrc >= 0);
+        if (hrc < 0)
             PP_WARN("dag", "cannot read the run history: %s", pp_wh_errmsg(c->wh));
         int n = pp_sched_due(&c->dag, last[0] ? last : NULL, pp_now_ms(), dates, DAG_MAX_DATES);
         if (n > 0)
@@ -255,6 +310,8 @@ static int schedule(struct dag_ctx *c, struct dag_opts *o)
         while (!pp_cli_stop && next > 0 && pp_now_ms() / 1000 < next)
             usleep(200 * 1000);
     }
+    pp_worker_http_stop(mh);
+    pp_metrics_destroy(metrics);
     return failed;
 }
 
@@ -276,7 +333,8 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         {"data-dir", 1, 0, 'd'}, {"warehouse", 1, 0, 'w'},   {"lake", 1, 0, 'l'},
         {"date", 1, 0, 'D'},     {"from", 1, 0, 'F'},        {"to", 1, 0, 'T'},
         {"retries", 1, 0, 'r'},  {"retry-delay", 1, 0, 'R'}, {"limit", 1, 0, 'n'},
-        {"catchup", 0, 0, 'c'},  {"help", 0, 0, 'h'},        {0, 0, 0, 0}};
+        {"catchup", 0, 0, 'c'},  {"help", 0, 0, 'h'},        {"metrics-listen", 1, 0, 'M'},
+        {0, 0, 0, 0}};
     int c;
     int64_t v, ms;
     optind = 0;
@@ -316,6 +374,14 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         case 'c':
             o->catchup = 1;
             break;
+        case 'M': {
+            char host[256];
+            int port;
+            if (pp_parse_hostport(optarg, host, sizeof(host), &port))
+                return pp_cli_fail("dag", 2, "--metrics-listen wants HOST:PORT, got '%s'", optarg);
+            o->metrics_listen = optarg;
+            break;
+        }
         case 'h':
             usage(stdout);
             return -1;
@@ -343,7 +409,7 @@ int cmd_dag(int argc, char **argv)
     build_dag(&c, &o);
     if (!strcmp(o.sub, "list")) {
         printf("%-14s %-9s %s\n%-14s %-9s %s\n", "dag", "schedule", "tasks", DAG_NAME, "@daily",
-               "lake_caught_up -> batch -> quality");
+               "lake_caught_up -> load -> insights -> quality");
         return 0;
     }
     if (!strcmp(o.sub, "show")) {
@@ -397,6 +463,12 @@ int cmd_dag(int argc, char **argv)
 int cmd_schedule(int argc, char **argv)
 {
     /* `pinpipe schedule [options]` is `pinpipe dag schedule [options]` */
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: pinpipe schedule [--catchup] [options]   (= pinpipe dag schedule)\n\n");
+            usage(stdout);
+            return 0;
+        }
     static char *args[256];
     if (argc + 2 > (int)(sizeof(args) / sizeof(args[0])))
         return pp_cli_fail("schedule", 2, "too many arguments");

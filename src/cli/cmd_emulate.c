@@ -71,7 +71,7 @@ static void usage(FILE *f)
         "  --seed S             random seed for row picks and generated rows (default 100)\n"
         "  --topic-prefix P     id before the kind in topic/stream names (default 0a1b2c3d4e5f)\n"
         "  --attempts N         tries per request, the first included (default 8)\n"
-        "  --quiet              no progress output\n"
+        "  --quiet, -q          no progress output (--verbose: debug diagnostics)\n"
         "  --json               print the summary as one JSON object\n"
         "\n"
         "503, 5xx, 408, 429 and connection errors are retried with exponential backoff and\n"
@@ -241,7 +241,9 @@ int cmd_emulate(int argc, char **argv)
     }
     if (conf.events < 0)
         conf.events = conf.replay_file || (conf.source_url && mode == PP_MYSQL_STREAM) ? 0 : 1000;
-    conf.progress = quiet ? 0 : isatty(2) ? 2 : 1;
+    /* --quiet (global) or -q: none; a bar on a terminal; plain lines otherwise */
+    enum pp_progress_mode pm = quiet ? PP_PROGRESS_OFF : pp_cli_progress_mode();
+    conf.progress = pm == PP_PROGRESS_BAR ? 2 : pm == PP_PROGRESS_LINES ? 1 : 0;
     conf.stop = &pp_cli_stop;
     pp_cli_signals();
     if (curl_global_init(CURL_GLOBAL_DEFAULT))

@@ -9,12 +9,13 @@
 #include "pp_lake.h"
 #include "pp_stream.h"
 #include "pp_util.h"
+#include "pp_workers.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: pinpipe lake [--data-dir DIR] [--lake DIR] [--roll-bytes SIZE]\n"
-            "                    [--roll-age DURATION]\n"
+            "                    [--roll-age DURATION] [--metrics-listen HOST:PORT]\n"
             "\n"
             "Consumer group 'lake': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from the\n"
@@ -22,13 +23,18 @@ static void usage(FILE *out)
             "as JSON lines to topic=<t>/dt=<YYYY-MM-DD>/<t>+<partition>+<startoffset>.jsonl.\n"
             "A file is committed once renamed and fsynced; a rerun rewrites the files past the\n"
             "committed offsets (exactly once). Runs until SIGINT/SIGTERM, then finishes the\n"
-            "open files, commits and prints a summary.\n"
+            "open files, commits and prints a summary. A failed write or finish is retried from\n"
+            "the committed offsets (up to 10 times in a row with backoff, then exit 1).\n"
             "\n"
             "  --data-dir DIR        data directory (default %s); the log is DIR/log\n"
             "  --lake DIR            lake root folder (default DIR/lake)\n"
             "  --roll-bytes SIZE     finish a file past SIZE bytes (k/M/G; default 64M)\n"
             "  --roll-age DURATION   finish a file this long after it opened (ms/s/m/h;\n"
             "                        default 60s)\n"
+            "  --metrics-listen HOST:PORT  serve GET /metrics (Prometheus text), /healthz and\n"
+            "                        /readyz (503 while the log is not open or a failed lake\n"
+            "                        write is retried) on HOST:PORT (port 0 = any free; the\n"
+            "                        address goes to DIR/workers/lake-<pid>/listen)\n"
             PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  -h, --help            this help\n"
             "\n"
@@ -36,6 +42,31 @@ static void usage(FILE *out)
             PP_DEFAULT_DATA_DIR);
 }
 
+/* What /readyz looks at, written by the main thread, read by the endpoint's. */
+struct health {
+    struct pp_log *log;
+    struct pp_lake_stats *stats;
+    int phase; /* 0 waiting for the log, 1 consuming, 2 stopped */
+};
+
+static int ready(void *arg, char *why, size_t why_size)
+{
+    struct health *h = arg;
+    int phase = __atomic_load_n(&h->phase, __ATOMIC_ACQUIRE);
+    if (phase != 1) {
+        snprintf(why, why_size, phase ? "the lake consumer stopped" : "waiting for the log");
+        return 0;
+    }
+    if (!pp_worker_log_ready(h->log, why, why_size))
+        return 0;
+    int64_t failing = h->stats->failing;
+    if (failing > 0 || !h->stats->running) {
+        snprintf(why, why_size, "lake: %" PRId64 " failures in a row, consumer %s", failing,
+                 h->stats->running ? "retrying" : "stopped");
+        return 0;
+    }
+    return 1;
+}
 
 int cmd_lake(int argc, char **argv)
 {
@@ -43,11 +74,14 @@ int cmd_lake(int argc, char **argv)
                                          {"lake", required_argument, NULL, 'L'},
                                          {"roll-bytes", required_argument, NULL, 'b'},
                                          {"roll-age", required_argument, NULL, 'a'},
+                                         {"metrics-listen", required_argument, NULL, 'M'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_LAKE_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL;
+    const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL, *metrics_listen = NULL;
+    char host[256];
+    int port;
     struct pp_lake_conf lconf;
     struct pp_log_conf logconf;
     pp_lake_conf_defaults(&lconf);
@@ -70,6 +104,12 @@ int cmd_lake(int argc, char **argv)
         case 'a':
             if (pp_parse_duration_ms(optarg, &lconf.roll_ms) || lconf.roll_ms <= 0)
                 return pp_cli_fail(argv[0], 2, "--roll-age wants a duration > 0, got '%s'", optarg);
+            break;
+        case 'M':
+            if (pp_parse_hostport(optarg, host, sizeof(host), &port))
+                return pp_cli_fail(argv[0], 2, "--metrics-listen wants HOST:PORT, got '%s'",
+                                   optarg);
+            metrics_listen = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -94,25 +134,53 @@ int cmd_lake(int argc, char **argv)
     lconf.root = lake_dir ? lake_dir : lake_default;
 
     pp_cli_signals();
-    struct pp_log *log = pp_cli_open_log_wait("lake", log_dir, &logconf, err, sizeof(err));
-    if (!log && pp_cli_stop)
-        return 0;
-    if (!log)
-        return pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
-    struct pp_lake *lake = pp_lake_open(&lconf, err, sizeof(err));
-    if (!lake) {
-        pp_log_close(log);
-        return pp_cli_fail(argv[0], 1, "lake %s: %s", lconf.root, err);
+    static struct pp_lake_stats stats; /* static: read by the metrics thread until the end */
+    struct health health = {NULL, &stats, 0};
+    struct pp_metrics *metrics = NULL;
+    struct pp_worker_http *mh = NULL;
+    if (metrics_listen) {
+        if (!(metrics = pp_metrics_new()) ||
+            pp_metrics_add(metrics, pp_collect_process, "lake") ||
+            pp_metrics_add(metrics, pp_collect_lake, &stats)) {
+            pp_metrics_destroy(metrics);
+            return pp_cli_fail(argv[0], 1, "out of memory");
+        }
+        if (!(mh = pp_worker_http_start("lake", data_dir, metrics_listen, metrics, ready,
+                                        &health, err, sizeof(err)))) {
+            pp_metrics_destroy(metrics);
+            return pp_cli_fail(argv[0], 1, "%s", err);
+        }
     }
+    struct pp_log *log = pp_cli_open_log_wait("lake", log_dir, &logconf, err, sizeof(err));
+    struct pp_lake *lake = log ? pp_lake_open(&lconf, err, sizeof(err)) : NULL;
+    if (!lake) {
+        pp_worker_http_stop(mh);
+        pp_metrics_destroy(metrics);
+        pp_log_close(log);
+        if (!log && pp_cli_stop)
+            return 0;
+        return log ? pp_cli_fail(argv[0], 1, "lake %s: %s", lconf.root, err)
+                   : pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+    }
+    if (metrics && pp_metrics_add(metrics, pp_cli_log_collect, log))
+        PP_WARN("lake", "metrics registry full: log metrics not exported");
+    health.log = log;
+    __atomic_store_n(&health.phase, 1, __ATOMIC_RELEASE);
 
     PP_INFO("lake", "started log=%s lake=%s roll_bytes=%" PRIu64 " roll_ms=%" PRId64, log_dir,
             lconf.root, lconf.roll_bytes, lconf.roll_ms);
-    int64_t records = 0, t0 = pp_mono_us();
-    int rc = pp_lake_run(log, lake, &pp_cli_stop, &records);
+    int64_t t0 = pp_mono_us();
+    int rc = pp_lake_run_stats(log, lake, &pp_cli_stop, &stats);
     double secs = (double)(pp_mono_us() - t0) / 1e6;
+    __atomic_store_n(&health.phase, 2, __ATOMIC_RELEASE);
+    pp_worker_http_stop(mh);
+    if (metrics)
+        pp_metrics_remove(metrics, pp_cli_log_collect, log);
+    pp_metrics_destroy(metrics);
     pp_lake_close(lake);
     pp_log_close(log);
-    printf("lake: records=%" PRId64 " seconds=%.1f%s%s\n", records, secs, rc ? " error=" : "",
+    printf("lake: records=%" PRId64 " files=%" PRId64 " bytes=%" PRId64 " seconds=%.1f%s%s\n",
+           stats.records, stats.files, stats.bytes, secs, rc ? " error=" : "",
            rc ? pp_err_str(rc) : "");
     return rc ? 1 : 0;
 }

@@ -1,5 +1,5 @@
-/* cmd_log.c: `pinpipe log topics|offsets|tail`: look inside the log (after kcat -L / -C),
- * opened read-only, so it works next to a running writer. */
+/* cmd_log.c: `pinpipe log topics|offsets|tail|append`: look inside the log (after kcat -L /
+ * -C), opened read-only, so it works next to a running writer; append (kcat -P) writes. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +23,7 @@ static void usage(FILE *out)
             "       pinpipe log tail    [--data-dir DIR] --topic T [--partition P]\n"
             "                           [--offset N | --from-beginning] [-n COUNT] [--follow]\n"
             "                           [--value-only]\n"
+            "       pinpipe log append  [--data-dir DIR] --topic T [--partition P]\n"
             "\n"
             "Look inside the log at DIR/log (opened read-only; works while a writer runs).\n"
             "Output is tab-separated on stdout, after a header line for topics and offsets.\n"
@@ -32,11 +33,15 @@ static void usage(FILE *out)
             "  offsets   one line per consumer group and partition: group, topic, partition,\n"
             "            committed next offset, high watermark, lag ('-' when no commit)\n"
             "  tail      records, one per line: topic, partition, offset, ingest ts (ms), value\n"
+            "  append    append each line of stdin as one record (no key, ingest ts now) and\n"
+            "            print its topic, partition and offset once durable; the embedded log\n"
+            "            takes one writer at a time (not next to serve/run), Kafka any number\n"
             "\n"
             "  --data-dir DIR      data directory (default %s); the log is DIR/log\n"
             "  --group G           offsets: only consumer group G\n"
-            "  -t, --topic T       tail: the topic to read (required)\n"
-            "  -p, --partition P   tail: only partition P (default: every partition)\n"
+            "  -t, --topic T       tail, append: the topic (required; append creates it)\n"
+            "  -p, --partition P   tail: only partition P (default: every partition);\n"
+            "                      append: to partition P (default: round robin)\n"
             "  -o, --offset N      tail: start at offset N; -N means N before the high watermark\n"
             "  --from-beginning    tail: start at the low watermark\n"
             "  -n COUNT            tail: without a start, the last COUNT records of each\n"
@@ -241,6 +246,40 @@ out:
     return status;
 }
 
+/* `log append`: stdin's lines as records, then wait until they are durable. */
+static int do_append(const struct opts *o)
+{
+    char dir[4096], err[512] = "", *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    struct pp_log_conf conf = o->log;
+    pp_cli_path(o->data_dir, "log", dir, sizeof(dir));
+    conf.dir = dir;
+    struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
+    if (!log)
+        return pp_cli_fail("log", 1, "%s", err);
+    int status = 0;
+    uint64_t ticket = 0;
+    while (!status && (n = getline(&line, &cap, stdin)) >= 0) {
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        int part;
+        int64_t off;
+        int rc = pp_log_append(log, o->topic, o->partition, NULL, 0, line, (size_t)n, 0, &part,
+                               &off, &ticket);
+        if (rc)
+            status = pp_cli_fail("log", 1, "append to %s: %s", o->topic, pp_err_str(rc));
+        else
+            printf("%s\t%d\t%" PRId64 "\n", o->topic, part, off);
+    }
+    free(line);
+    int rc = ticket ? pp_log_wait_durable(log, ticket, 30000) : 0;
+    if (!status && rc)
+        status = pp_cli_fail("log", 1, "append to %s: not durable: %s", o->topic, pp_err_str(rc));
+    pp_log_close(log);
+    return status;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option lopts[] = {
@@ -322,14 +361,18 @@ int cmd_log(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(sub, "topics") && strcmp(sub, "offsets") && strcmp(sub, "tail"))
-        return pp_cli_fail("log", 2, "unknown subcommand '%s' (topics, offsets or tail)", sub);
+    if (strcmp(sub, "topics") && strcmp(sub, "offsets") && strcmp(sub, "tail") &&
+        strcmp(sub, "append"))
+        return pp_cli_fail("log", 2, "unknown subcommand '%s' (topics, offsets, tail or append)",
+                           sub);
     struct opts o = {.data_dir = PP_DEFAULT_DATA_DIR, .partition = -1};
     int rc = parse_opts(argc - 1, argv + 1, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if (!strcmp(sub, "tail") && !o.topic)
-        return pp_cli_fail("log", 2, "tail needs --topic (see pinpipe log --help)");
+    if ((!strcmp(sub, "tail") || !strcmp(sub, "append")) && !o.topic)
+        return pp_cli_fail("log", 2, "%s needs --topic (see pinpipe log --help)", sub);
+    if (!strcmp(sub, "append"))
+        return do_append(&o);
     int status = 0;
     struct pp_log *log = open_ro("log", &o, &status);
     if (!log)

@@ -1,4 +1,5 @@
-/* cmd_serve.c: `pinpipe serve`: the HTTP ingestion server (three API shapes) over the log. */
+/* cmd_serve.c: `pinpipe serve`: the HTTP ingestion server (three API shapes) over the log,
+ * and the dashboard at / (src/dash). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include "pp_cli.h"
+#include "pp_dash.h"
 #include "pp_err.h"
 #include "pp_http.h"
 #include "pp_util.h"
@@ -17,12 +19,15 @@ static void usage(FILE *out)
             "                     [--partitions N] [--max-body SIZE] [--threads N]\n"
             "                     [--segment-bytes SIZE] [--retention-bytes SIZE]\n"
             "                     [--retention DURATION] [--max-pending SIZE]\n"
+            "                     [--rejects-topic NAME] [--warehouse SPEC] [--no-dashboard]\n"
             "\n"
             "HTTP ingestion server writing into the log (DIR/log): FastAPI style\n"
             "(POST /pin/ /geo/ /user/), Kafka REST Proxy v2 (POST /topics/{topic}) and Kinesis\n"
             "through API Gateway (PUT /streams/{stream}/record[s]); GET /healthz. A request is\n"
             "acknowledged once its records are durable under the fsync policy. SIGINT/SIGTERM\n"
             "stop gracefully (new requests get 503, in-flight ones are answered).\n"
+            "GET / is a dashboard: live insights, throughput and lag per stage, DAG runs,\n"
+            "refreshed every 2 s (its JSON: /api/insights, /api/stats, /api/runs).\n"
             "\n"
             "  --listen HOST:PORT      address to serve on (default %s; port 0 = any free)\n"
             "  --data-dir DIR          data directory (default %s)\n"
@@ -35,6 +40,11 @@ static void usage(FILE *out)
             "  --retention DURATION    delete segments older than DURATION, e.g. 7d\n"
             "  --max-pending SIZE      back-pressure: past SIZE of appended but not yet durable\n"
             "                          records, requests get 503 + Retry-After (default 64M)\n"
+            "  --rejects-topic NAME    dead-letter topic: each record or request refused with a\n"
+            "                          4xx is appended there as JSON (default " PP_HTTP_REJECTS_TOPIC "; '' = off)\n"
+            "  --warehouse SPEC        the warehouse the dashboard reads (never writes): SQLite\n"
+            "                          file or postgresql:// URI (default DIR/warehouse.db)\n"
+            "  --no-dashboard          do not serve the dashboard (/ and /api/* get 404)\n"
             PP_CLI_LOG_HELP
             "  -h, --help              this help\n"
             "\n"
@@ -64,10 +74,14 @@ int cmd_serve(int argc, char **argv)
                                          {"retention", required_argument, NULL, 'R'},
                                          {"retention-age", required_argument, NULL, 'R'},
                                          {"max-pending", required_argument, NULL, 'P'},
+                                         {"rejects-topic", required_argument, NULL, 'J'},
+                                         {"warehouse", required_argument, NULL, 'w'},
+                                         {"no-dashboard", no_argument, NULL, 'D'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    const char *data_dir = PP_DEFAULT_DATA_DIR;
+    const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL;
+    int dashboard = 1;
     struct pp_log_conf lconf;
     struct pp_http_conf hconf;
     pp_log_conf_defaults(&lconf);
@@ -128,6 +142,15 @@ int cmd_serve(int argc, char **argv)
             if (parse_size_opt(argv[0], "max-pending", optarg, 1, &lconf.max_pending_bytes))
                 return 2;
             break;
+        case 'J':
+            hconf.rejects_topic = optarg;
+            break;
+        case 'w':
+            wh_spec = optarg;
+            break;
+        case 'D':
+            dashboard = 0;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -164,9 +187,22 @@ int cmd_serve(int argc, char **argv)
     struct pp_metrics *metrics = pp_metrics_new();
     if (metrics && !pp_metrics_add(metrics, pp_cli_log_collect, log))
         hconf.metrics = metrics;
+    struct pp_dash *dash = NULL;
+    if (dashboard) {
+        char wh_default[4096];
+        pp_cli_path(data_dir, "warehouse.db", wh_default, sizeof(wh_default));
+        struct pp_dash_conf dconf = {.warehouse = wh_spec ? wh_spec : wh_default,
+                                     .log = log,
+                                     .metrics = hconf.metrics};
+        if (!(dash = pp_dash_new(&dconf, err, sizeof(err))))
+            PP_WARN("serve", "no dashboard: %s", err);
+        hconf.get = dash ? pp_dash_handle : NULL;
+        hconf.get_arg = dash;
+    }
     struct pp_http *http = pp_http_start(&hconf, log, err, sizeof(err));
     if (!http) {
         pp_log_close(log);
+        pp_dash_destroy(dash);
         pp_metrics_destroy(metrics);
         return pp_cli_fail(argv[0], 1, "%s", err);
     }
@@ -176,13 +212,14 @@ int cmd_serve(int argc, char **argv)
     if (pp_parse_hostport(hconf.listen, host, sizeof(host), &port))
         host[0] = '\0';
     int v6 = strchr(host, ':') != NULL;
-    PP_INFO("serve", "serving on http://%s%s%s:%d data-dir=%s", v6 ? "[" : "",
+    PP_INFO("serve", "serving on http://%s%s%s:%d data-dir=%s dashboard=%s", v6 ? "[" : "",
             host[0] && strcmp(host, "*") ? host : "0.0.0.0", v6 ? "]" : "", pp_http_port(http),
-            data_dir);
+            data_dir, dash ? "on" : "off");
     while (!pp_cli_stop)
         usleep(50 * 1000);
     PP_INFO("serve", "stopping");
     pp_http_stop(http);
+    pp_dash_destroy(dash); /* after the server: no request uses it any more */
     if (metrics)
         pp_metrics_remove(metrics, pp_cli_log_collect, log);
     pp_log_close(log);

@@ -8,12 +8,13 @@
 #include "pp_err.h"
 #include "pp_stream.h"
 #include "pp_util.h"
+#include "pp_workers.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: pinpipe stream [--data-dir DIR] [--warehouse PATH] [--batch N] [--linger MS]\n"
-            "                      [--sync full|normal]\n"
+            "                      [--sync full|normal] [--metrics-listen HOST:PORT]\n"
             "\n"
             "Consumer group 'stream': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from\n"
@@ -29,6 +30,10 @@ static void usage(FILE *out)
             "  --sync MODE        full: fsync every warehouse commit (default); normal: lower\n"
             "                     latency, a power loss may undo the last commits (rows and\n"
             "                     offsets together: they are re-read, still exactly once)\n"
+            "  --metrics-listen HOST:PORT  serve GET /metrics (Prometheus text), /healthz and\n"
+            "                     /readyz (503 while the log is not open or the warehouse\n"
+            "                     fails transactions) on HOST:PORT (port 0 = any free; the\n"
+            "                     address goes to DIR/workers/stream-<pid>/listen)\n"
             PP_CLI_LOG_HELP
             "  -h, --help         this help\n"
             "\n"
@@ -36,6 +41,31 @@ static void usage(FILE *out)
             PP_DEFAULT_DATA_DIR);
 }
 
+/* What /readyz looks at, written by the main thread, read by the endpoint's. */
+struct health {
+    struct pp_log *log;
+    struct pp_stream_stats *stats;
+    int phase; /* 0 waiting for the log, 1 consuming, 2 stopped */
+};
+
+static int ready(void *arg, char *why, size_t why_size)
+{
+    struct health *h = arg;
+    int phase = __atomic_load_n(&h->phase, __ATOMIC_ACQUIRE);
+    if (phase != 1) {
+        snprintf(why, why_size, phase ? "the stream consumer stopped" : "waiting for the log");
+        return 0;
+    }
+    if (!pp_worker_log_ready(h->log, why, why_size))
+        return 0;
+    int64_t failing = h->stats->failing;
+    if (failing > 0) {
+        snprintf(why, why_size, "warehouse: %" PRId64 " failed transactions in a row (%s)",
+                 failing, pp_err_str(h->stats->last_error));
+        return 0;
+    }
+    return 1;
+}
 
 int cmd_stream(int argc, char **argv)
 {
@@ -44,10 +74,13 @@ int cmd_stream(int argc, char **argv)
                                          {"batch", required_argument, NULL, 'b'},
                                          {"linger", required_argument, NULL, 'l'},
                                          {"sync", required_argument, NULL, 's'},
+                                         {"metrics-listen", required_argument, NULL, 'M'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_path = NULL;
+    const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_path = NULL, *metrics_listen = NULL;
+    char host[256];
+    int port;
     struct pp_log_conf lconf;
     pp_log_conf_defaults(&lconf);
     int64_t batch = 1000, linger = 1;
@@ -75,6 +108,12 @@ int cmd_stream(int argc, char **argv)
                 return pp_cli_fail(argv[0], 2, "--sync wants full or normal, got '%s'", optarg);
             sync_full = !strcmp(optarg, "full");
             break;
+        case 'M':
+            if (pp_parse_hostport(optarg, host, sizeof(host), &port))
+                return pp_cli_fail(argv[0], 2, "--metrics-listen wants HOST:PORT, got '%s'",
+                                   optarg);
+            metrics_listen = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -99,26 +138,52 @@ int cmd_stream(int argc, char **argv)
         wh_path = wh_default;
 
     pp_cli_signals();
-    struct pp_log *log = pp_cli_open_log_wait("stream", log_dir, &lconf, err, sizeof(err));
-    if (!log && pp_cli_stop)
-        return 0;
-    if (!log)
-        return pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
-    struct pp_wh *wh = pp_wh_open(wh_path, err, sizeof(err));
-    if (!wh) {
-        pp_log_close(log);
-        return pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err);
+    static struct pp_stream_stats stats; /* static: read by the metrics thread until the end */
+    struct health health = {NULL, &stats, 0};
+    struct pp_metrics *metrics = NULL;
+    struct pp_worker_http *mh = NULL;
+    if (metrics_listen) {
+        if (!(metrics = pp_metrics_new()) ||
+            pp_metrics_add(metrics, pp_collect_process, "stream") ||
+            pp_metrics_add(metrics, pp_collect_stream, &stats)) {
+            pp_metrics_destroy(metrics);
+            return pp_cli_fail(argv[0], 1, "out of memory");
+        }
+        if (!(mh = pp_worker_http_start("stream", data_dir, metrics_listen, metrics, ready,
+                                        &health, err, sizeof(err)))) {
+            pp_metrics_destroy(metrics);
+            return pp_cli_fail(argv[0], 1, "%s", err);
+        }
     }
+    struct pp_log *log = pp_cli_open_log_wait("stream", log_dir, &lconf, err, sizeof(err));
+    struct pp_wh *wh = log ? pp_wh_open(wh_path, err, sizeof(err)) : NULL;
+    if (!wh) {
+        pp_worker_http_stop(mh);
+        pp_metrics_destroy(metrics);
+        pp_log_close(log);
+        if (!log && pp_cli_stop)
+            return 0;
+        return log ? pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err)
+                   : pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+    }
+    if (metrics && pp_metrics_add(metrics, pp_cli_log_collect, log))
+        PP_WARN("stream", "metrics registry full: log metrics not exported");
+    health.log = log;
+    __atomic_store_n(&health.phase, 1, __ATOMIC_RELEASE);
     if (!sync_full && pp_wh_set_sync(wh, 0))
         PP_WARN("stream", "could not set synchronous=NORMAL: %s", pp_wh_errmsg(wh));
 
     char redacted[512];
     PP_INFO("stream", "started log=%s warehouse=%s batch=%" PRId64 " linger_ms=%" PRId64, log_dir,
             pp_wh_redact(wh_path, redacted, sizeof(redacted)), batch, linger);
-    struct pp_stream_stats stats;
     int64_t t0 = pp_mono_us();
     int rc = pp_stream_run(log, wh, (int)batch, (int)linger, &pp_cli_stop, &stats);
     double secs = (double)(pp_mono_us() - t0) / 1e6;
+    __atomic_store_n(&health.phase, 2, __ATOMIC_RELEASE);
+    pp_worker_http_stop(mh);
+    if (metrics)
+        pp_metrics_remove(metrics, pp_cli_log_collect, log);
+    pp_metrics_destroy(metrics);
     pp_wh_close(wh);
     pp_log_close(log);
     printf("stream: records=%" PRId64 " rows=%" PRId64 " rejected=%" PRId64 " txns=%" PRId64

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pp_cli.h"
 #include "pp_metrics.h"
@@ -184,7 +185,10 @@ int pp_cli_fail(const char *cmd, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "pinpipe %s: %s\n", cmd, msg);
+    if (pp_cli_color(STDERR_FILENO))
+        fprintf(stderr, "\033[1;31mpinpipe %s:\033[0m %s\n", cmd, msg);
+    else
+        fprintf(stderr, "pinpipe %s: %s\n", cmd, msg);
     return status;
 }
 
@@ -263,4 +267,46 @@ void pp_cli_log_collect(void *arg, struct pp_buf *out)
         }
         free(groups[g]);
     }
+}
+
+int pp_cli_verbosity;
+
+void pp_cli_global_flags(int *argc, char **argv, int from)
+{
+    for (int i = from; i < *argc && strcmp(argv[i], "--"); i++) {
+        int v = !strcmp(argv[i], "--quiet") ? -1 : !strcmp(argv[i], "--verbose") ? 1 : 0;
+        if (!v)
+            continue;
+        pp_cli_verbosity = v;
+        memmove(&argv[i], &argv[i + 1], sizeof(char *) * (size_t)(*argc - i));
+        (*argc)--;
+        i--;
+    }
+    pp_diag_set_level(pp_cli_verbosity < 0   ? PP_LVL_WARN
+                      : pp_cli_verbosity > 0 ? PP_LVL_DEBUG
+                                             : PP_LVL_INFO);
+    pp_diag_set_color(pp_cli_color(STDERR_FILENO));
+}
+
+int pp_cli_color(int fd)
+{
+    const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+    if (no && *no)
+        return 0;
+    if (term && !strcmp(term, "dumb"))
+        return 0;
+    return isatty(fd);
+}
+
+enum pp_progress_mode pp_cli_progress_mode(void)
+{
+    if (pp_cli_verbosity < 0)
+        return PP_PROGRESS_OFF;
+    return isatty(STDERR_FILENO) ? PP_PROGRESS_BAR : PP_PROGRESS_LINES;
+}
+
+void pp_cli_progress(struct pp_progress *p, const char *label, const char *unit, int64_t total)
+{
+    pp_progress_init(p, stderr, pp_cli_progress_mode(), pp_cli_color(STDERR_FILENO), label, unit,
+                     total, pp_mono_us());
 }

@@ -43,11 +43,26 @@ static void usage(FILE *out)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
     fprintf(out, "\nsettings: flags > PINPIPE_<SECTION>_<KEY> environment > --config FILE |\n"
                  "$PINPIPE_CONFIG | ./pinpipe.conf > defaults (see pinpipe config --help)\n"
-                 "exit status: 0 ok, 1 failure (one-line reason on stderr), 2 usage error\n");
+                 "exit status: 0 ok, 1 failure (one-line reason on stderr), 2 usage error\n\n"
+                 "global options (before or after the command):\n"
+                 "  --quiet     only warnings and errors on stderr, no progress; commands\n"
+                 "              print less (batch: not the insights)\n"
+                 "  --verbose   debug diagnostics too\n"
+                 "progress (emulate, batch, dag backfill) is a bar when stderr is a terminal,\n"
+                 "a plain line every 5 s otherwise. Colour only on a terminal, never with\n"
+                 "NO_COLOR set (https://no-color.org).\n");
 }
 
 int main(int argc, char **argv)
 {
+    /* global flags before the command: `pinpipe --quiet batch ...` */
+    while (argc > 1 && (!strcmp(argv[1], "--quiet") || !strcmp(argv[1], "--verbose"))) {
+        pp_cli_verbosity = !strcmp(argv[1], "--quiet") ? -1 : 1;
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    pp_cli_global_flags(&argc, argv, argc); /* sets the diagnostics level and colour */
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -68,6 +83,7 @@ int main(int argc, char **argv)
         char **cargv = argv + 1, err[1100];
         if (commands[i].fn != cmd_config && pp_config_apply(name, &cargc, &cargv, err, sizeof(err)))
             return pp_cli_fail(name, 2, "%s", err);
+        pp_cli_global_flags(&cargc, cargv, 1);
         return commands[i].fn(cargc, cargv);
     }
     fprintf(stderr, "pinpipe: unknown command '%s' (see pinpipe --help)\n", name);

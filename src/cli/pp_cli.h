@@ -8,6 +8,7 @@
 #include "pp_buf.h"
 #include "pp_lake.h"
 #include "pp_log.h"
+#include "pp_progress.h"
 
 #define PP_DEFAULT_DATA_DIR "pinpipe-data"
 #define PP_DEFAULT_LISTEN "127.0.0.1:8080"
@@ -86,6 +87,22 @@ void pp_cli_log_collect(void *arg, struct pp_buf *out);
 /* Write DATA_DIR/listen with the "HOST:PORT" a server bound (port actually bound; a wildcard
  * host is written as 127.0.0.1), atomically (temp + rename). @returns 0 or PP_EIO. */
 int pp_cli_write_listen(const char *data_dir, const char *listen, int port);
+
+/* Global flags, taken by main() from anywhere on the command line (before a "--"):
+ * --quiet (-1: diagnostics from warnings up, no progress, commands print less) and
+ * --verbose (1: debug diagnostics too); 0 when neither. */
+extern int pp_cli_verbosity;
+/* Remove --quiet / --verbose from argv[from..*argc) (stopping at "--"), set pp_cli_verbosity,
+ * the diagnostics level and their colour. */
+void pp_cli_global_flags(int *argc, char **argv, int from);
+/* Colour on fd? Only on a terminal, with NO_COLOR unset or empty (no-color.org) and TERM not
+ * "dumb". */
+int pp_cli_color(int fd);
+/* How long work shows progress on stderr: off with --quiet, a bar on a terminal, plain lines
+ * otherwise. */
+enum pp_progress_mode pp_cli_progress_mode(void);
+/* Start p for stderr in pp_cli_progress_mode(), with colour as pp_cli_color(stderr). */
+void pp_cli_progress(struct pp_progress *p, const char *label, const char *unit, int64_t total);
 
 /* Print "pinpipe <cmd>: <msg>" on stderr and return status (for one-line failures). */
 int pp_cli_fail(const char *cmd, int status, const char *fmt, ...)

@@ -23,6 +23,7 @@ struct pp_runner_conf {
     struct pp_lake_conf lake;
     int stream_batch;      /* records per warehouse transaction at most */
     int stream_linger_ms;
+    int no_dashboard;      /* 1: no dashboard at / (src/dash) */
 };
 
 struct pp_runner {
@@ -37,8 +38,10 @@ struct pp_runner {
     volatile sig_atomic_t stop_stream, stop_lake;
     int stream_rc, lake_rc;
     struct pp_stream_stats stream_stats;
-    int64_t lake_records;
+    int64_t lake_records;            /* = lake_stats.records once the lake thread ended */
+    struct pp_lake_stats lake_stats; /* the lake consumer's counters (live) */
     struct pp_metrics *metrics; /* GET /metrics: http, log, stream and lake */
+    struct pp_dash *dash;       /* GET / and /api/...: the dashboard (NULL: none) */
 };
 
 /* Defaults for every field (data_dir = PP_DEFAULT_DATA_DIR). */

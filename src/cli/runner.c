@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include "pp_cli.h"
+#include "pp_dash.h"
 #include "pp_err.h"
 #include "pp_runner.h"
 #include "pp_util.h"
+#include "pp_workers.h"
 
 static const char *const topics[PP_KIND_COUNT] = {"pin", "geo", "user"};
 
@@ -22,46 +24,13 @@ void pp_runner_conf_defaults(struct pp_runner_conf *conf)
     conf->stream_linger_ms = 1;
 }
 
-/* Metrics of the in-process consumers. The counters are written by the consumer threads
- * and read here without locks: a scrape may see a value one batch old, never a torn one
- * (aligned 64-bit loads). */
+/* Metrics of the in-process consumers (pp_workers.h). The counters are written by the
+ * consumer threads and read here without locks: a scrape may see a value one batch old, never
+ * a torn one (aligned 64-bit loads). */
 static void consumers_collect(void *arg, struct pp_buf *out)
 {
     struct pp_runner *run = arg;
-    const struct pp_stream_stats *st = &run->stream_stats;
-    pp_metrics_head(out, "pinpipe_stream_records_total", "counter",
-                    "records consumed by the stream (warehouse) consumer");
-    pp_metrics_sample(out, "pinpipe_stream_records_total", "", (double)st->records);
-    pp_metrics_head(out, "pinpipe_stream_rows_total", "counter", "rows upserted into the warehouse");
-    pp_metrics_sample(out, "pinpipe_stream_rows_total", "", (double)st->rows);
-    pp_metrics_head(out, "pinpipe_stream_rejected_total", "counter",
-                    "records the stream could not clean (dead letters)");
-    pp_metrics_sample(out, "pinpipe_stream_rejected_total", "", (double)st->rejected);
-    pp_metrics_head(out, "pinpipe_stream_transactions_total", "counter",
-                    "warehouse transactions committed by the stream");
-    pp_metrics_sample(out, "pinpipe_stream_transactions_total", "", (double)st->txns);
-    /* ingest -> warehouse latency: the 100 us buckets folded into Prometheus buckets */
-    static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2};
-    enum { NB = sizeof(bounds) / sizeof(bounds[0]) };
-    int64_t counts[NB + 1] = {0};
-    double sum = 0;
-    for (int i = 0; i < PP_STREAM_LAT_BUCKETS; i++) {
-        int64_t n = st->lat_hist[i];
-        if (!n)
-            continue;
-        double upper = (i + 1) * 1e-4;
-        int b = 0;
-        while (b < NB && upper > bounds[b] + 1e-12)
-            b++;
-        counts[b] += n;
-        sum += (double)n * (i + 0.5) * 1e-4;
-    }
-    pp_metrics_head(out, "pinpipe_ingest_to_warehouse_seconds", "histogram",
-                    "from a record's ingest timestamp to its warehouse commit");
-    pp_metrics_histogram(out, "pinpipe_ingest_to_warehouse_seconds", "", bounds, counts, NB, sum);
-    pp_metrics_head(out, "pinpipe_lake_records_total", "counter",
-                    "records written to lake files by the lake consumer");
-    pp_metrics_sample(out, "pinpipe_lake_records_total", "", (double)run->lake_records);
+    pp_workers_collect_consumers(out, &run->stream_stats, &run->lake_stats);
 }
 
 static void *stream_main(void *arg)
@@ -78,7 +47,8 @@ static void *stream_main(void *arg)
 static void *lake_main(void *arg)
 {
     struct pp_runner *run = arg;
-    run->lake_rc = pp_lake_run(run->log, run->lake, &run->stop_lake, &run->lake_records);
+    run->lake_rc = pp_lake_run_stats(run->log, run->lake, &run->stop_lake, &run->lake_stats);
+    run->lake_records = run->lake_stats.records;
     if (run->lake_rc < 0)
         PP_ERROR("run", "lake consumer stopped: %s", pp_err_str(run->lake_rc));
     return NULL;
@@ -106,6 +76,7 @@ int pp_runner_start(struct pp_runner *run, const struct pp_runner_conf *conf, ch
         goto fail;
     if (!(run->metrics = pp_metrics_new()) ||
         pp_metrics_add(run->metrics, pp_cli_log_collect, run->log) ||
+        pp_metrics_add(run->metrics, pp_collect_log_latency, run->log) ||
         pp_metrics_add(run->metrics, consumers_collect, run)) {
         snprintf(errstr, errstr_size, "out of memory");
         goto fail;
@@ -131,6 +102,14 @@ int pp_runner_start(struct pp_runner *run, const struct pp_runner_conf *conf, ch
         goto fail;
     }
     run->lake_started = 1;
+    if (!conf->no_dashboard) { /* reads the warehouse through its own connection */
+        struct pp_dash_conf dconf = {
+            .warehouse = run->wh_path, .log = run->log, .metrics = run->metrics};
+        if (!(run->dash = pp_dash_new(&dconf, errstr, errstr_size)))
+            goto fail;
+        run->conf.http.get = pp_dash_handle;
+        run->conf.http.get_arg = run->dash;
+    }
     if (!(run->http = pp_http_start(&run->conf.http, run->log, errstr, errstr_size)))
         goto fail;
     if (pp_cli_write_listen(conf->data_dir, conf->http.listen, pp_http_port(run->http))) {
@@ -172,8 +151,11 @@ void pp_runner_stop(struct pp_runner *run)
                pp_mono_us() < deadline)
             usleep(5000);
     }
+    pp_dash_destroy(run->dash); /* the server is stopped: no request uses it any more */
+    run->dash = NULL;
     if (run->metrics) {
         pp_metrics_remove(run->metrics, pp_cli_log_collect, run->log);
+        pp_metrics_remove(run->metrics, pp_collect_log_latency, run->log);
         pp_metrics_remove(run->metrics, consumers_collect, run);
     }
     run->stop_stream = 1;

@@ -131,3 +131,48 @@ void pp_metrics_histogram(struct pp_buf *out, const char *name, const char *labe
     pp_buf_put_i64(out, cum);
     pp_buf_putc(out, '\n');
 }
+
+/* Upper bounds of struct pp_hist's buckets in microseconds. */
+static const int64_t hist_bounds_us[PP_HIST_NB] = {
+    10,    25,    50,     100,    250,    500,     1000,    2500,    5000,
+    10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 10000000};
+
+void pp_hist_observe_us(struct pp_hist *h, int64_t us)
+{
+    if (us < 0)
+        us = 0;
+    int b = 0;
+    while (b < PP_HIST_NB && us > hist_bounds_us[b])
+        b++;
+    __atomic_add_fetch(&h->n[b], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&h->sum_us, (uint64_t)us, __ATOMIC_RELAXED);
+}
+
+void pp_hist_copy(struct pp_hist *dst, const struct pp_hist *src)
+{
+    for (int i = 0; i <= PP_HIST_NB; i++)
+        dst->n[i] = __atomic_load_n(&src->n[i], __ATOMIC_RELAXED);
+    dst->sum_us = __atomic_load_n(&src->sum_us, __ATOMIC_RELAXED);
+}
+
+uint64_t pp_hist_count(const struct pp_hist *h)
+{
+    uint64_t n = 0;
+    for (int i = 0; i <= PP_HIST_NB; i++)
+        n += __atomic_load_n(&h->n[i], __ATOMIC_RELAXED);
+    return n;
+}
+
+void pp_metrics_hist(struct pp_buf *out, const char *name, const char *labels,
+                     const struct pp_hist *h)
+{
+    struct pp_hist snap;
+    double bounds[PP_HIST_NB];
+    int64_t counts[PP_HIST_NB + 1];
+    pp_hist_copy(&snap, h);
+    for (int i = 0; i < PP_HIST_NB; i++)
+        bounds[i] = (double)hist_bounds_us[i] / 1e6;
+    for (int i = 0; i <= PP_HIST_NB; i++)
+        counts[i] = (int64_t)snap.n[i];
+    pp_metrics_histogram(out, name, labels, bounds, counts, PP_HIST_NB, (double)snap.sum_us / 1e6);
+}

@@ -38,4 +38,22 @@ void pp_metrics_sample(struct pp_buf *out, const char *name, const char *labels,
 void pp_metrics_histogram(struct pp_buf *out, const char *name, const char *labels,
                           const double *bounds, const int64_t *counts, int n, double sum);
 
+/* A latency histogram with fixed bounds (10 us .. 10 s, see PP_HIST_BOUNDS_US in metrics.c),
+ * for hot paths: pp_hist_observe_us() is a few relaxed atomic adds, safe from any thread.
+ * Zero-initialise (a static or memset struct is an empty histogram). */
+#define PP_HIST_NB 18
+struct pp_hist {
+    uint64_t n[PP_HIST_NB + 1]; /* per bucket; n[PP_HIST_NB]: above the largest bound */
+    uint64_t sum_us;
+};
+/* Count one observation of us microseconds (negative counts as 0). @thread any. */
+void pp_hist_observe_us(struct pp_hist *h, int64_t us);
+/* Snapshot src into dst with atomic loads. @thread any. */
+void pp_hist_copy(struct pp_hist *dst, const struct pp_hist *src);
+/* Observations so far. @thread any. */
+uint64_t pp_hist_count(const struct pp_hist *h);
+/* Write h as a Prometheus histogram in seconds (buckets, _sum, _count). @thread any. */
+void pp_metrics_hist(struct pp_buf *out, const char *name, const char *labels,
+                     const struct pp_hist *h);
+
 #endif

@@ -33,8 +33,13 @@ int pp_parse_duration_ms(const char *s, int64_t *ms);
 int pp_parse_hostport(const char *s, char *host, size_t host_size, int *port);
 
 enum pp_level { PP_LVL_ERROR, PP_LVL_WARN, PP_LVL_INFO, PP_LVL_DEBUG };
-/* Diagnostics threshold for this process (default INFO). */
+/* Diagnostics threshold for this process (default INFO): `--quiet` sets WARN, `--verbose`
+ * DEBUG (src/cli/main.c). */
 void pp_diag_set_level(enum pp_level level);
+enum pp_level pp_diag_level(void);
+/* Colour the level word (error red, warn yellow, debug dim) with ANSI codes (default off).
+ * The CLI turns it on only when stderr is a terminal and NO_COLOR is unset or empty. */
+void pp_diag_set_color(int on);
 /* One line on stderr: "<ts> <level> <module> <msg>" with msg printf-formatted, usually
  * "what happened key=value ...". Thread-safe (one write(2) per line). */
 void pp_diag(enum pp_level level, const char *module, const char *fmt, ...)

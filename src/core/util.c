@@ -223,16 +223,30 @@ int pp_parse_hostport(const char *s, char *host, size_t host_size, int *port)
     return 0;
 }
 
+/* Process-wide settings of the diagnostics, set once by main() before any thread starts. */
 static enum pp_level diag_level = PP_LVL_INFO;
+static int diag_color;
 
 void pp_diag_set_level(enum pp_level level)
 {
     diag_level = level;
 }
 
+enum pp_level pp_diag_level(void)
+{
+    return diag_level;
+}
+
+void pp_diag_set_color(int on)
+{
+    diag_color = on;
+}
+
 void pp_diag(enum pp_level level, const char *module, const char *fmt, ...)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
+    static const char *const colored[] = {"\033[1;31merror\033[0m", "\033[33mwarn\033[0m",
+                                          "info", "\033[2mdebug\033[0m"};
     if (level > diag_level)
         return;
     char line[1024];
@@ -240,7 +254,8 @@ void pp_diag(enum pp_level level, const char *module, const char *fmt, ...)
     char ts[24];
     pp_time_format(ms / 1000, ts, sizeof(ts));
     ts[10] = 'T';
-    int n = snprintf(line, sizeof(line), "%s.%03dZ %s %s ", ts, (int)(ms % 1000), names[level],
+    int n = snprintf(line, sizeof(line), "%s.%03dZ %s %s ", ts, (int)(ms % 1000),
+                     diag_color ? colored[level] : names[level],
                      module);
     va_list ap;
     va_start(ap, fmt);

@@ -14,6 +14,7 @@
 #include "pp_json.h"
 #include "pp_kind.h"
 #include "pp_mysql.h"
+#include "pp_progress.h"
 #include "pp_util.h"
 
 #define RESP_MAX 65536
@@ -62,7 +63,8 @@ struct emu {
     uint64_t rng;
     int64_t hist[HIST_N];
     int64_t nhist;
-    int64_t t0, last_progress;
+    int64_t t0;
+    struct pp_progress prog; /* on stderr: conf->progress 2 a bar, 1 plain lines */
     int rejects_shown;
     int src_done; /* the source has no more events (end of a MySQL stream) */
     int src_rc;   /* the source failed: stop taking events, report src_err */
@@ -462,6 +464,16 @@ static int64_t backoff_us(struct emu *emu, int n, curl_off_t retry_after)
     return d;
 }
 
+/* Does the response body contain text? */
+static int has_text(const struct pp_buf *b, const char *text)
+{
+    size_t n = strlen(text);
+    for (size_t i = 0; b->data && i + n <= b->len; i++)
+        if (b->data[i] == text[0] && !memcmp(b->data + i, text, n))
+            return 1;
+    return 0;
+}
+
 static void finish(struct emu *emu, CURLMsg *msg, int64_t now)
 {
     struct slot *s = NULL;
@@ -477,14 +489,22 @@ static void finish(struct emu *emu, CURLMsg *msg, int64_t now)
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
         curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &retry_after);
     }
-    if (res == CURLE_OK && code >= 200 && code < 300) {
+    /* A REST-proxy 200 can still refuse its record: error_code 2 is retriable (the record
+     * was valid, Kafka did not take it), 1 is not (Confluent REST Proxy v2 produce response). */
+    int rec_err = 0;
+    if (res == CURLE_OK && code >= 200 && code < 300 && emu->conf->api == PP_EMU_RESTPROXY &&
+        s->resp.data && has_text(&s->resp, "\"error_code\":"))
+        rec_err = has_text(&s->resp, "\"error_code\":2") ? 2 : 1;
+    if (res == CURLE_OK && code >= 200 && code < 300 && !rec_err) {
         emu->st->acked++;
         next_stage(emu, s, now);
         return;
     }
-    int retryable = res != CURLE_OK || code == 408 || code == 429 || code >= 500;
+    int retryable = res != CURLE_OK || code == 408 || code == 429 || code >= 500 || rec_err == 2;
     if (!retryable) {
         emu->st->rejected++;
+        if (emu->rejects_shown < REJECT_SHOW)
+            pp_progress_clear(&emu->prog); /* the message on a line of its own */
         if (emu->rejects_shown++ < REJECT_SHOW)
             fprintf(stderr, "pinpipe emulate: rejected: HTTP %ld from %s: %.*s\n", code,
                     emu->url[s->stage], (int)(s->resp.len > 500 ? 500 : s->resp.len),
@@ -494,6 +514,8 @@ static void finish(struct emu *emu, CURLMsg *msg, int64_t now)
     }
     if (++s->attempt >= emu->conf->max_attempts || (emu->conf->stop && *emu->conf->stop)) {
         emu->st->failed++;
+        if (emu->rejects_shown < REJECT_SHOW)
+            pp_progress_clear(&emu->prog);
         if (emu->rejects_shown++ < REJECT_SHOW)
             fprintf(stderr, "pinpipe emulate: failed after %d attempts: %s: %s\n", s->attempt,
                     emu->url[s->stage],
@@ -510,37 +532,14 @@ static void finish(struct emu *emu, CURLMsg *msg, int64_t now)
 static void progress(struct emu *emu, int64_t now, int final)
 {
     const struct pp_emu_stats *st = emu->st;
-    int mode = emu->conf->progress;
-    if (!mode || (!final && now - emu->last_progress < (mode == 2 ? 200000 : 5000000)))
-        return;
-    emu->last_progress = now;
-    double el = (double)(now - emu->t0) / 1e6, rps = el > 0 ? (double)st->sent / el : 0;
-    char eta[32] = "";
-    if (emu->total && st->events > 0 && st->events < emu->total)
-        snprintf(eta, sizeof(eta), " eta %.0fs",
-                 el / (double)st->events * (double)(emu->total - st->events));
-    char tot[32] = "";
-    if (emu->total)
-        snprintf(tot, sizeof(tot), "/%lld", (long long)emu->total);
-    if (mode == 2) {
-        int width = 24, fill = emu->total ? (int)(width * st->events / emu->total) : 0;
-        char bar[32];
-        for (int i = 0; i < width; i++)
-            bar[i] = i < fill ? '#' : '.';
-        bar[width] = '\0';
-        fprintf(stderr,
-                "\r[%s] events %lld%s sent %lld acked %lld rej %lld retry %lld "
-                "%.0f req/s%s\033[K%s",
-                emu->total ? bar : "", (long long)st->events, tot, (long long)st->sent,
-                (long long)st->acked, (long long)st->rejected, (long long)st->retried, rps, eta,
-                final ? "\n" : "");
-    } else if (!final) {
-        fprintf(stderr,
-                "pinpipe emulate: events %lld%s sent %lld acked %lld rejected %lld "
-                "retried %lld failed %lld %.0f req/s%s\n",
-                (long long)st->events, tot, (long long)st->sent, (long long)st->acked,
-                (long long)st->rejected, (long long)st->retried, (long long)st->failed, rps, eta);
-    }
+    char detail[160];
+    snprintf(detail, sizeof(detail), "sent %lld acked %lld rej %lld retry %lld failed %lld",
+             (long long)st->sent, (long long)st->acked, (long long)st->rejected,
+             (long long)st->retried, (long long)st->failed);
+    if (final)
+        pp_progress_finish(&emu->prog, now, st->events, detail);
+    else
+        pp_progress_update(&emu->prog, now, st->events, detail);
 }
 
 static int loop(struct emu *emu)
@@ -717,7 +716,12 @@ int pp_emu_run(const struct pp_emu_conf *conf, struct pp_emu_stats *st, char *er
         emu.total = emu.src.nrows;
     if ((rc = setup(&emu, errstr, errstr_size)))
         goto out;
-    emu.t0 = emu.last_progress = pp_mono_us();
+    emu.t0 = pp_mono_us();
+    pp_progress_init(&emu.prog, stderr,
+                     conf->progress == 2   ? PP_PROGRESS_BAR
+                     : conf->progress == 1 ? PP_PROGRESS_LINES
+                                           : PP_PROGRESS_OFF,
+                     0, "emulate", "events", emu.total, emu.t0);
     rc = loop(&emu);
     if (rc && emu.src_rc)
         snprintf(errstr, errstr_size, "%s", emu.src_err);

@@ -16,6 +16,9 @@ struct pp_http_conf {
     size_t max_body;        /* bytes; larger bodies get 413 (default 8 MiB) */
     int threads;            /* libmicrohttpd thread pool size (default: number of cores) */
     int max_connections;    /* default 4096 */
+    const char *rejects_topic; /* dead-letter topic: each record or ingestion request refused
+                                  with a 4xx is appended there as JSON (pp_http_reject_encode);
+                                  default PP_HTTP_REJECTS_TOPIC, NULL or "" = off */
     struct pp_metrics *metrics; /* borrowed: served at GET /metrics, with the server's own
                                    counters added (NULL: /metrics answers 404) */
     /* Optional: GET and HEAD requests for paths the ingestion API does not route (they would
@@ -30,6 +33,8 @@ struct pp_http_conf {
 };
 
 struct pp_http;
+
+#define PP_HTTP_REJECTS_TOPIC "pinpipe.rejected"
 
 void pp_http_conf_defaults(struct pp_http_conf *conf);
 /* Start serving on conf->listen, appending accepted records to log (borrowed: must outlive
@@ -58,6 +63,20 @@ void pp_http_stop(struct pp_http *http);
  * FASTAPI {"detail":..}; PROXY {"error_code":..,"message":..} (Confluent REST Proxy v2);
  * KINESIS {"__type":..,"message":..} (AWS JSON 1.1 errors through API Gateway). */
 enum pp_http_api { PP_HTTP_API_PLAIN, PP_HTTP_API_FASTAPI, PP_HTTP_API_PROXY, PP_HTTP_API_KINESIS };
+
+/* A dead letter: the JSON value written to the rejects topic for one refused record or request:
+ * {"ts":"2026-11-22T03:04:05.678Z" (UTC, ms),"api":"fastapi"|"proxy"|"kinesis"|"plain",
+ *  "path":"/pin/" (<= 256 bytes),"kind":"pin"|"geo"|"user"|null,"status":422 (HTTP status, or
+ *  422 for one invalid record of a batch answered 200),"error":"<the refusal's body or the
+ *  record's message, <= 1024 bytes>"}. Appended to out. @returns 0 or PP_ENOMEM. */
+int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api api,
+                          const char *path, enum pp_kind kind, int status, const char *err,
+                          size_t errlen);
+/* Encode and append a dead letter to topic (round robin partition; not awaited: best effort).
+ * topic NULL or "": does nothing. @returns 0 or the append error. @thread any. */
+int pp_http_reject_note(struct pp_log *log, const char *topic, enum pp_http_api api,
+                        const char *path, enum pp_kind kind, int status, const char *err,
+                        size_t errlen);
 
 enum pp_http_route_id {
     PP_ROUTE_NONE,
@@ -149,6 +168,7 @@ struct pp_http_item {
     int status;          /* PP_HTTP_REC_* */
     size_t moff, mlen;   /* error message in batch msgs */
     int partition_out;   /* after append */
+    int ent;             /* index in the log append call (-1: not appended) */
     int64_t offset;
 };
 

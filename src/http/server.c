@@ -29,11 +29,11 @@
 enum req_state { REQ_NEW, REQ_DEFER, REQ_BODY, REQ_WAIT, REQ_READY };
 
 /* Metrics: requests by route and status, records by topic and outcome. */
-#define NROUTES (PP_ROUTE_PUT_RECORDS + 1)
+#define NROUTES (PP_ROUTE_GET_EXTRA + 1)
 static const char *const route_names[NROUTES] = {
     "unknown", "healthz", "readyz", "metrics", "fastapi", "topics", "topic", "produce",
-    "streams", "stream", "put_record", "put_records"};
-static const int codes[] = {200, 400, 404, 405, 411, 413, 415, 422, 500, 503};
+    "streams", "stream", "put_record", "put_records", "dashboard"};
+static const int codes[] = {200, 304, 400, 404, 405, 411, 413, 415, 422, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]) + 1) /* + "other" */
 enum rec_outcome { OUT_ACCEPTED, OUT_REJECTED, OUT_FAILED, NOUTCOMES };
 static const char *const outcome_names[NOUTCOMES] = {"accepted", "rejected", "failed"};
@@ -45,6 +45,7 @@ struct pp_http {
     char listen[300];
     int nparts[PP_KIND_COUNT];
     int max_tokens;
+    char rejects[256];   /* dead-letter topic ("" = none) */
     atomic_int stopping;
     atomic_int inflight; /* requests begun and not completed */
     atomic_int waiting;  /* requests suspended until durable */
@@ -107,6 +108,8 @@ struct conn_ctx {
     struct MHD_Connection *conn;
     enum req_state state;
     int counted;
+    int ingest;   /* a POST to an ingestion route: its refusals go to the dead-letter topic */
+    const char *url; /* borrowed from MHD for the request */
     int has_body; /* the request announced a body (Content-Length > 0 or chunked) */
     struct pp_http_route route;
     enum pp_http_ctype ctype;
@@ -132,6 +135,7 @@ void pp_http_conf_defaults(struct pp_http_conf *conf)
     conf->max_body = 8u << 20;
     conf->threads = n > 0 ? (int)n : 1;
     conf->max_connections = 4096;
+    conf->rejects_topic = PP_HTTP_REJECTS_TOPIC;
 }
 
 static struct conn_ctx *ctx_new(struct pp_http *http)
@@ -160,10 +164,20 @@ static void ctx_free(struct conn_ctx *ctx)
     free(ctx);
 }
 
+/* The response fields only a conf.get handler sets. */
+static void resp_clear_extra(struct pp_http_resp *resp)
+{
+    resp->data = NULL;
+    resp->data_len = 0;
+    resp->cache = NULL;
+    resp->etag[0] = '\0';
+}
+
 /* After a request: forget it, but keep modest buffers for the next one. */
 static void ctx_reset(struct conn_ctx *ctx)
 {
     ctx->state = REQ_NEW;
+    resp_clear_extra(&ctx->resp);
     ctx->too_big = 0;
     ctx->discarded = 0;
     if (ctx->body.cap > KEEP_BYTES)
@@ -217,10 +231,24 @@ static enum MHD_Result send_resp(struct conn_ctx *ctx)
         ctx->state = REQ_DEFER;
         return MHD_YES;
     }
+    const void *data = resp->data ? resp->data : resp->body.data;
+    size_t len = resp->data ? resp->data_len : resp->body.len;
+    if (resp->etag[0] && resp->status == 200) {
+        const char *inm = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+                                                      MHD_HTTP_HEADER_IF_NONE_MATCH);
+        if (inm && (strstr(inm, resp->etag) || !strcmp(inm, "*"))) { /* client's copy is current */
+            resp->status = 304;
+            len = 0;
+        }
+    }
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(resp->body.len, resp->body.data, MHD_RESPMEM_PERSISTENT);
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return MHD_NO;
+    if (resp->etag[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
+    if (resp->cache)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp->cache);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             resp->ctype ? resp->ctype : "application/json");
     if (resp->allow)
@@ -244,6 +272,26 @@ static enum MHD_Result send_error(struct conn_ctx *ctx, int status, int code, co
     return send_resp(ctx);
 }
 
+/* The request was refused as a whole with the 4xx in ctx->resp: note it in the dead-letter
+ * topic with the response body as its error. */
+static void note_refused(struct conn_ctx *ctx)
+{
+    int st = ctx->resp.status;
+    if (!ctx->ingest || st < 400 || st >= 500 || !ctx->http->rejects[0])
+        return;
+    pp_http_reject_note(ctx->http->log, ctx->http->rejects, ctx->route.api, ctx->url,
+                        ctx->route.kind, st, ctx->resp.body.data, ctx->resp.body.len);
+}
+
+/* Refuse the request with a 4xx (noted as a dead letter) or 5xx. */
+static enum MHD_Result refuse(struct conn_ctx *ctx, int status, int code, const char *type,
+                              const char *msg)
+{
+    pp_http_error(&ctx->resp, ctx->route.api, status, code, type, msg);
+    note_refused(ctx);
+    return send_resp(ctx);
+}
+
 static enum MHD_Result not_found_kind(struct conn_ctx *ctx)
 {
     char msg[300];
@@ -251,10 +299,10 @@ static enum MHD_Result not_found_kind(struct conn_ctx *ctx)
     if (route->api == PP_HTTP_API_KINESIS) {
         snprintf(msg, sizeof(msg), "Stream %.*s under account 000000000000 not found.",
                  (int)route->name_len, route->name);
-        return send_error(ctx, 404, 0, "ResourceNotFoundException", msg);
+        return refuse(ctx, 404, 0, "ResourceNotFoundException", msg);
     }
     snprintf(msg, sizeof(msg), "Topic not found.");
-    return send_error(ctx, 404, 40401, NULL, msg);
+    return refuse(ctx, 404, 40401, NULL, msg);
 }
 
 /* GET routes: answered from what the log knows. */
@@ -314,6 +362,43 @@ static enum MHD_Result answer_get(struct conn_ctx *ctx)
     }
 }
 
+/* Append one decoded query argument to the "k=v&k=v" text in cls (a pp_buf). */
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    struct pp_buf *q = cls;
+    if (q->len)
+        pp_buf_putc(q, '&');
+    pp_buf_puts(q, key);
+    if (value) {
+        pp_buf_putc(q, '=');
+        pp_buf_puts(q, value);
+    }
+    return MHD_YES;
+}
+
+/* A GET/HEAD the ingestion API does not route: offer it to conf.get. @returns 1 if it
+ * answered (resp filled), 0 for the usual 404. */
+static int try_get_extra(struct conn_ctx *ctx, const char *url)
+{
+    struct pp_http *http = ctx->http;
+    struct pp_buf query;
+    pp_buf_init(&query, 8192);
+    MHD_get_connection_values(ctx->conn, MHD_GET_ARGUMENT_KIND, query_arg, &query);
+    pp_http_resp_reset(&ctx->resp);
+    resp_clear_extra(&ctx->resp);
+    int done = http->conf.get(http->conf.get_arg, url, query.data ? query.data : "", &ctx->resp);
+    pp_buf_free(&query);
+    if (done) {
+        ctx->route.id = PP_ROUTE_GET_EXTRA;
+        if (!ctx->resp.status)
+            ctx->resp.status = 200;
+    } else {
+        resp_clear_extra(&ctx->resp);
+    }
+    return done;
+}
+
 /* First call for a request: route, method, content type and length checks. */
 static enum MHD_Result begin(struct conn_ctx *ctx, const char *method, const char *url)
 {
@@ -325,10 +410,15 @@ static enum MHD_Result begin(struct conn_ctx *ctx, const char *method, const cha
     const char *te =
         MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     ctx->has_body = te || (cl && strcmp(cl, "0") != 0);
+    ctx->url = url;
     int status = pp_http_route_match(method, url, &ctx->route);
+    ctx->ingest = status == 200 && !strcmp(method, "POST");
     if (atomic_load(&http->stopping))
         return send_error(ctx, 503, 50003, "ServiceUnavailableException",
                           "server is shutting down");
+    if (status == 404 && http->conf.get && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+        try_get_extra(ctx, url))
+        return send_resp(ctx);
     if (status == 404) {
         if (ctx->route.api == PP_HTTP_API_PROXY)
             return send_error(ctx, 404, 404, NULL, "HTTP 404 Not Found");
@@ -352,17 +442,17 @@ static enum MHD_Result begin(struct conn_ctx *ctx, const char *method, const cha
     if (!pp_http_ctype_ok(&ctx->route, ctx->ctype)) {
         char msg[200];
         snprintf(msg, sizeof(msg), "HTTP 415 Unsupported Media Type: %.120s", ct ? ct : "(none)");
-        return send_error(ctx, 415, 415, "UnsupportedMediaTypeException", msg);
+        return refuse(ctx, 415, 415, "UnsupportedMediaTypeException", msg);
     }
     if (!cl && !te)
-        return send_error(ctx, 411, 411, "LengthRequiredException",
+        return refuse(ctx, 411, 411, "LengthRequiredException",
                           "Content-Length required (or Transfer-Encoding: chunked)");
     int64_t len;
     if (cl && !pp_parse_i64(cl, 0, INT64_MAX, &len) && (uint64_t)len > http->conf.max_body) {
         char msg[120];
         snprintf(msg, sizeof(msg), "request body too large: %lld bytes, max %zu", (long long)len,
                  http->conf.max_body);
-        return send_error(ctx, 413, 413, "RequestEntityTooLargeException", msg);
+        return refuse(ctx, 413, 413, "RequestEntityTooLargeException", msg);
     }
     ctx->state = REQ_BODY;
     return MHD_YES;
@@ -471,6 +561,8 @@ static int append_batch(struct conn_ctx *ctx, uint64_t *ticket, int *first_err)
     int stored = 0, k = 0;
     *first_err = 0;
     *ticket = 0;
+    for (int i = 0; i < batch->n; i++)
+        batch->items[i].ent = -1;
     if (batch->n == 1 && batch->items[0].status == PP_HTTP_REC_OK) {
         struct pp_http_item *item = &batch->items[0];
         char key[KEY_SIZE];
@@ -479,6 +571,7 @@ static int append_batch(struct conn_ctx *ctx, uint64_t *ticket, int *first_err)
         const char *value = pp_http_item_value(batch, 0, &vlen);
         int rc = pp_log_append(http->log, topic, item->partition, key, (size_t)klen, value, vlen,
                                0, &item->partition_out, &item->offset, ticket);
+        item->ent = 0;
         if (rc)
             item_failed(batch, item, rc, first_err);
         return rc ? 0 : 1;
@@ -492,6 +585,7 @@ static int append_batch(struct conn_ctx *ctx, uint64_t *ticket, int *first_err)
             item_failed(batch, item, rc, first_err);
             continue;
         }
+        item->ent = k;
         struct pp_log_entry *e = &ctx->ents[k++];
         char *key = ctx->keys + (size_t)i * KEY_SIZE;
         e->partition = item->partition;
@@ -528,8 +622,8 @@ static enum MHD_Result append_error(struct conn_ctx *ctx, int rc)
         return send_error(ctx, 503, 50003, "ServiceUnavailableException",
                           "log is shutting down, retry later");
     if (rc == PP_ETOOBIG)
-        return send_error(ctx, 413, 413, "RequestEntityTooLargeException",
-                          "record too large for the log");
+        return refuse(ctx, 413, 413, "RequestEntityTooLargeException",
+                      "record too large for the log");
     PP_ERROR(MOD, "append failed rc=%s", pp_err_str(rc));
     return send_error(ctx, 500, 50002, "InternalFailure", "log append failed");
 }
@@ -590,6 +684,12 @@ static void count_records(struct conn_ctx *ctx)
         int st = batch->items[i].status;
         n[st == PP_HTTP_REC_OK ? OUT_ACCEPTED : st == PP_HTTP_REC_INVALID ? OUT_REJECTED
                                                                         : OUT_FAILED]++;
+        if (st == PP_HTTP_REC_INVALID && ctx->http->rejects[0]) {
+            size_t mlen;
+            const char *m = pp_http_item_msg(batch, i, &mlen);
+            pp_http_reject_note(ctx->http->log, ctx->http->rejects, ctx->route.api, ctx->url,
+                                kind, 422, m, mlen);
+        }
     }
     for (int o = 0; o < NOUTCOMES; o++)
         if (n[o])
@@ -617,11 +717,12 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
     if (ctx->too_big) {
         char msg[120];
         snprintf(msg, sizeof(msg), "request body too large: max %zu bytes", http->conf.max_body);
-        return send_error(ctx, 413, 413, "RequestEntityTooLargeException", msg);
+        return refuse(ctx, 413, 413, "RequestEntityTooLargeException", msg);
     }
     int status = parse_body(ctx);
     if (status) {
         count_refused(ctx);
+        note_refused(ctx);
         return send_resp(ctx);
     }
     uint64_t ticket;
@@ -660,34 +761,57 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
 }
 
 /* Offsets known only once durable (Kafka learns them from delivery reports): put them into
- * the stored items, in append order. */
-static void settle_offsets(struct conn_ctx *ctx)
+ * the stored items by their index in the append call; a record whose delivery failed gets its
+ * own error (failed = 1: the ticket failed). @returns records settled (0: no per-record
+ * outcomes, e.g. the embedded log, whose sync failure fails the whole request). */
+static int settle_offsets(struct conn_ctx *ctx, int failed)
 {
     struct pp_http_batch *batch = &ctx->batch;
-    int64_t offs[512], *o = offs;
-    if (batch->n > (int)(sizeof(offs) / sizeof(offs[0])) &&
-        !(o = malloc(sizeof(*o) * (size_t)batch->n)))
-        return;
-    int got = pp_log_ticket_offsets(ctx->http->log, ctx->ticket, o, batch->n);
-    for (int i = 0, k = 0; i < batch->n && k < got; i++)
-        if (batch->items[i].status == PP_HTTP_REC_OK)
-            batch->items[i].offset = o[k++];
+    int64_t offs[256], *o = offs;
+    int rcs[256], *r = rcs, first_err = 0;
+    if (batch->n > (int)(sizeof(offs) / sizeof(offs[0]))) {
+        o = malloc(sizeof(*o) * (size_t)batch->n);
+        r = malloc(sizeof(*r) * (size_t)batch->n);
+    }
+    int got = o && r ? pp_log_ticket_records(ctx->http->log, ctx->ticket, o, r, batch->n) : 0;
+    for (int i = 0; i < batch->n && got > 0; i++) {
+        struct pp_http_item *item = &batch->items[i];
+        if (item->status != PP_HTTP_REC_OK || item->ent < 0 || item->ent >= got)
+            continue;
+        if (failed && (r[item->ent] || o[item->ent] < 0)) {
+            /* the data was valid: a broker-side failure is worth a resend, unless too big */
+            int rc = r[item->ent] == PP_ETOOBIG ? PP_ETOOBIG : PP_EAGAIN;
+            item_failed(batch, item, rc, &first_err);
+            atomic_fetch_add_explicit(&ctx->http->records[batch->kind][OUT_FAILED], 1,
+                                      memory_order_relaxed);
+            atomic_fetch_sub_explicit(&ctx->http->records[batch->kind][OUT_ACCEPTED], 1,
+                                      memory_order_relaxed);
+        } else {
+            item->offset = o[item->ent];
+        }
+    }
     if (o != offs)
         free(o);
+    if (r != rcs)
+        free(r);
+    return got > 0 ? got : 0;
 }
 
 static enum MHD_Result after_wait(struct conn_ctx *ctx)
 {
     int rc = atomic_load(&ctx->durable_rc);
-    if (!rc) {
-        settle_offsets(ctx);
+    int many = ctx->route.id == PP_ROUTE_PRODUCE || ctx->route.id == PP_ROUTE_PUT_RECORDS;
+    /* A batch whose ticket failed on Kafka answers per record (REST proxy error_code 2,
+     * Kinesis ErrorCode): the stored ones keep their offsets, clients resend only the others. */
+    if (!rc || (many && settle_offsets(ctx, 1) > 0)) {
+        if (!rc)
+            settle_offsets(ctx, 0);
         if (build_ok(ctx))
             return send_error(ctx, 500, 50002, "InternalFailure", "out of memory");
         return send_resp(ctx);
     }
-    /* A failed durability wait fails the whole request, also in the batch shapes (one
-     * ticket covers all its records): 5xx makes clients resend it; resends are deduplicated
-     * by id downstream. */
+    /* Otherwise a failed durability wait fails the whole request (one ticket covers all its
+     * records): 5xx makes clients resend it; resends are deduplicated by id downstream. */
     if (rc == PP_ESHUTDOWN || rc == PP_EAGAIN)
         return send_error(ctx, 503, 50003, "ServiceUnavailableException",
                           rc == PP_EAGAIN ? "the log did not take the record (retriable), retry"
@@ -805,6 +929,10 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
     if (conf->max_connections > 0)
         http->conf.max_connections = conf->max_connections;
     http->conf.metrics = conf->metrics;
+    snprintf(http->rejects, sizeof(http->rejects), "%s",
+             conf->rejects_topic ? conf->rejects_topic : "");
+    http->conf.get = conf->get;
+    http->conf.get_arg = conf->get_arg;
     /* A JSON value takes at least ~2 bytes per token; cap the token arrays accordingly. */
     size_t mt = http->conf.max_body / 2 + 64;
     http->max_tokens = mt > (1u << 22) ? (1 << 22) : (int)mt;
@@ -818,6 +946,13 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
             return NULL;
         }
         http->nparts[k] = n;
+    }
+    /* The dead-letter topic exists before the first refusal: creating it then would block a
+     * request (Kafka admin call); if it cannot be created, dead letters are off. */
+    if (http->rejects[0] && pp_log_partitions(log, http->rejects, 1) <= 0) {
+        PP_WARN(MOD, "dead-letter topic %s unavailable: refused records are not kept",
+                http->rejects);
+        http->rejects[0] = '\0';
     }
     struct sockaddr_storage ss;
     int v6 = 0;

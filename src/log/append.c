@@ -214,6 +214,7 @@ int pp_log_append(struct pp_log *log, const char *topic, int partition, const vo
     struct log_part *part = &t->parts[partition];
     int64_t off = 0;
     uint64_t tk = 0;
+    int64_t t0 = pp_mono_us();
     pthread_mutex_lock(&part->mu);
     rc = part_append(log, part, key, keylen, value, vlen, ts_ms, &off);
     if (!rc) {
@@ -226,6 +227,7 @@ int pp_log_append(struct pp_log *log, const char *topic, int partition, const vo
     pthread_mutex_unlock(&part->mu);
     if (rc)
         goto out;
+    pp_hist_observe_us(&log->st.append_lat, pp_mono_us() - t0);
     ADD(&log->st.appends, 1);
     ADD(&log->st.append_bytes, size);
     if (log->conf.fsync == PP_FSYNC_ALWAYS && LOAD(&log->sync_sleeping))
@@ -310,6 +312,7 @@ int pp_log_append_batch(struct pp_log *log, const char *topic, struct pp_log_ent
         if (!k)
             continue;
         struct log_part *part = &t->parts[p];
+        int64_t t0 = pp_mono_us();
         pthread_mutex_lock(&part->mu);
         int m = part_append_many(log, part, ents, idx, k, ts_ms);
         if (m) {
@@ -325,6 +328,8 @@ int pp_log_append_batch(struct pp_log *log, const char *topic, struct pp_log_ent
             ADD(&log->st.append_bytes, wrote);
         }
         pthread_mutex_unlock(&part->mu);
+        if (m)
+            pp_hist_observe_us(&log->st.append_lat, pp_mono_us() - t0);
         done += m;
     }
     if (done && log->conf.fsync == PP_FSYNC_ALWAYS && LOAD(&log->sync_sleeping))

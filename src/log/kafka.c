@@ -109,25 +109,34 @@ static uint64_t ticket_new(struct log_kafka *kf, int pending, int nrec)
     if (t - kf->low >= kf->cap && ring_grow(kf))
         return 0;
     int64_t *offsets = NULL;
+    int *rcs = NULL;
     if (nrec > 1) {
-        if (!(offsets = malloc(sizeof(*offsets) * (size_t)nrec)))
+        offsets = malloc(sizeof(*offsets) * (size_t)nrec);
+        rcs = calloc((size_t)nrec, sizeof(*rcs));
+        if (!offsets || !rcs) {
+            free(offsets);
+            free(rcs);
             return 0;
+        }
         for (int i = 0; i < nrec; i++)
             offsets[i] = -1;
     }
     kf->last = t;
     struct kafka_ticket *s = slot(kf, t);
     free(s->offsets); /* of the ticket cap before, long settled */
+    free(s->rcs);
     memset(s, 0, sizeof(*s));
     s->ticket = t;
     s->pending = pending;
     s->nrec = nrec;
     s->offset = -1;
     s->offsets = offsets;
+    s->rcs = rcs;
     return t;
 }
 
-int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int n)
+int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs,
+                             int n)
 {
     struct log_kafka *kf = log->kafka;
     int rc;
@@ -139,8 +148,11 @@ int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offse
         rc = PP_EAGAIN;
     else {
         rc = n < s->nrec ? n : s->nrec;
-        for (int i = 0; i < rc; i++)
+        for (int i = 0; i < rc; i++) {
             offsets[i] = s->nrec == 1 ? s->offset : s->offsets[i];
+            if (rcs)
+                rcs[i] = s->nrec == 1 ? s->rc : s->rcs[i];
+        }
     }
     pthread_mutex_unlock(&kf->mu);
     return rc;
@@ -199,13 +211,19 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
     void *arg;
     int cb_rc = 0;
     SUB(&kf->st.pending_bytes, (uint64_t)(msg->len + msg->key_len));
+    if (!msg->err) /* produce -> acked by the brokers (us since the produce call) */
+        pp_hist_observe_us(&kf->st.append_lat, rd_kafka_message_latency(msg));
     pthread_mutex_lock(&kf->mu);
     struct kafka_ticket *s = slot(kf, t);
-    if (!msg->err && s->ticket == t && idx < s->nrec) {
-        if (s->nrec == 1)
+    if (s->ticket == t && idx < s->nrec) {
+        if (msg->err) {
+            if (s->nrec > 1)
+                s->rcs[idx] = log_kafka_err(msg->err);
+        } else if (s->nrec == 1) {
             s->offset = msg->offset;
-        else
+        } else {
             s->offsets[idx] = msg->offset;
+        }
     }
     ticket_done(kf, t, 1, log_kafka_err(msg->err), &cb, &arg, &cb_rc);
     pthread_mutex_unlock(&kf->mu);
@@ -442,6 +460,7 @@ void log_kafka_stats(struct pp_log *log, struct pp_log_stats *st)
     st->append_bytes = LOAD(&kf->st.append_bytes);
     st->efull = LOAD(&kf->st.efull);
     st->pending_bytes = LOAD(&kf->st.pending_bytes);
+    pp_hist_copy(&st->append_lat, &kf->st.append_lat);
 }
 
 /* ---- configuration, open, close ---- */
@@ -623,8 +642,10 @@ void log_kafka_close(struct pp_log *log)
         free(kf->props[i]);
     free(kf->props);
     free(kf->brokers);
-    for (uint64_t i = 0; kf->tk && i < kf->cap; i++)
+    for (uint64_t i = 0; kf->tk && i < kf->cap; i++) {
         free(kf->tk[i].offsets);
+        free(kf->tk[i].rcs);
+    }
     free(kf->tk);
     pthread_mutex_destroy(&kf->mu);
     pthread_cond_destroy(&kf->cv);

@@ -28,6 +28,7 @@ struct kafka_ticket {
     int nrec;         /* records of the append call */
     int64_t offset;   /* nrec 1: the record's offset from its delivery report (-1) */
     int64_t *offsets; /* nrec > 1: per record, in entry order (owned) */
+    int *rcs;         /* nrec > 1: per record, 0 or its delivery failure (owned) */
 };
 
 /* A record's delivery-report opaque: its ticket and its index in the append call. */
@@ -97,7 +98,8 @@ int log_kafka_wait_durable(struct pp_log *log, uint64_t ticket, int timeout_ms);
 int log_kafka_on_durable(struct pp_log *log, uint64_t ticket, void (*cb)(void *arg, int rc),
                          void *arg);
 void log_kafka_stats(struct pp_log *log, struct pp_log_stats *st);
-int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int n);
+int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs,
+                             int n);
 
 /* kafka_meta.c */
 /* The topic entry of name (looked up or created in the table, metadata fetched when its

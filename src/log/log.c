@@ -351,6 +351,8 @@ void pp_log_stats(struct pp_log *log, struct pp_log_stats *st)
     st->pending_bytes = LOAD(&log->st.pending_bytes);
     st->recovered_cut = LOAD(&log->st.recovered_cut);
     st->segments_deleted = LOAD(&log->st.segments_deleted);
+    pp_hist_copy(&st->append_lat, &log->st.append_lat);
+    pp_hist_copy(&st->fsync_lat, &log->st.fsync_lat);
 }
 
 static void log_free(struct pp_log *log)

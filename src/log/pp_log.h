@@ -62,6 +62,7 @@
 #include <stdint.h>
 
 #include "pp_io.h"
+#include "pp_metrics.h"
 
 enum pp_fsync { PP_FSYNC_ALWAYS, PP_FSYNC_INTERVAL, PP_FSYNC_NEVER };
 
@@ -161,6 +162,10 @@ int pp_log_on_durable(struct pp_log *log, uint64_t ticket, void (*cb)(void *arg,
  *          PP_EAGAIN while the ticket is pending; PP_ENOENT for a ticket settled over 4096
  *          tickets ago. @thread any. */
 int pp_log_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int n);
+/* The same, plus each record's outcome: rcs[i] 0 (stored at offsets[i]) or its delivery
+ * failure (PP_EAGAIN retriable, PP_EIO, PP_ETOOBIG...). rcs may be NULL. Lets a batch whose
+ * ticket failed answer per record. @returns as pp_log_ticket_offsets. @thread any. */
+int pp_log_ticket_records(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs, int n);
 
 /* Offsets of a partition: first retained and next to be written (the high watermark:
  * only offsets below it are visible to readers). @returns 0 or PP_ENOENT. */
@@ -249,6 +254,10 @@ struct pp_log_stats {
     uint64_t pending_bytes;  /* appended but not yet durable, now */
     uint64_t recovered_cut;  /* bytes cut from torn tails at open */
     uint64_t segments_deleted; /* by retention */
+    /* Latencies. append_lat: embedded, one append call writing its record(s) into the
+     * segment (lock wait included); kafka, a record's produce -> delivery report (the broker
+     * acks). fsync_lat: embedded, each fsync of a segment file (kafka: none). */
+    struct pp_hist append_lat, fsync_lat;
 };
 /* Fill st with the counters of log. @thread any. */
 void pp_log_stats(struct pp_log *log, struct pp_log_stats *st);

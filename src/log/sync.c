@@ -27,16 +27,20 @@ static int sync_part(struct pp_log *log, struct log_part *part)
 
     int rc = 0;
     for (int i = 0; i < nretired; i++) {
+        int64_t t0 = pp_mono_us();
         if (log->io->fsync(retired[i]) < 0)
             rc = PP_EIO;
+        pp_hist_observe_us(&log->st.fsync_lat, pp_mono_us() - t0);
         ADD(&log->st.fsyncs, 1);
         log->io->close(retired[i]);
     }
     free(retired);
     if (bytes || nretired) {
         /* fd stays open: only this thread closes segments, and only once rolled */
+        int64_t t0 = pp_mono_us();
         if (log->io->fsync(fd) < 0)
             rc = PP_EIO;
+        pp_hist_observe_us(&log->st.fsync_lat, pp_mono_us() - t0);
         ADD(&log->st.fsyncs, 1);
     }
     if (dir_dirty && log_fsync_dir(log, part->dir))
@@ -292,7 +296,12 @@ int pp_log_retention(struct pp_log *log)
 
 int pp_log_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int n)
 {
+    return pp_log_ticket_records(log, ticket, offsets, NULL, n);
+}
+
+int pp_log_ticket_records(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs, int n)
+{
     if (log->kafka)
-        return log_kafka_ticket_offsets(log, ticket, offsets, n);
-    return 0; /* the embedded log gave every offset at append */
+        return log_kafka_ticket_offsets(log, ticket, offsets, rcs, n);
+    return 0; /* the embedded log gave every offset at append; a sync failure fails them all */
 }

@@ -13,6 +13,7 @@
 #define WAIT_MS 5    /* blocking read while idle: the lake is not latency-critical */
 #define FLUSH_MS 100 /* age-based rolls are checked this often, also when idle */
 #define PROGRESS_US 5000000LL
+#define RETRY_MAX 10 /* failed writes/finishes in a row before giving up (~26 s of backoff) */
 
 struct lake_consumer {
     struct pp_log *log;
@@ -20,6 +21,7 @@ struct lake_consumer {
     struct pp_parts parts;
     int commit_errors;
     int lake_failed; /* a lake write failed (already logged) */
+    struct pp_lake_stats *st;
 };
 
 static int start_at(void *arg, const char *topic, int partition, int64_t *offset)
@@ -48,6 +50,7 @@ static void on_durable(void *arg, const char *topic, int partition, int64_t next
     int rc = pp_log_commit(lc->log, GROUP, topic, partition, next_offset);
     if (rc) { /* the files get rewritten on rerun: costs time, not correctness */
         lc->commit_errors++;
+        lc->st->commit_errors++;
         PP_WARN("lake", "commit failed topic=%s partition=%d offset=%" PRId64 " error=%s", topic,
                 partition, next_offset, pp_err_str(rc));
     }
@@ -55,6 +58,7 @@ static void on_durable(void *arg, const char *topic, int partition, int64_t next
 
 static int pull(struct lake_consumer *lc, struct pp_part *part, int timeout_ms, int64_t *records)
 {
+    struct pp_lake_stats *st = lc->st;
     struct pp_log_rec recs[READ_MAX];
     int n = pp_log_read(part->rd, recs, READ_MAX, timeout_ms);
     for (int i = 0; i < n; i++) {
@@ -62,22 +66,33 @@ static int pull(struct lake_consumer *lc, struct pp_part *part, int timeout_ms, 
                                recs[i].ts_ms, recs[i].value, recs[i].vlen);
         if (rc) {
             lc->lake_failed = 1;
+            st->write_errors++;
             PP_ERROR("lake", "write failed topic=%s partition=%d offset=%" PRId64 " error=%s (%s)",
                      part->topic, part->partition, recs[i].offset, pp_err_str(rc),
                      pp_lake_errmsg(lc->lake));
             return rc;
         }
         part->pos = recs[i].offset + 1;
-        (*records)++;
+        st->records++;
+        st->topic_records[part->kind]++;
+        st->bytes += (int64_t)recs[i].vlen + 1;
     }
+    *records = st->records;
     return n;
 }
 
 static int flush(struct lake_consumer *lc, int force)
 {
+    int64_t t0 = pp_mono_us();
     int rc = pp_lake_flush(lc->lake, pp_now_ms(), force, on_durable, lc);
-    if (rc < 0)
+    if (rc > 0) {
+        lc->st->files += rc;
+        pp_hist_observe_us(&lc->st->flush_lat, pp_mono_us() - t0);
+    }
+    if (rc < 0) {
+        lc->st->flush_errors++;
         PP_ERROR("lake", "flush failed error=%s (%s)", pp_err_str(rc), pp_lake_errmsg(lc->lake));
+    }
     return rc < 0 ? rc : 0;
 }
 
@@ -89,13 +104,47 @@ static void give_up(void *arg)
         flush(lc, 1);
 }
 
-int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
-                int64_t *records_out)
+/* After a failed write or finish: back off, then restart every partition from its committed
+ * offset as a fresh start does (truncate past it, reopen the reader): exactly once as after a
+ * crash. Gives up (returns <0) after RETRY_MAX failures in a row or when stopped. */
+static int recover(struct lake_consumer *lc, int *failures, volatile sig_atomic_t *stop)
 {
-    struct lake_consumer lc = {.log = log, .lake = lake};
+    int rc = PP_EIO;
+    while (!*stop && *failures < RETRY_MAX) {
+        int ms = 100 << (*failures < 6 ? *failures : 6);
+        ms = ms > 5000 ? 5000 : ms;
+        lc->st->failing = ++*failures;
+        lc->st->retries++;
+        PP_WARN("lake", "retrying from the committed offsets in %d ms failures=%d", ms, *failures);
+        pp_parts_nap(ms, stop);
+        rc = 0;
+        for (int i = 0; i < lc->parts.n && !rc; i++) {
+            struct pp_part *part = &lc->parts.v[i];
+            int64_t off;
+            if (!(rc = start_at(lc, part->topic, part->partition, &off)))
+                rc = pp_parts_reopen(&lc->parts, part, off);
+        }
+        if (!rc) {
+            lc->lake_failed = 0;
+            return 0;
+        }
+    }
+    PP_ERROR("lake", "giving up after %d failures in a row", *failures);
+    return rc ? rc : PP_EIO;
+}
+
+static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
+                    struct pp_lake_stats *stats, int64_t *records_out)
+{
+    struct pp_lake_stats local_stats;
+    if (!stats)
+        stats = &local_stats;
+    memset(stats, 0, sizeof(*stats));
+    stats->running = 1;
+    struct lake_consumer lc = {.log = log, .lake = lake, .st = stats};
     int64_t local = 0, *records = records_out ? records_out : &local;
     int64_t last_flush = pp_mono_us(), last_progress = last_flush, last_records = 0;
-    int rc = 0;
+    int rc = 0, failures = 0;
     *records = 0;
     pp_parts_init(&lc.parts, log, start_at, &lc);
     lc.parts.mod = "lake";
@@ -117,17 +166,27 @@ int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t 
         }
         if (rc == PP_ESHUTDOWN) /* the in-process log closed: finish what we have */
             break;
+        if (rc < 0 && lc.lake_failed) { /* logged by pull */
+            if ((rc = recover(&lc, &failures, stop)))
+                break;
+            continue;
+        }
         if (rc < 0) {
-            if (!lc.lake_failed) /* lake write failures were logged by pull */
-                PP_ERROR("lake", "read failed error=%s", pp_err_str(rc));
+            PP_ERROR("lake", "read failed error=%s", pp_err_str(rc));
             break;
         }
         rc = 0;
         int64_t now = pp_mono_us();
         if (now - last_flush >= FLUSH_MS * 1000) {
             last_flush = now;
-            if ((rc = flush(&lc, 0)))
-                break;
+            int64_t files = stats->files;
+            if ((rc = flush(&lc, 0))) {
+                if ((rc = recover(&lc, &failures, stop)))
+                    break;
+                continue;
+            }
+            if (stats->files > files) /* durable files again: the failure is over */
+                failures = 0, stats->failing = 0;
         }
         if (now - last_progress >= PROGRESS_US) {
             if (*records != last_records)
@@ -140,5 +199,18 @@ int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t 
     if (rc == 0 || rc == PP_ESHUTDOWN) /* on stop: finish open files and commit them */
         rc = flush(&lc, 1);
     pp_parts_free(&lc.parts);
+    stats->running = 0;
     return rc;
+}
+
+int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
+                int64_t *records_out)
+{
+    return lake_run(log, lake, stop, NULL, records_out);
+}
+
+int pp_lake_run_stats(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
+                      struct pp_lake_stats *stats)
+{
+    return lake_run(log, lake, stop, stats, NULL);
 }

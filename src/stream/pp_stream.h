@@ -19,7 +19,9 @@
 #include <stdint.h>
 
 #include "pp_lake.h"
+#include "pp_kind.h"
 #include "pp_log.h"
+#include "pp_metrics.h"
 #include "pp_wh.h"
 
 #define PP_STREAM_LAT_BUCKETS 2000 /* 100 us each: 0..200 ms, the last one open-ended */
@@ -29,6 +31,13 @@ struct pp_stream_stats {
     int64_t rows;      /* upserted */
     int64_t rejected;  /* could not be cleaned (dead letters) */
     int64_t txns;      /* warehouse transactions */
+    /* per topic (enum pp_kind): consumed, upserted, dead letters (committed ones only) */
+    int64_t topic_records[PP_KIND_COUNT], topic_rows[PP_KIND_COUNT],
+        topic_rejected[PP_KIND_COUNT];
+    int64_t retries;  /* failed transactions rolled back and retried (run-wide) */
+    int64_t failing;  /* failed transactions in a row now (0 = the last one committed) */
+    int last_error;   /* PP_E* of the last failed transaction, 0 if none yet */
+    struct pp_hist txn_lat; /* warehouse load: first record of a batch -> its commit done */
     /* Ingest-to-visible latency: for each record, wall clock at its warehouse commit minus its
      * ingest timestamp (set at append, before the ack; ms resolution, so a record's figure is
      * at most 1 ms high). Bucket i counts records with latency in [i*100, (i+1)*100) us. */
@@ -57,8 +66,29 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
  * lake files at/after it (rerun), write raw records, commit after each file is durable.
  * Calls pp_lake_flush every 100 ms (age rolls also when idle). On stop, finishes (flushes)
  * open files and commits. records_out (may be NULL): records written so far, updated by the
- * consumer thread. @returns 0 when stopped, <0 fatal (open files are left as temps). */
+ * consumer thread. Failed lake writes/finishes are retried as pp_lake_run_stats says.
+ * @returns 0 when stopped, <0 fatal (open files are left as temps). */
 int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
                 int64_t *records_out);
+
+/* Counters of pp_lake_run_stats, written by the consumer thread, read by scrapes (aligned
+ * 64-bit values: a reader may see one step old, never torn). */
+struct pp_lake_stats {
+    int64_t records;                    /* written into lake files */
+    int64_t topic_records[PP_KIND_COUNT]; /* per topic (enum pp_kind) */
+    int64_t bytes;                      /* record bytes written (a line each: value + '\n') */
+    int64_t files;                      /* files finished (durable) */
+    int64_t write_errors, flush_errors; /* failed writes / finishes (fatal for the run) */
+    int64_t commit_errors;              /* offset commits that failed (files get rewritten) */
+    int64_t retries;                    /* restarts from the committed offsets after a failure */
+    int64_t failing;                    /* failures in a row now (0: files are durable again) */
+    int running;                        /* 1 while the consumer runs, 0 once it returned */
+    struct pp_hist flush_lat;           /* each pp_lake_flush that finished files */
+};
+/* pp_lake_run with counters: stats (may be NULL) is reset at start. A failed lake write or
+ * finish is retried from the committed offsets (as a restart would: exactly once) with backoff,
+ * up to 10 times in a row (~26 s), then fatal. */
+int pp_lake_run_stats(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
+                      struct pp_lake_stats *stats);
 
 #endif

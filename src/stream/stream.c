@@ -1,6 +1,8 @@
 /* stream.c: consumer group "stream": log -> clean -> warehouse, one transaction per batch
- * holding the rows and the next offsets (exactly once; the warehouse is the truth). */
+ * holding the rows and the next offsets (exactly once; the warehouse is the truth); under
+ * load a loader thread commits one batch while the next is cleaned. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,59 +19,267 @@
 #define WAIT_MS 1    /* one short blocking read while nothing is available */
 #define RETRY_MAX 50 /* consecutive failed transactions before giving up */
 #define PROGRESS_US 5000000LL
-#define LOG_COMMIT_US 100000LL /* the log's group commits cost an fsync: at most this often */
+#define LOG_COMMIT_US 100000LL       /* the log's group commits cost an fsync: at most this often */
+#define LOG_COMMIT_BUSY_US 1000000LL /* ... and this often while a batch is being loaded */
+#define BATCH_BYTES_MAX (32u << 20)  /* a batch is full at this much row text too */
+
+/* Counts of one batch, added to the caller's stats when its transaction commits. */
+struct counts {
+    int64_t records, rows, rejected;
+    int64_t topic_records[PP_KIND_COUNT], topic_rows[PP_KIND_COUNT], topic_rejected[PP_KIND_COUNT];
+};
+
+struct brow { /* a cleaned row: its values are vals[val .. val + ncols) */
+    enum pp_kind kind;
+    int ncols;
+    int64_t id;
+    size_t val;
+};
+
+struct brej {          /* a dead letter: why and value are offsets into the arena */
+    const char *topic; /* static */
+    int partition;
+    int64_t offset;
+    size_t why, value, vlen;
+};
+
+struct boff {          /* a partition's next position once the batch commits */
+    const char *topic; /* static */
+    int partition;
+    int64_t pos;
+};
+
+/* One warehouse transaction's worth of cleaned records. The consumer thread fills one
+ * while the loader thread loads the one before (begin, upserts, dead letters, positions,
+ * commit), so cleaning overlaps the warehouse's work; at most one is in flight. */
+struct batch {
+    struct brow *rows;
+    size_t nrows, caprows;
+    struct pp_val *vals; /* a TEXT value's s is kept as voff[i], its offset into arena */
+    size_t *voff;        /* (size_t)-1: none */
+    size_t nvals, capvals;
+    struct brej *rej;
+    size_t nrej, caprej;
+    struct boff *off;
+    size_t noff, capoff;
+    struct pp_buf arena;
+    struct counts c;
+    /* ingest timestamps, run-length coded (ts_ms, count) */
+    int64_t *lat_ts, *lat_n;
+    int lat_len, lat_cap;
+    int64_t t0_us;     /* first record (monotonic) */
+    int64_t done_us;   /* commit done (monotonic) */
+    int64_t done_wall; /* commit done (realtime us) */
+    int rc;            /* the load's result */
+};
 
 struct stream {
     struct pp_log *log;
     struct pp_wh *wh;
     struct pp_parts parts;
-    struct pp_row row;
-    int in_txn;
-    struct pp_stream_stats batch; /* of the open transaction, added on commit */
-    int log_dirty;                /* positions committed in the warehouse, not yet in the log */
-    int64_t log_commit_us;        /* last log commit (monotonic) */
-    /* ingest timestamps of the open transaction, run-length coded (ts_ms, count) */
-    int64_t *lat_ts, *lat_n;
-    int lat_len, lat_cap;
+    struct pp_row row;  /* the consumer's cleaning scratch */
+    struct pp_row lrow; /* the loader's */
+    struct batch b[2];
+    struct batch *cur;             /* being filled by the consumer thread */
+    struct batch *fly;             /* handed to the loader, not yet settled; NULL when none */
+    int log_dirty;                 /* positions committed in the warehouse, not yet in the log */
+    int64_t log_commit_us;         /* last log commit (monotonic) */
     struct pp_stream_stats *stats; /* the caller's */
+    /* the loader thread: started at the first batch loaded in the background */
+    pthread_t loader;
+    int loader_on, loader_quit;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch *job; /* handed over, not yet loaded (guarded by mu) */
 };
 
-/* Remember a consumed record's ingest time for the latency histogram. */
-static int lat_note(struct stream *st, int64_t ts_ms)
+static void batch_reset(struct batch *b)
 {
-    if (st->lat_len && st->lat_ts[st->lat_len - 1] == ts_ms) {
-        st->lat_n[st->lat_len - 1]++;
+    b->nrows = b->nvals = b->nrej = b->noff = 0;
+    b->lat_len = 0;
+    pp_buf_reset(&b->arena);
+    memset(&b->c, 0, sizeof(b->c));
+    b->rc = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+    free(b->rows);
+    free(b->vals);
+    free(b->voff);
+    free(b->rej);
+    free(b->off);
+    free(b->lat_ts);
+    free(b->lat_n);
+    pp_buf_free(&b->arena);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Grow *v (of *cap elements of size) to hold n. @returns 0 or PP_ENOMEM. */
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    while (c < n)
+        c *= 2;
+    void *p = realloc(*v, c * size);
+    if (!p)
+        return PP_ENOMEM;
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
+/* Keep a copy of the cleaned row. */
+static int batch_row(struct batch *b, const struct pp_row *row)
+{
+    size_t capv = b->capvals;
+    int rc = grow((void **)&b->rows, &b->caprows, b->nrows + 1, sizeof(*b->rows));
+    rc = rc ? rc
+            : grow((void **)&b->vals, &b->capvals, b->nvals + (size_t)row->ncols, sizeof(*b->vals));
+    if (!rc && b->capvals != capv) {
+        size_t *o = realloc(b->voff, b->capvals * sizeof(*o));
+        if (!o) {
+            b->capvals = capv; /* vals grew, voff did not: keep them in step */
+            return PP_ENOMEM;
+        }
+        b->voff = o;
+    }
+    if (rc)
+        return rc;
+    size_t at = b->arena.len;
+    for (int i = 0; i < row->ncols; i++) {
+        struct pp_val *v = &b->vals[b->nvals + (size_t)i];
+        *v = row->col[i];
+        b->voff[b->nvals + (size_t)i] = (size_t)-1;
+        if (v->type != PP_VAL_TEXT || !v->s)
+            continue;
+        b->voff[b->nvals + (size_t)i] = b->arena.len;
+        v->s = NULL;
+        if (pp_buf_append(&b->arena, row->col[i].s, row->col[i].n) ||
+            pp_buf_putc(&b->arena, '\0')) {
+            b->arena.len = at;
+            return PP_ENOMEM;
+        }
+    }
+    b->rows[b->nrows++] = (struct brow){row->kind, row->ncols, row->id, b->nvals};
+    b->nvals += (size_t)row->ncols;
+    return 0;
+}
+
+/* Keep a dead letter. */
+static int batch_reject(struct batch *b, const struct pp_part *part, const struct pp_log_rec *rec,
+                        const char *why)
+{
+    size_t at = b->arena.len;
+    int rc = grow((void **)&b->rej, &b->caprej, b->nrej + 1, sizeof(*b->rej));
+    rc = rc ? rc : pp_buf_append(&b->arena, why, strlen(why) + 1);
+    rc = rc ? rc : pp_buf_append(&b->arena, rec->value, rec->vlen);
+    rc = rc ? rc : pp_buf_putc(&b->arena, '\0');
+    if (rc) {
+        b->arena.len = at;
+        return rc;
+    }
+    struct brej *j = &b->rej[b->nrej++];
+    j->topic = part->topic;
+    j->partition = part->partition;
+    j->offset = rec->offset;
+    j->why = at;
+    j->value = at + strlen(why) + 1;
+    j->vlen = rec->vlen;
+    return 0;
+}
+
+/* Remember a consumed record's ingest time for the latency histogram. */
+static int lat_note(struct batch *b, int64_t ts_ms)
+{
+    if (b->lat_len && b->lat_ts[b->lat_len - 1] == ts_ms) {
+        b->lat_n[b->lat_len - 1]++;
         return 0;
     }
-    if (st->lat_len == st->lat_cap) {
-        int cap = st->lat_cap ? st->lat_cap * 2 : 256;
-        int64_t *ts = realloc(st->lat_ts, sizeof(*ts) * (size_t)cap);
+    if (b->lat_len == b->lat_cap) {
+        int cap = b->lat_cap ? b->lat_cap * 2 : 256;
+        int64_t *ts = realloc(b->lat_ts, sizeof(*ts) * (size_t)cap);
         if (!ts)
             return PP_ENOMEM;
-        st->lat_ts = ts;
-        int64_t *n = realloc(st->lat_n, sizeof(*n) * (size_t)cap);
+        b->lat_ts = ts;
+        int64_t *n = realloc(b->lat_n, sizeof(*n) * (size_t)cap);
         if (!n)
             return PP_ENOMEM;
-        st->lat_n = n;
-        st->lat_cap = cap;
+        b->lat_n = n;
+        b->lat_cap = cap;
     }
-    st->lat_ts[st->lat_len] = ts_ms;
-    st->lat_n[st->lat_len++] = 1;
+    b->lat_ts[b->lat_len] = ts_ms;
+    b->lat_n[b->lat_len++] = 1;
     return 0;
 }
 
 /* After a commit: add the transaction's records to the latency histogram. */
-static void lat_commit(struct stream *st, struct pp_stream_stats *stats)
+static void lat_commit(struct batch *b, struct pp_stream_stats *stats)
 {
+    for (int i = 0; i < b->lat_len; i++) {
+        int64_t k = (b->done_wall - b->lat_ts[i] * 1000) / 100;
+        k = k < 0 ? 0 : k >= PP_STREAM_LAT_BUCKETS ? PP_STREAM_LAT_BUCKETS - 1 : k;
+        stats->lat_hist[k] += b->lat_n[i];
+    }
+    b->lat_len = 0;
+}
+
+/* Load batch b in one warehouse transaction (rolled back on failure). Runs on the loader
+ * thread, or on the consumer thread while nothing is in flight. @returns 0 or <0. */
+static int batch_load(struct pp_wh *wh, struct pp_row *row, struct batch *b)
+{
+    int rc = pp_wh_begin(wh);
+    for (size_t i = 0; !rc && i < b->nrows; i++) {
+        const struct brow *r = &b->rows[i];
+        row->kind = r->kind;
+        row->id = r->id;
+        row->ncols = r->ncols;
+        for (int c = 0; c < r->ncols; c++) {
+            size_t at = b->voff[r->val + (size_t)c];
+            row->col[c] = b->vals[r->val + (size_t)c];
+            if (at != (size_t)-1)
+                row->col[c].s = b->arena.data + at;
+        }
+        rc = pp_wh_upsert(wh, row);
+    }
+    for (size_t i = 0; !rc && i < b->nrej; i++) {
+        const struct brej *j = &b->rej[i];
+        rc = pp_wh_reject(wh, j->topic, j->partition, j->offset, b->arena.data + j->why,
+                          b->arena.data + j->value, j->vlen);
+    }
+    for (size_t i = 0; !rc && i < b->noff; i++)
+        rc = pp_wh_offset_set(wh, GROUP, b->off[i].topic, b->off[i].partition, b->off[i].pos);
+    rc = rc ? rc : pp_wh_commit(wh);
+    if (rc)
+        pp_wh_rollback(wh);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-    for (int i = 0; i < st->lat_len; i++) {
-        int64_t b = (now_us - st->lat_ts[i] * 1000) / 100;
-        b = b < 0 ? 0 : b >= PP_STREAM_LAT_BUCKETS ? PP_STREAM_LAT_BUCKETS - 1 : b;
-        stats->lat_hist[b] += st->lat_n[i];
+    b->done_wall = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    b->done_us = pp_mono_us();
+    b->rc = rc;
+    return rc;
+}
+
+static void *loader_main(void *arg)
+{
+    struct stream *st = arg;
+    pthread_mutex_lock(&st->mu);
+    for (;;) {
+        while (!st->job && !st->loader_quit)
+            pthread_cond_wait(&st->cv, &st->mu);
+        if (!st->job)
+            break;
+        struct batch *b = st->job;
+        pthread_mutex_unlock(&st->mu);
+        batch_load(st->wh, &st->lrow, b);
+        pthread_mutex_lock(&st->mu);
+        st->job = NULL;
+        pthread_cond_broadcast(&st->cv);
     }
-    st->lat_len = 0;
+    pthread_mutex_unlock(&st->mu);
+    return NULL;
 }
 
 double pp_stream_latency_ms(const struct pp_stream_stats *stats, double q)
@@ -99,24 +309,23 @@ static int start_at(void *arg, const char *topic, int partition, int64_t *offset
     return rc;
 }
 
-/* Clean one record into the open transaction: a row, or a dead letter. */
+/* Clean one record into the batch being filled: a row, or a dead letter. */
 static int consume(struct stream *st, struct pp_part *part, const struct pp_log_rec *rec)
 {
+    struct batch *b = st->cur;
     struct pp_verr verr;
     int rc;
     /* The reader has moved past rec: whatever fails below, the abort must rewind this
      * partition to its committed position, or rec would be skipped. */
     part->touched = 1;
-    if (!st->in_txn) {
-        if ((rc = pp_wh_begin(st->wh)))
-            return rc;
-        st->in_txn = 1;
-    }
+    if (!b->c.records && !b->nrows && !b->nrej)
+        b->t0_us = pp_mono_us();
     memset(&verr, 0, sizeof(verr));
     rc = pp_clean_record(part->kind, rec->value, rec->vlen, &st->row, &verr);
     if (rc == 0) {
-        rc = pp_wh_upsert(st->wh, &st->row);
-        st->batch.rows += rc == 0;
+        rc = batch_row(b, &st->row);
+        b->c.rows += rc == 0;
+        b->c.topic_rows[part->kind] += rc == 0;
     } else if (rc != PP_ENOMEM) {
         /* any failure of this record makes a dead letter: never a poison pill */
         char why[300];
@@ -124,15 +333,16 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
             snprintf(why, sizeof(why), "%s: %s", verr.field, verr.msg);
         else
             snprintf(why, sizeof(why), "%s", verr.msg[0] ? verr.msg : pp_err_str(rc));
-        rc = pp_wh_reject(st->wh, part->topic, part->partition, rec->offset, why, rec->value,
-                          rec->vlen);
-        st->batch.rejected += rc == 0;
+        rc = batch_reject(b, part, rec, why);
+        b->c.rejected += rc == 0;
+        b->c.topic_rejected[part->kind] += rc == 0;
     }
     if (!rc)
-        rc = lat_note(st, rec->ts_ms);
+        rc = lat_note(b, rec->ts_ms);
     if (rc)
         return rc;
-    st->batch.records++;
+    b->c.records++;
+    b->c.topic_records[part->kind]++;
     part->pos = rec->offset + 1;
     return 0;
 }
@@ -151,46 +361,102 @@ static int pull(struct stream *st, struct pp_part *part, int max, int timeout_ms
     return n;
 }
 
-/* Store the touched partitions' positions and commit; then tell the log's group too. */
-static int batch_commit(struct stream *st, struct pp_stream_stats *stats)
+/* A committed batch: its positions become the partitions' committed ones, its counts the
+ * caller's. */
+static void batch_done(struct stream *st, struct batch *b, struct pp_stream_stats *stats)
 {
-    int rc = 0;
-    if (!st->in_txn)
-        return 0;
-    for (int i = 0; i < st->parts.n && !rc; i++) {
-        struct pp_part *part = &st->parts.v[i];
-        if (part->touched)
-            rc = pp_wh_offset_set(st->wh, GROUP, part->topic, part->partition, part->pos);
+    for (size_t i = 0; i < b->noff; i++)
+        for (int j = 0; j < st->parts.n; j++) {
+            struct pp_part *part = &st->parts.v[j];
+            if (part->partition != b->off[i].partition || strcmp(part->topic, b->off[i].topic))
+                continue;
+            part->committed = b->off[i].pos;
+            part->log_dirty = 1;
+            st->log_dirty = 1;
+            break;
+        }
+    stats->records += b->c.records;
+    stats->rows += b->c.rows;
+    stats->rejected += b->c.rejected;
+    stats->txns++;
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        stats->topic_records[k] += b->c.topic_records[k];
+        stats->topic_rows[k] += b->c.topic_rows[k];
+        stats->topic_rejected[k] += b->c.topic_rejected[k];
     }
-    if (!rc)
-        rc = pp_wh_commit(st->wh);
+    stats->failing = 0;
+    pp_hist_observe_us(&stats->txn_lat, b->done_us - b->t0_us);
+    lat_commit(b, stats);
+    batch_reset(b);
+}
+
+/* Wait for the batch in flight (if any) to be loaded. @returns its result: 0 (committed and
+ * counted) or <0 (rolled back: the caller aborts, which rewinds past it too). */
+static int batch_settle(struct stream *st, struct pp_stream_stats *stats)
+{
+    struct batch *b = st->fly;
+    if (!b)
+        return 0;
+    pthread_mutex_lock(&st->mu);
+    while (st->job)
+        pthread_cond_wait(&st->cv, &st->mu);
+    pthread_mutex_unlock(&st->mu);
+    st->fly = NULL;
+    int rc = b->rc;
     if (rc)
-        return rc;
-    st->in_txn = 0;
+        batch_reset(b);
+    else
+        batch_done(st, b, stats);
+    return rc;
+}
+
+/* Commit the filled batch: the touched partitions' positions go with its rows. async: hand
+ * it to the loader thread and return at once (batch_settle tells how it went); else load it
+ * here. Nothing may be in flight. @returns 0 or <0 (the caller aborts). */
+static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int async)
+{
+    struct batch *b = st->cur;
     for (int i = 0; i < st->parts.n; i++) {
         struct pp_part *part = &st->parts.v[i];
         if (!part->touched)
             continue;
-        part->committed = part->pos;
-        part->touched = 0;
-        part->log_dirty = 1;
-        st->log_dirty = 1;
+        if (grow((void **)&b->off, &b->capoff, b->noff + 1, sizeof(*b->off)))
+            return PP_ENOMEM;
+        b->off[b->noff++] = (struct boff){part->topic, part->partition, part->pos};
     }
-    stats->records += st->batch.records;
-    stats->rows += st->batch.rows;
-    stats->rejected += st->batch.rejected;
-    stats->txns++;
-    lat_commit(st, stats);
-    memset(&st->batch, 0, sizeof(st->batch));
-    return 0;
+    if (!b->noff)
+        return 0; /* nothing consumed */
+    for (int i = 0; i < st->parts.n; i++)
+        st->parts.v[i].touched = 0;
+    if (async && !st->loader_on) {
+        st->loader_on = pthread_create(&st->loader, NULL, loader_main, st) == 0;
+        if (!st->loader_on)
+            PP_DEBUG("stream", "no loader thread: loading in the consumer thread");
+    }
+    if (async && st->loader_on) {
+        st->fly = b;
+        st->cur = b == &st->b[0] ? &st->b[1] : &st->b[0];
+        pthread_mutex_lock(&st->mu);
+        st->job = b;
+        pthread_cond_broadcast(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+        return 0;
+    }
+    int rc = batch_load(st->wh, &st->lrow, b);
+    if (rc)
+        batch_reset(b);
+    else
+        batch_done(st, b, stats);
+    return rc;
 }
 
 /* Copy the warehouse's positions to the log's "stream" group: informational only (`pinpipe
- * log offsets`), so at most every LOG_COMMIT_US (each costs an fsync), and on exit. */
+ * log offsets`), so at most every LOG_COMMIT_US (LOG_COMMIT_BUSY_US while a batch is in
+ * flight: each costs fsyncs), and on exit. */
 static void log_commit(struct stream *st, int force)
 {
-    int64_t now = pp_mono_us();
-    if (!st->log_dirty || (!force && now - st->log_commit_us < LOG_COMMIT_US))
+    int64_t now = pp_mono_us(), every = st->fly ? LOG_COMMIT_BUSY_US : LOG_COMMIT_US;
+    if (!st->log_dirty || (!force && now - st->log_commit_us < every))
         return;
     st->log_commit_us = now;
     st->log_dirty = 0;
@@ -209,27 +475,27 @@ static void log_commit(struct stream *st, int force)
 static int batch_abort(struct stream *st);
 
 /* The group takes partitions away (rebalance or leaving): the positions live in the
- * warehouse transaction, so commit it (between batches none is open), then tell the log. */
+ * warehouse transaction, so commit what was consumed (nothing is in flight here: the
+ * group is only served between batches), then tell the log. */
 static void give_up(void *arg)
 {
     struct stream *st = arg;
-    if (st->in_txn && batch_commit(st, st->stats) && batch_abort(st))
+    int rc = batch_settle(st, st->stats);
+    rc = rc ? rc : batch_commit(st, st->stats, 0);
+    if (rc && batch_abort(st))
         PP_WARN("stream", "rewind before revoke failed");
     log_commit(st, 1);
 }
 
-/* Undo the open transaction: roll back and rewind the touched readers to the committed
- * positions, so the same records are consumed again. @returns 0 or <0 fatal. */
+/* Undo what is not committed (the batch being filled; the one in flight failed or was
+ * settled): rewind every reader past its committed position to it, so the same records
+ * are consumed again. @returns 0 or <0 fatal. */
 static int batch_abort(struct stream *st)
 {
-    if (st->in_txn)
-        pp_wh_rollback(st->wh);
-    st->in_txn = 0;
-    st->lat_len = 0;
-    memset(&st->batch, 0, sizeof(st->batch));
+    batch_reset(st->cur);
     for (int i = 0; i < st->parts.n; i++) {
         struct pp_part *part = &st->parts.v[i];
-        if (part->touched) {
+        if (part->touched || part->pos != part->committed) {
             int rc = pp_parts_reopen(&st->parts, part, part->committed);
             if (rc)
                 return rc;
@@ -248,14 +514,14 @@ static int batch_fill(struct stream *st, int batch_max, int linger_ms)
     int n = 0;
     for (;;) {
         int round = 0;
-        for (int i = 0; i < ps->n && n < batch_max; i++) {
+        for (int i = 0; i < ps->n && n < batch_max && st->cur->arena.len < BATCH_BYTES_MAX; i++) {
             int got = pull(st, &ps->v[i], batch_max - n, 0);
             if (got < 0)
                 return got;
             round += got;
             n += got;
         }
-        if (n >= batch_max)
+        if (n >= batch_max || st->cur->arena.len >= BATCH_BYTES_MAX)
             return n;
         if (round)
             continue;
@@ -307,48 +573,75 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
     if (linger_ms < 0)
         linger_ms = 0;
     pp_row_init(&st.row);
+    pp_row_init(&st.lrow);
+    pp_buf_init(&st.b[0].arena, 0);
+    pp_buf_init(&st.b[1].arena, 0);
+    st.cur = &st.b[0];
+    pthread_mutex_init(&st.mu, NULL);
+    pthread_cond_init(&st.cv, NULL);
     st.stats = stats;
     pp_parts_init(&st.parts, log, start_at, &st);
     rc = pp_parts_subscribe(&st.parts, GROUP, give_up);
     while (!*stop && !rc) {
-        if ((rc = pp_parts_discover(&st.parts, 0)))
+        /* fill the next batch while the loader thread loads the previous one */
+        int n = st.parts.n ? batch_fill(&st, batch_max, linger_ms) : 0;
+        int err = batch_settle(&st, stats);
+        if (!err && n < 0 && n != PP_ESHUTDOWN)
+            err = n;
+        /* nothing in flight now: discovery and rebalances may read and commit positions in
+         * the warehouse (a revoke commits the batch filled so far, see give_up) */
+        if (!err && (rc = pp_parts_discover(&st.parts, 0)))
             break;
-        if (st.parts.n == 0) {
-            pp_parts_nap(PP_STREAM_DISCOVER_MS, stop);
-            continue;
-        }
-        int n = batch_fill(&st, batch_max, linger_ms);
+        /* a full batch means more is waiting: load it in the background and fill the next;
+         * otherwise commit it now (the latency of a light load stays that of one commit) */
+        int full = n >= batch_max || st.cur->arena.len >= BATCH_BYTES_MAX;
+        if (!err)
+            err = batch_commit(&st, stats, full && !*stop);
         if (n == PP_ESHUTDOWN) { /* the in-process log closed: keep what was consumed */
-            rc = batch_commit(&st, stats);
+            rc = err;
             break;
         }
-        if (n >= 0)
-            n = batch_commit(&st, stats);
-        if (n < 0) {
-            PP_WARN("stream", "batch failed, retrying error=%s failures=%d", pp_err_str(n),
+        if (err) {
+            PP_WARN("stream", "batch failed, retrying error=%s failures=%d", pp_err_str(err),
                     failures + 1);
+            stats->failing++;
+            stats->last_error = err;
             if ((rc = batch_abort(&st)))
                 break;
             /* a busy warehouse (a batch run writing) is waited out, other errors are not */
-            if (n != PP_EBUSY && ++failures >= RETRY_MAX) {
+            if (err != PP_EBUSY && ++failures >= RETRY_MAX) {
                 PP_ERROR("stream", "giving up after %d failed batches error=%s", failures,
-                         pp_err_str(n));
-                rc = n;
+                         pp_err_str(err));
+                rc = err;
                 break;
             }
+            stats->retries++;
             pp_parts_nap(100, stop);
             continue;
         }
         failures = 0;
+        if (st.parts.n == 0)
+            pp_parts_nap(PP_STREAM_DISCOVER_MS, stop);
         log_commit(&st, 0);
         progress(stats, &last_us, &last_records);
     }
-    if (st.in_txn)
-        batch_abort(&st);
+    if (batch_settle(&st, stats)) /* stopped with a batch in flight: it is not committed */
+        PP_DEBUG("stream", "last batch rolled back error=%s", pp_wh_errmsg(wh));
+    batch_reset(st.cur);
     log_commit(&st, 1);
     pp_parts_free(&st.parts);
+    if (st.loader_on) {
+        pthread_mutex_lock(&st.mu);
+        st.loader_quit = 1;
+        pthread_cond_broadcast(&st.cv);
+        pthread_mutex_unlock(&st.mu);
+        pthread_join(st.loader, NULL);
+    }
+    pthread_cond_destroy(&st.cv);
+    pthread_mutex_destroy(&st.mu);
     pp_row_free(&st.row);
-    free(st.lat_ts);
-    free(st.lat_n);
+    pp_row_free(&st.lrow);
+    batch_free(&st.b[0]);
+    batch_free(&st.b[1]);
     return rc;
 }

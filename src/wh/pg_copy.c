@@ -1,6 +1,7 @@
 /* pg_copy.c: the PostgreSQL warehouse's rows: value conversion, COPY into TEMP staging tables
  * merged into pin/geo/user at commit (stream), per-row upserts with a status (batch). */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,11 +151,43 @@ int wh_pg_copy_escape(struct pp_buf *out, const char *s, size_t n)
     return rc ? rc : pp_buf_append(out, s + from, n - from);
 }
 
+/* A text value as a COPY field in one pass (the hot path of wh_pg_copy_row, same result as
+ * wh_pg_value + wh_pg_copy_escape): NULs dropped, backslash, newline, carriage return and
+ * tab escaped. @returns 0, 1 (nothing left: NULL, out unchanged) or PP_ENOMEM. */
+static int copy_text(struct pp_buf *out, const char *s, size_t n)
+{
+    static const char esc[256] = {[0] = 1, ['\\'] = '\\', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+    if (n > SIZE_MAX / 2 || pp_buf_reserve(out, 2 * n))
+        return PP_ENOMEM;
+    char *d = out->data + out->len, *d0 = d;
+    for (size_t i = 0; i < n; i++) {
+        char e = esc[(unsigned char)s[i]];
+        if (!e) {
+            *d++ = s[i];
+        } else if (e != 1) {
+            *d++ = '\\';
+            *d++ = e;
+        }
+    }
+    if (d == d0)
+        return 1;
+    out->len += (size_t)(d - d0);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
 int wh_pg_copy_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *scratch)
 {
     const struct wh_pg_table *t = &tables[row->kind];
     int rc = pp_buf_put_i64(out, row->id);
     for (int i = 1; !rc && i < t->ncols; i++) {
+        const struct pp_val *val = &row->col[i];
+        if (t->cols[i].conv == WH_PG_TEXT && val->type == PP_VAL_TEXT && val->s) {
+            rc = pp_buf_putc(out, '\t');
+            int r = rc ? rc : copy_text(out, val->s, val->n);
+            rc = r == 1 ? pp_buf_append(out, "\\N", 2) : r;
+            continue;
+        }
         pp_buf_reset(scratch);
         int v = wh_pg_value(&t->cols[i], &row->col[i], scratch);
         if (v < 0)
@@ -366,6 +399,12 @@ static int merge(struct wh_pg *pg, enum pp_kind k, int final)
  * COPY; an existing ind undoes it (savepoint) and the staging path follows. */
 static int load_direct(struct wh_pg *pg, enum pp_kind k)
 {
+    if (pg->whole) { /* no savepoint (it costs the server ~20%): a conflict redoes it all */
+        int rc = copy_in(pg, k, tables[k].name);
+        if (rc == 1)
+            pg->staged_only[k] = WH_PG_DIRECT_BACKOFF;
+        return rc == 1 ? WH_PG_REDO : rc;
+    }
     int rc = wh_pg_exec(pg, "SAVEPOINT pp_direct", 0, NULL, NULL);
     rc = rc ? rc : copy_in(pg, k, tables[k].name);
     if (rc == 0)
@@ -439,6 +478,80 @@ static void rejects_free(struct wh_pg *pg)
     pg->nrej = 0;
 }
 
+static void offsets_free(struct wh_pg *pg)
+{
+    for (size_t i = 0; i < pg->noffs; i++) {
+        free(pg->offs[i].group);
+        free(pg->offs[i].topic);
+    }
+    pg->noffs = 0;
+}
+
+int wh_pg_offset_add(struct wh_pg *pg, const char *group, const char *topic, int partition,
+                     int64_t next_offset)
+{
+    for (size_t i = 0; i < pg->noffs; i++) {
+        struct wh_pg_off *o = &pg->offs[i];
+        if (o->partition == partition && !strcmp(o->topic, topic) && !strcmp(o->group, group)) {
+            o->next_offset = next_offset;
+            return 0;
+        }
+    }
+    if (pg->noffs == pg->capoffs) {
+        size_t cap = pg->capoffs ? pg->capoffs * 2 : 16;
+        struct wh_pg_off *v = realloc(pg->offs, cap * sizeof(*v));
+        if (!v)
+            return PP_ENOMEM;
+        pg->offs = v;
+        pg->capoffs = cap;
+    }
+    struct wh_pg_off *o = &pg->offs[pg->noffs];
+    o->group = strdup(group);
+    o->topic = strdup(topic);
+    if (!o->group || !o->topic) {
+        free(o->group);
+        free(o->topic);
+        return PP_ENOMEM;
+    }
+    o->partition = partition;
+    o->next_offset = next_offset;
+    pg->noffs++;
+    return 0;
+}
+
+/* The buffered positions in one statement (per 200). */
+static int offsets_put(struct wh_pg *pg)
+{
+    enum { PER = 200 };
+    int rc = 0;
+    for (size_t from = 0; !rc && from < pg->noffs; from += PER) {
+        size_t n = pg->noffs - from < PER ? pg->noffs - from : PER;
+        const char *params[4 * PER];
+        char nums[PER][2][24];
+        struct pp_buf sql;
+        pp_buf_init(&sql, 0);
+        rc = pp_buf_puts(&sql, "INSERT INTO pp_offsets (consumer_group, topic, partition,"
+                               " next_offset) VALUES ");
+        for (size_t i = 0; !rc && i < n; i++) {
+            const struct wh_pg_off *o = &pg->offs[from + i];
+            snprintf(nums[i][0], sizeof(nums[i][0]), "%d", o->partition);
+            snprintf(nums[i][1], sizeof(nums[i][1]), "%" PRId64, o->next_offset);
+            params[4 * i] = o->group;
+            params[4 * i + 1] = o->topic;
+            params[4 * i + 2] = nums[i][0];
+            params[4 * i + 3] = nums[i][1];
+            rc = pp_buf_printf(&sql, "%s($%zu, $%zu, $%zu::integer, $%zu::bigint)", i ? ", " : "",
+                               4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4);
+        }
+        rc = rc ? rc
+                : pp_buf_puts(&sql, " ON CONFLICT (consumer_group, topic, partition)"
+                                    " DO UPDATE SET next_offset = excluded.next_offset");
+        rc = rc ? rc : wh_pg_exec(pg, sql.data, (int)(4 * n), params, NULL);
+        pp_buf_free(&sql);
+    }
+    return rc;
+}
+
 int wh_pg_spill(struct wh_pg *pg)
 {
     int rc = wh_pg_flush(pg, 0);
@@ -459,6 +572,8 @@ int wh_pg_flush(struct wh_pg *pg, int final)
             continue;
         if ((rc = load(pg, (enum pp_kind)k, final)))
             return rc;
+        if (pg->whole) /* kept for a redo until the commit */
+            continue;
         pp_buf_reset(&pg->copy[k]);
         wh_pg_ids_clear(&pg->ids[k]);
         pg->nbuf[k] = 0;
@@ -466,8 +581,10 @@ int wh_pg_flush(struct wh_pg *pg, int final)
     }
     for (size_t i = 0; !rc && i < pg->nrej; i++)
         rc = wh_pg_reject_put(pg, &pg->rej[i]);
-    if (!rc) {
+    rc = rc ? rc : offsets_put(pg);
+    if (!rc && !pg->whole) {
         rejects_free(pg);
+        offsets_free(pg);
         pg->buffered = 0;
     }
     return rc;
@@ -482,6 +599,7 @@ void wh_pg_discard(struct wh_pg *pg)
         pg->dup[k] = 0;
     }
     rejects_free(pg);
+    offsets_free(pg);
     pg->buffered = 0;
 }
 

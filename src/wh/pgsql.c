@@ -254,6 +254,7 @@ static void pg_close(struct pp_wh *base)
     pp_buf_free(&pg->scratch);
     wh_pg_discard(pg);
     free(pg->rej);
+    free(pg->offs);
     free(pg);
 }
 
@@ -330,9 +331,23 @@ static int pg_commit(struct pp_wh *base)
         set_err(pg, "commit", "no transaction is open");
         return PP_EIO;
     }
+    /* nothing sent yet (the stream's case): load it all without savepoints; an ind that
+     * exists already aborts it, and it runs again through the staging tables */
+    pg->whole = !pg->began;
     int rc = wh_pg_flush(pg, 1);
+    for (int redo = 0; rc == WH_PG_REDO && redo < PP_KIND_COUNT; redo++) {
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        pg->began = 0;
+        rc = wh_pg_flush(pg, 1);
+    }
+    pg->whole = 0;
+    if (rc == WH_PG_REDO) { /* cannot happen: each redo stages one more kind */
+        set_err(pg, "commit", "an ind exists although staged");
+        rc = PP_EIO;
+    }
     if (rc)
         return rc; /* still open: the caller rolls back */
+    wh_pg_discard(pg);
     PGresult *res = PQexec(pg->conn, "COMMIT");
     pg->in_txn = pg->began = 0; /* whatever the outcome, the transaction is over */
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -374,7 +389,10 @@ static int pg_offset_set(struct pp_wh *base, const char *group, const char *topi
     snprintf(part, sizeof(part), "%d", partition);
     snprintf(off, sizeof(off), "%" PRId64, next_offset);
     const char *params[] = {group, topic, part, off};
-    return pg_stmt((struct wh_pg *)base,
+    struct wh_pg *pg = (struct wh_pg *)base;
+    if (pg->in_txn) /* written with the rows at the flush */
+        return pg->failed ? pg->failed : wh_pg_offset_add(pg, group, topic, partition, next_offset);
+    return pg_stmt(pg,
                    "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
                    " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition)"
                    " DO UPDATE SET next_offset = excluded.next_offset",
@@ -391,6 +409,11 @@ static int pg_offset_get(struct pp_wh *base, const char *group, const char *topi
     snprintf(part, sizeof(part), "%d", partition);
     const char *params[] = {group, topic, part};
     int64_t deadline = mono_ms() + PP_WH_BUSY_TIMEOUT_MS;
+    if (pg->in_txn && pg->noffs) { /* buffered positions first */
+        int rc = wh_pg_flush(pg, 0);
+        if (rc)
+            return rc;
+    }
     for (;;) {
         PGresult *res = NULL;
         int rc = pg_stmt(pg,

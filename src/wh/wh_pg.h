@@ -62,7 +62,23 @@ struct wh_pg {
     struct pp_buf scratch;
     struct wh_pg_reject *rej; /* dead letters of the transaction, written at the flush */
     size_t nrej, caprej, buffered;
+    struct wh_pg_off *offs; /* positions of the transaction, written at the flush */
+    size_t noffs, capoffs;
+    /* the commit loads the whole transaction (nothing was sent before it): COPY straight
+     * into the tables without a savepoint; an existing ind fails it (WH_PG_REDO) and the
+     * commit runs it again from the buffers, that kind through its staging table */
+    int whole;
 };
+
+/* A consumed position set inside the transaction (one per group, topic, partition). */
+struct wh_pg_off {
+    char *group, *topic; /* owned */
+    int partition;
+    int64_t next_offset;
+};
+
+/* wh_pg_flush() inside a whole-transaction commit: an ind existed, redo it all. */
+#define WH_PG_REDO 2
 
 struct wh_pg_reject {
     char *topic, *error, *value; /* owned; error and value valid UTF-8 without NUL */
@@ -105,11 +121,17 @@ int wh_pg_txn(struct wh_pg *pg);
 int wh_pg_ready(struct wh_pg *pg, int budget_ms);
 
 /* pg_copy.c: rows. */
-/* Load the buffered rows inside the transaction (sending BEGIN first if needed): COPY
- * straight into pin/geo/user (under a savepoint) when no ind repeats and none existed last
- * time, else COPY into the staging table and merge (latest wins). final: the transaction
- * commits next (its ON COMMIT empties the staging tables). */
+/* Load the buffered rows, dead letters and positions inside the transaction (sending BEGIN
+ * first if needed): COPY straight into pin/geo/user (under a savepoint, or none when
+ * pg->whole) when no ind repeats and none existed last time, else COPY into the staging
+ * table and merge (latest wins). final: the transaction commits next (its ON COMMIT empties
+ * the staging tables). pg->whole keeps the buffers (for a redo) and may return WH_PG_REDO
+ * (the transaction is then aborted: roll back, run it again). */
 int wh_pg_flush(struct wh_pg *pg, int final);
+/* Keep a position for the flush (replacing that of the same group, topic, partition).
+ * @returns 0 or PP_ENOMEM. */
+int wh_pg_offset_add(struct wh_pg *pg, const char *group, const char *topic, int partition,
+                     int64_t next_offset);
 /* Keep a dead letter for the flush. @returns 0 or PP_ENOMEM. */
 int wh_pg_reject_add(struct wh_pg *pg, const char *topic, int partition, int64_t offset,
                      const char *error, const char *value, size_t vlen);

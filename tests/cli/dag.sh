@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dag.sh: `pinpipe dag` on a real data dir: a run succeeds and is in the warehouse's history;
 # a failing task is retried as configured, then failed with its error; a backfill runs later
-# days after a failed one and exits 1.
+# days after a failed one and exits 1. The graph is lake_caught_up -> load -> insights ->
+# quality, and every task's state is in the history.
 set -uo pipefail
 : "${PINPIPE:?}"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -12,19 +13,36 @@ d=$tmp/d
 ok "demo data dir ready" '[ -f "$d/warehouse.db" ]'
 today=$(date -u +%F); yesterday=$(date -u -d yesterday +%F)
 ok "dag list" '"$PINPIPE" dag list | grep -q "pinpipe_daily *@daily"'
-ok "dag show names the three tasks" '[ "$("$PINPIPE" dag show | grep -c "^task ")" = 3 ]'
+ok "dag list shows the graph" '"$PINPIPE" dag list | grep -q "lake_caught_up -> load -> insights -> quality"'
+ok "dag show names the four tasks" '[ "$("$PINPIPE" dag show | grep "^task " | tr "\n" " ")" = "task lake_caught_up task load task insights task quality " ]'
+ok "dag show: each task after the one before" '[ "$("$PINPIPE" dag show | sed -n "s/^  after *//p" | tr "\n" " ")" = "- lake_caught_up load insights " ]'
+ok "dag show: load and insights are batch steps" '"$PINPIPE" dag show | grep -q "command .* batch --step load " && "$PINPIPE" dag show | grep -q "command .* batch --step insights "'
 "$PINPIPE" dag run --date "$today" --data-dir "$d" >"$tmp/run.out" 2>"$tmp/run.err"; rc=$?
 ok "run of today succeeds" '[ $rc = 0 ] && grep -q "pinpipe_daily $today success" "$tmp/run.out"'
+for t in lake_caught_up load insights quality; do
+  ok "run of today: $t succeeded" 'grep -q "^  $t *success *attempts=1" "$tmp/run.out"'
+done
+"$PINPIPE" insights --data-dir "$d" --run-date "$today" --format json >"$tmp/snap.json" 2>&1
+ok "the insights task stored the snapshot of today" 'grep -q popular_category_by_country "$tmp/snap.json"'
+ok "the quality task stored today's checks" \
+   '[ "$(sqlite3 "$d/warehouse.db" "select count(*) from pp_quality where run_date = '"'"'$today'"'"' and metric = '"'"'missing_in_lake'"'"'")" = 3 ]'
 "$PINPIPE" dag run --date 2001-01-01 --data-dir "$d" --retries 2 --retry-delay 10ms \
   >"$tmp/fail.out" 2>"$tmp/fail.err"; rc=$?
 ok "run of a day without data fails (exit 1)" '[ $rc = 1 ]'
-ok "failed task tried 1 + 2 retries" 'grep -q "batch *failed *attempts=3 error=exit status 1: pinpipe batch: no lake data" "$tmp/fail.out"'
+ok "failed task tried 1 + 2 retries" 'grep -q "load *failed *attempts=3 error=exit status 1: pinpipe batch: no lake data" "$tmp/fail.out"'
+ok "tasks after the failed one are upstream_failed" \
+   'grep -q "insights *upstream_failed" "$tmp/fail.out" && grep -q "quality *upstream_failed" "$tmp/fail.out"'
 ok "retries were logged" '[ "$(grep -c "task failed, retrying" "$tmp/fail.err")" = 2 ]'
 "$PINPIPE" dag history --data-dir "$d" >"$tmp/hist.out"
-ok "history: today's batch succeeded" 'grep -q "pinpipe_daily *$today *batch *success *1 " "$tmp/hist.out"'
-ok "history: today's quality check succeeded" 'grep -q "pinpipe_daily *$today *quality *success *1 " "$tmp/hist.out"'
-ok "history: quality blocked after the failed batch" 'grep -q "pinpipe_daily *2001-01-01 *quality *upstream_failed" "$tmp/hist.out"'
-ok "history: the failure with attempts and error" 'grep -q "pinpipe_daily *2001-01-01 *batch *failed *3 .*no lake data" "$tmp/hist.out"'
+for t in lake_caught_up load insights quality; do
+  ok "history: today's $t succeeded" 'grep -q "pinpipe_daily *$today *$t *success *1 " "$tmp/hist.out"'
+done
+ok "history: today's four tasks, nothing else" '[ "$(grep -c "pinpipe_daily *$today " "$tmp/hist.out")" = 4 ]'
+ok "history: lake_caught_up succeeded on the failed day" 'grep -q "pinpipe_daily *2001-01-01 *lake_caught_up *success *1 " "$tmp/hist.out"'
+ok "history: the failure with attempts and error" 'grep -q "pinpipe_daily *2001-01-01 *load *failed *3 .*no lake data" "$tmp/hist.out"'
+for t in insights quality; do
+  ok "history: $t blocked after the failed load" 'grep -q "pinpipe_daily *2001-01-01 *$t *upstream_failed" "$tmp/hist.out"'
+done
 "$PINPIPE" dag backfill --from "$yesterday" --to "$today" --data-dir "$d" --retries 0 \
   >"$tmp/bf.out" 2>/dev/null; rc=$?
 ok "backfill exits 1 when a day failed" '[ $rc = 1 ]'
@@ -43,6 +61,6 @@ for _ in $(seq 30); do kill -0 $spid 2>/dev/null || break; sleep 0.1; done
 ok "scheduler stops on SIGTERM" '! kill -0 $spid 2>/dev/null'
 wait $spid 2>/dev/null
 ok "scheduler ran yesterday's due run" 'grep -q "pinpipe_daily $yesterday failed" "$tmp/sched.out"'
-ok "scheduler recorded it" '"$PINPIPE" dag history --data-dir "$d2" | grep -q "pinpipe_daily *$yesterday *batch *failed"'
+ok "scheduler recorded it" '"$PINPIPE" dag history --data-dir "$d2" | grep -q "pinpipe_daily *$yesterday *load *failed"'
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

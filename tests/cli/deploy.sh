@@ -40,5 +40,54 @@ PY
 ok "lake_caught_up passes with lag 0" '"$PINPIPE" status --data-dir "$dir" | awk "$check"'
 printf '  lake       total lag 7\n' >"$tmp/lagging"
 ok "lake_caught_up fails with lag > 0" '! awk "$check" <"$tmp/lagging" 2>/dev/null'
+# the Airflow DAG has pinpipe's own task graph (`pinpipe dag show`): the same tasks, each
+# after the same upstream, each calling the same pinpipe subcommand and flags
+"$PINPIPE" dag show --data-dir "$tmp/d" >"$tmp/show" 2>/dev/null
+python3 - "$PP_SRC/deploy/airflow/pinpipe_dag.py" "$tmp/show" >"$tmp/graphs" 2>&1 <<'PY'
+import ast, re, shlex, sys
+
+def words(cmd):  # the pinpipe subcommand and its flags, before --date / --data-dir / a pipe
+    out = []
+    for w in cmd.split()[1:]:
+        if w.startswith("--date") or w.startswith("--data-dir") or w == "|":
+            break
+        out.append(w)
+    return " ".join(out)
+
+air, after = {}, {}
+tree = ast.parse(open(sys.argv[1]).read())
+for node in ast.walk(tree):
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "BashOperator":
+        kw = {k.arg: k.value for k in node.keywords}
+        cmd = "".join(v.value if isinstance(v, ast.Constant) else "{x}" for v in kw["bash_command"].values)
+        air[kw["task_id"].value] = words(cmd)
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.BinOp):
+        chain, e = [], node.value
+        while isinstance(e, ast.BinOp) and isinstance(e.op, ast.RShift):
+            chain.insert(0, e.right.id)
+            e = e.left
+        chain.insert(0, e.id)
+        for a, b in zip(chain, chain[1:]):
+            after[b] = a
+graph_air = [(t, after.get(t, "-"), air[t]) for t in air]
+graph_own, t = [], None
+for line in open(sys.argv[2]):
+    m = re.match(r"task (\S+)", line)
+    if m:
+        t = [m.group(1), None, None]
+        graph_own.append(t)
+    m = re.match(r"  after +(\S+)", line)
+    if m:
+        t[1] = m.group(1)
+    m = re.match(r"  command +'[^']*' (.*)", line)
+    if m:
+        t[2] = words("x " + m.group(1))
+graph_own = [tuple(t) for t in graph_own]
+print("airflow:", graph_air)
+print("pinpipe:", graph_own)
+sys.exit(0 if graph_air == graph_own and len(graph_own) == 4 else 1)
+PY
+graph_rc=$?
+ok "Airflow DAG has pinpipe's task graph" '[ $graph_rc = 0 ] || { cat "$tmp/graphs" >&2; false; }'
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -50,10 +50,19 @@ check "pin accepted" "$(delta 'pinpipe_ingest_records_total{topic="pin",outcome=
 check "pin rejected" "$(delta 'pinpipe_ingest_records_total{topic="pin",outcome="rejected"}')" 3
 check "geo accepted" "$(delta 'pinpipe_ingest_records_total{topic="geo",outcome="accepted"}')" 4
 check "geo rejected" "$(delta 'pinpipe_ingest_records_total{topic="geo",outcome="rejected"}')" 1
-check "log appends" "$(delta pinpipe_log_appends_total)" 24
+# 24 records + 4 dead letters (3 refused /pin/ posts, 1 invalid proxy record) in pinpipe.rejected
+check "log appends" "$(delta pinpipe_log_appends_total)" 28
 check "stream records" "$(delta pinpipe_stream_records_total)" 24
 check "lake records" "$(delta pinpipe_lake_records_total)" 24
 check "latency histogram count" "$(delta pinpipe_ingest_to_warehouse_seconds_count)" 24
+check "stream in: pin" "$(delta 'pinpipe_records_in_total{stage="stream",topic="pin"}')" 20
+check "stream out: geo" "$(delta 'pinpipe_records_out_total{stage="stream",topic="geo"}')" 4
+check "lake in: geo" "$(delta 'pinpipe_records_in_total{stage="lake",topic="geo"}')" 4
+check "warehouse load histogram: one per transaction" \
+  "$(delta pinpipe_warehouse_transaction_seconds_count)" "$(delta pinpipe_stream_transactions_total)"
+# 20 single appends + the proxy's batch, and the dead letters' appends
+check "log append histogram observed" "$(( $(delta pinpipe_log_append_seconds_count) >= 21 ))" 1
+check "lake files counted" "$(( $(delta pinpipe_lake_files_total) >= 2 ))" 1
 check "stream lag 0" "$(grep -c '^pinpipe_consumer_lag_records{group="stream".* [1-9]' "$tmp/m1")" 0
 check "/readyz" "$(curl -s -o /dev/null -w '%{http_code}' "$url/readyz")" 200
 check "/healthz" "$(curl -s -o /dev/null -w '%{http_code}' "$url/healthz")" 200

@@ -2,6 +2,7 @@
  * program for the script tests: prints its bootstrap servers and runs until SIGTERM/SIGINT.
  *
  * usage: pp_kafka_mock [--brokers N] [--partitions N] [--topics a,b,c] [--control FILE]
+ *   --topics        topics to create (default pin,geo,user,pinpipe.rejected)
  *   --control FILE  polled every 50 ms; when it exists its lines are applied, then it is
  *                   deleted (write it elsewhere and rename it into place):
  *                     errors <api-key> <error-code> <count>  next <count> requests of that
@@ -82,7 +83,7 @@ static void poll_control(rd_kafka_mock_cluster_t *mc, const char *path)
 int main(int argc, char **argv)
 {
     long brokers = 3, partitions = 6;
-    const char *topics = "pin,geo,user", *control = NULL;
+    const char *topics = "pin,geo,user,pinpipe.rejected", *control = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--brokers") && v && !num(v, 1, 32, &brokers))
