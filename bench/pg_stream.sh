@@ -10,11 +10,14 @@
 #   \copy:  the three tables emptied, a CHECKPOINT, then one `psql` running `\copy` of the same
 #     rows -- cleaned by `pinpipe clean` and converted to COPY text beforehand, not timed --
 #     into pin, geo and "user".
-# Both sides: the same server (a fresh cluster started here: fsync on, defaults), the same
-# tables with their primary keys; each side's rows are counted after its run. Besides the wall
-# time, the CPU seconds of the client (pinpipe / psql) and of the server (all postgres
+# Both sides: the same server (a fresh cluster started here: fsync on, defaults but
+# autovacuum off -- else the analyze/vacuum that one run's inserts trigger lands in the next
+# run's window, whichever side that is; PG_OPTS="autovacuum=on" to see it), the same tables
+# with their primary keys; after each run the tables are counted and checksummed (md5 of
+# their rows as text): every run of both sides must have loaded the same rows. Besides the
+# wall time, the CPU seconds of the client (pinpipe / psql) and of the server (this cluster's
 # processes) are shown: on a busy machine a run's wall time also holds time spent waiting for
-# a core, which the CPU figures do not.
+# a core, which the CPU figures do not. `pinpipe stream` sends binary COPY; `\copy` text.
 # Env: PINPIPE (binary), ROWS (default 100000), BATCH (stream --batch, default 5000), RUNS
 # (default 5), KEEP=1 keeps the work directory. Needs Debian's postgresql and psql.
 set -euo pipefail
@@ -27,7 +30,7 @@ RUNS=${RUNS:-5}
 export PINPIPE PP_SRC=${PP_SRC:-$here/..} PP_KEEP=${KEEP:-0}
 source "$here/../tests/integration/lib.bash"
 source "$here/../tests/integration/pg.bash"
-pg_start ${PG_OPTS:-}
+pg_start autovacuum=off ${PG_OPTS:-}
 work=$PP_TMP
 now() { date +%s.%N; }
 tick=$(getconf CLK_TCK)
@@ -91,6 +94,12 @@ PY
 # schema first (pinpipe creates it on open), so only the load is timed
 "$PINPIPE" insights --warehouse "$PG_URL" >/dev/null 2>&1 || true
 count_rows() { pg_sql 'select (select count(*) from pin) + (select count(*) from geo) + (select count(*) from "user")'; }
+# the loaded rows' content: the same cleaned rows must give the same tables on both sides
+content() {
+  pg_sql "select md5(string_agg(x, ',' order by x)) from (select md5(string_agg(t::text, ',' order by ind)) x from pin t
+          union all select md5(string_agg(t::text, ',' order by ind)) from geo t
+          union all select md5(string_agg(t::text, ',' order by ind)) from \"user\" t) s"
+}
 
 # one psql session for the polls
 coproc POLL { exec psql -X -q -A -t "$PG_URL" 2>&1; }
@@ -116,7 +125,7 @@ run_stream() {
   s1=$(proc_cpu "$pid")
   kill -TERM "$pid"
   wait "$pid" || pp_fail "stream exited with $?"
-  echo "$(count_rows) $t0 $t1 $s1 $c0 $c1"
+  echo "$(count_rows) $t0 $t1 $s1 $c0 $c1 $(content)"
 }
 
 run_copy() {
@@ -131,7 +140,7 @@ run_copy() {
   t1=$(now)
   c1=$(pg_cpu)
   u1=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
-  echo "$(count_rows) $t0 $t1 $(python3 -c "print(round($u1 - $u0, 2))") $c0 $c1"
+  echo "$(count_rows) $t0 $t1 $(python3 -c "print(round($u1 - $u0, 2))") $c0 $c1 $(content)"
 }
 
 : >"$work/runs"
@@ -149,14 +158,15 @@ import statistics, sys
 path, total, batch, runs, ncpu, load = sys.argv[1:]
 res = {"stream": [], "copy": []}
 for line in open(path):
-    side, rows, t0, t1, ccpu, s0, s1 = line.split()
+    side, rows, t0, t1, ccpu, s0, s1, md5 = line.split()
     wall = float(t1) - float(t0)
-    res[side].append((int(rows), wall, float(ccpu), float(s1) - float(s0)))
-for side, v in res.items():
-    assert all(r[0] == v[0][0] for r in v), f"{side}: row counts differ between runs"
+    res[side].append((int(rows), wall, float(ccpu), float(s1) - float(s0), md5))
+sums = {r[4] for v in res.values() for r in v}
+assert len(sums) == 1, f"the loaded tables differ between runs or sides: {sums}"
 name = {"stream": f"pinpipe stream (--batch {batch})", "copy": "psql \\copy"}
 med = {}
-print(f"{total} log records, {runs} runs each, alternating; {ncpu} CPUs, load {load}")
+print(f"{total} log records, {runs} runs each, alternating; {ncpu} CPUs, load {load};"
+      f" every run's tables identical (md5 {sums.pop()[:12]})")
 for side, v in res.items():
     rates = [r[0] / r[1] for r in v]
     med[side] = statistics.median(rates)

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,10 +20,14 @@
 #define DAG_MAX_DATES 400
 
 /* Succeeds only when the lake consumer group's total lag is 0 (all records so far are in
- * finished lake files); the same check as deploy/airflow/pinpipe_dag.py. */
+ * finished lake files), or when it has committed nothing and pin/geo/user hold no records (a
+ * fresh install); the same check as deploy/airflow/pinpipe_dag.py. */
 #define LAKE_CAUGHT_UP_AWK                                                                         \
-    "$1 == \"lake\" && $2 == \"total\" { lag = $4 } END { if (lag == \"\" || lag > 0) { "          \
-    "print \"lake consumer lags: \" lag > \"/dev/stderr\"; exit 1 } }"
+    "$1 ~ /^(pin|geo|user)$/ && NF == 4 && $2 ~ /^[0-9]+$/ { high += $4 } "                       \
+    "$1 == \"lake\" && $2 == \"total\" { lag = $4 } "                                              \
+    "END { if (lag == \"\" && high == 0) exit 0; if (lag == \"\" || lag > 0) { "                  \
+    "print \"lake consumer lags: \" (lag == \"\" ? \"no commits yet\" : lag) > \"/dev/stderr\"; "   \
+    "exit 1 } }"
 
 struct dag_opts {
     const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to, *metrics_listen;
@@ -444,6 +449,8 @@ int cmd_dag(int argc, char **argv)
     }
     char wh_default[4200], err[512];
     pp_cli_path(o.data_dir, "warehouse.db", wh_default, sizeof(wh_default));
+    if (!o.wh_path && strcmp(o.sub, "history"))
+        mkdir(o.data_dir, 0755); /* a fresh install: the default warehouse lives there */
     c.wh = pp_wh_open(o.wh_path ? o.wh_path : wh_default, err, sizeof(err));
     if (!c.wh)
         return pp_cli_fail("dag", 1, "warehouse: %s", err);

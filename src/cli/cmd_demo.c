@@ -188,8 +188,9 @@ int cmd_demo(int argc, char **argv)
     if (pp_runner_start(&run, &conf, err, sizeof(err)))
         return pp_cli_fail("demo", 1, "%s", err);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d", pp_http_port(run.http));
-    printf("== 1. ingest: users posting to %s (%s API), from %s ==\n", url, o.api,
-           real ? sample : "generated rows");
+    printf("== 1. ingest: users posting to %s (%s API), from %s ==\n"
+           "   (live dashboard while it runs: %s/)\n",
+           url, o.api, real ? sample : "generated rows", url);
     fflush(stdout);
 
     char *emu_replay[] = {"emulate", "--url", url, "--api", (char *)o.api, "--replay", sample,
@@ -221,7 +222,9 @@ int cmd_demo(int argc, char **argv)
     printf("\n== where everything lives (data dir %s) ==\n"
            "  log        %s   (pinpipe log topics --data-dir %s)\n"
            "  lake       %s   (topic=<t>/dt=%s/*.jsonl)\n"
-           "  warehouse  %s   (pinpipe insights --warehouse %s --format json)\n",
-           o.data_dir, run.log_dir, o.data_dir, run.lake_path, today, run.wh_path, run.wh_path);
+           "  warehouse  %s   (pinpipe insights --warehouse %s --format json)\n"
+           "  dashboard  pinpipe run --data-dir %s, then open http://%s/\n",
+           o.data_dir, run.log_dir, o.data_dir, run.lake_path, today, run.wh_path, run.wh_path,
+           o.data_dir, PP_DEFAULT_LISTEN);
     return 0;
 }

@@ -1,7 +1,12 @@
 /* cmd_run.c: `pinpipe run`: serve + stream + lake in one process (the embedded default). */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pp_cli.h"
@@ -33,6 +38,10 @@ static void usage(FILE *out)
             "  --retention-age DUR     delete log segments older than this (e.g. 7d)\n"
             "  --roll-bytes SIZE       lake file size limit (default 64M)\n"
             "  --roll-age DUR          lake file age limit, also when idle (default 60s)\n"
+            "  --no-dashboard          no web dashboard at / (GET /api/... neither)\n"
+            "  --no-schedule           do not run the daily DAG (lake_caught_up -> load ->\n"
+            "                          insights -> quality, @daily after midnight UTC) in a\n"
+            "                          `pinpipe schedule` child process\n"
             PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
@@ -40,7 +49,9 @@ static void usage(FILE *out)
 }
 
 enum { O_LISTEN = 256, O_DATA, O_FSYNC, O_WH, O_LAKE, O_PARTS, O_BODY, O_THREADS, O_SEG,
-       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE };
+       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE, O_NODASH, O_NOSCHED };
+
+static int no_schedule;
 
 /* Parse run's options into conf. @returns 0, 2 on usage error, -1 when --help was printed. */
 static int parse(int argc, char **argv, struct pp_runner_conf *conf)
@@ -54,6 +65,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"retention-age", 1, 0, O_RETA}, {"roll-bytes", 1, 0, O_ROLLB},
         {"roll-age", 1, 0, O_ROLLA},     {"quiet", 0, 0, O_QUIET},
         {"verbose", 0, 0, O_VERBOSE},    {"help", 0, 0, 'h'},
+        {"no-dashboard", 0, 0, O_NODASH}, {"no-schedule", 0, 0, O_NOSCHED},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
         {0, 0, 0, 0}};
     int c;
@@ -108,6 +120,8 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
             break;
         case O_QUIET: pp_diag_set_level(PP_LVL_WARN); break;
         case O_VERBOSE: pp_diag_set_level(PP_LVL_DEBUG); break;
+        case O_NODASH: conf->no_dashboard = 1; break;
+        case O_NOSCHED: no_schedule = 1; break;
         case 'h': usage(stdout); return -1;
         default: {
             int rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
@@ -120,6 +134,57 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
     if (optind < argc)
         return pp_cli_fail("run", 2, "unexpected argument '%s' (see --help)", argv[optind]);
     return pp_cli_backend_check("run", &conf->log);
+}
+
+/* The daily DAG's scheduler as a child `pinpipe schedule` on the same data dir, warehouse and
+ * lake (its tasks are pinpipe commands in their own processes anyway). It gets SIGTERM when
+ * run stops, and when run dies (PR_SET_PDEATHSIG). @returns its pid, or -1. */
+static pid_t scheduler_start(const struct pp_runner_conf *conf, const struct pp_runner *run)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        PP_WARN("run", "scheduler not started: cannot find this executable: %s", strerror(errno));
+        return -1;
+    }
+    exe[n] = '\0';
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        PP_WARN("run", "scheduler not started: fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(0); /* run is already gone */
+        char *args[] = {exe,           "schedule", "--data-dir", (char *)conf->data_dir,
+                        "--warehouse", (char *)run->wh_path,    "--lake",
+                        (char *)run->lake_path, NULL};
+        execv(exe, args);
+        _exit(127);
+    }
+    PP_INFO("run", "scheduler started pid=%d dag=pinpipe_daily (pinpipe dag history shows its runs)",
+            (int)pid);
+    return pid;
+}
+
+/* SIGTERM the scheduler and reap it (a task in flight is stopped by it). */
+static void scheduler_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    int status;
+    for (int i = 0; i < 200; i++) { /* up to 10 s */
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return;
+        usleep(50 * 1000);
+    }
+    PP_WARN("run", "scheduler pid=%d did not stop in 10 s: killed", (int)pid);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
 }
 
 int cmd_run(int argc, char **argv)
@@ -139,10 +204,24 @@ int cmd_run(int argc, char **argv)
             strncmp(conf.http.listen, "0.0.0.0", 7) ? "127.0.0.1" : "0.0.0.0",
             pp_http_port(run.http), conf.data_dir,
             pp_wh_redact(run.wh_path, redacted, sizeof(redacted)), run.lake_path);
-    while (!pp_cli_stop && run.stream_rc >= 0 && run.lake_rc >= 0)
+    pid_t sched = -1;
+    if (!no_schedule && conf.log.backend == PP_LOG_EMBEDDED)
+        sched = scheduler_start(&conf, &run);
+    else if (!no_schedule)
+        PP_INFO("run", "scheduler not started: with --log kafka run `pinpipe schedule` where "
+                        "the lake and warehouse are");
+    while (!pp_cli_stop && run.stream_rc >= 0 && run.lake_rc >= 0) {
         usleep(50 * 1000);
+        int status;
+        if (sched > 0 && waitpid(sched, &status, WNOHANG) == sched) {
+            PP_WARN("run", "scheduler exited (status %d); the daily DAG no longer runs here",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            sched = -1;
+        }
+    }
     int failed = run.stream_rc < 0 || run.lake_rc < 0;
     PP_INFO("run", "stopping");
+    scheduler_stop(sched);
     pp_runner_stop(&run);
     PP_INFO("run",
             "stopped stream_records=%lld lake_records=%lld ingest_to_warehouse_p50_ms=%.1f "

@@ -11,6 +11,7 @@
 #include "pp_err.h"
 #include "pp_http.h"
 #include "pp_util.h"
+#include "pp_workers.h"
 
 static void usage(FILE *out)
 {
@@ -185,7 +186,8 @@ int cmd_serve(int argc, char **argv)
     }
     pp_cli_signals();
     struct pp_metrics *metrics = pp_metrics_new();
-    if (metrics && !pp_metrics_add(metrics, pp_cli_log_collect, log))
+    if (metrics && !pp_metrics_add(metrics, pp_cli_log_collect, log) &&
+        !pp_metrics_add(metrics, pp_collect_log_latency, log))
         hconf.metrics = metrics;
     struct pp_dash *dash = NULL;
     if (dashboard) {
@@ -220,8 +222,10 @@ int cmd_serve(int argc, char **argv)
     PP_INFO("serve", "stopping");
     pp_http_stop(http);
     pp_dash_destroy(dash); /* after the server: no request uses it any more */
-    if (metrics)
+    if (metrics) {
         pp_metrics_remove(metrics, pp_cli_log_collect, log);
+        pp_metrics_remove(metrics, pp_collect_log_latency, log);
+    }
     pp_log_close(log);
     pp_metrics_destroy(metrics);
     PP_INFO("serve", "stopped");

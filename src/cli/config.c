@@ -56,7 +56,7 @@ static const struct conf_key keys[] = {
     {"lake", "metrics_listen", "--metrics-listen", "lake", "",
      "HOST:PORT for the lake worker's GET /metrics, /healthz, /readyz (port 0 = any)", 0},
     {"warehouse", "url", "--warehouse",
-     "run stream batch insights status quality dag schedule",
+     "serve run stream batch insights status quality dag schedule",
      "DATA_DIR/warehouse.db",
      "SQLite file, or postgresql://... connection URI", 0},
     {"stream", "batch", "--batch", "stream", "1000", "records per warehouse transaction", 0},

@@ -585,25 +585,26 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
     while (!*stop && !rc) {
         /* fill the next batch while the loader thread loads the previous one */
         int n = st.parts.n ? batch_fill(&st, batch_max, linger_ms) : 0;
-        int err = batch_settle(&st, stats);
+        int err = batch_settle(&st, stats), wh_err = err != 0;
         if (!err && n < 0 && n != PP_ESHUTDOWN)
             err = n;
         /* nothing in flight now: discovery and rebalances may read and commit positions in
          * the warehouse (a revoke commits the batch filled so far, see give_up) */
-        if (!err && (rc = pp_parts_discover(&st.parts, 0)))
+        if (!err && n != PP_ESHUTDOWN && (rc = pp_parts_discover(&st.parts, 0)))
             break;
         /* a full batch means more is waiting: load it in the background and fill the next;
          * otherwise commit it now (the latency of a light load stays that of one commit) */
         int full = n >= batch_max || st.cur->arena.len >= BATCH_BYTES_MAX;
         if (!err)
-            err = batch_commit(&st, stats, full && !*stop);
+            wh_err = (err = batch_commit(&st, stats, full && !*stop)) != 0;
         if (n == PP_ESHUTDOWN) { /* the in-process log closed: keep what was consumed */
             rc = err;
             break;
         }
         if (err) {
-            PP_WARN("stream", "batch failed, retrying error=%s failures=%d", pp_err_str(err),
-                    failures + 1);
+            PP_WARN("stream", "batch failed, retrying error=%s failures=%d%s%s%s", pp_err_str(err),
+                    failures + 1, wh_err ? " warehouse=\"" : "", wh_err ? pp_wh_errmsg(wh) : "",
+                    wh_err ? "\"" : "");
             stats->failing++;
             stats->last_error = err;
             if ((rc = batch_abort(&st)))
@@ -627,7 +628,9 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
     }
     if (batch_settle(&st, stats)) /* stopped with a batch in flight: it is not committed */
         PP_DEBUG("stream", "last batch rolled back error=%s", pp_wh_errmsg(wh));
-    batch_reset(st.cur);
+    batch_reset(st.cur); /* not committed (an error ended the loop): nor are its positions */
+    for (int i = 0; i < st.parts.n; i++)
+        st.parts.v[i].touched = 0;
     log_commit(&st, 1);
     pp_parts_free(&st.parts);
     if (st.loader_on) {

@@ -1,6 +1,8 @@
 /* pg_copy.c: the PostgreSQL warehouse's rows: value conversion, COPY into TEMP staging tables
  * merged into pin/geo/user at commit (stream), per-row upserts with a status (batch). */
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,139 @@ int wh_pg_copy_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *
     return rc ? rc : pp_buf_putc(out, '\n');
 }
 
+/* Binary COPY: big-endian integers, a field as its int32 length (-1: NULL) and bytes. */
+static int put_be(struct pp_buf *out, uint64_t v, int bytes)
+{
+    unsigned char b[8];
+    for (int i = 0; i < bytes; i++)
+        b[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+    return pp_buf_append(out, b, (size_t)bytes);
+}
+
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (H. Hinnant's days_from_civil). */
+static int64_t days_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD HH:MM:SS" (UTC, as pp_clean gives it) -> microseconds since 2000-01-01 UTC,
+ * PostgreSQL's timestamptz. @returns 0 or PP_EINVAL. */
+static int ts_binary(const char *s, size_t n, int64_t *us)
+{
+    static const char shape[] = "dddd-dd-dd dd:dd:dd";
+    int64_t f[6] = {0};
+    if (n != sizeof(shape) - 1)
+        return PP_EINVAL;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (shape[i] != 'd') {
+            if (s[i] != shape[i])
+                return PP_EINVAL;
+            k++;
+        } else if (s[i] < '0' || s[i] > '9') {
+            return PP_EINVAL;
+        } else {
+            f[k] = f[k] * 10 + (s[i] - '0');
+        }
+    }
+    if (f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 60)
+        return PP_EINVAL;
+    int64_t days = days_civil(f[0], f[1], f[2]) - 10957; /* 2000-01-01 */
+    *us = ((days * 24 + f[3]) * 60 + f[4]) * 60000000 + f[5] * 1000000;
+    return 0;
+}
+
+/* A value as one binary COPY field (the length first). */
+static int bin_field(struct pp_buf *out, const struct wh_pg_col *c, const struct pp_val *v,
+                     struct pp_buf *scratch)
+{
+    if (v->type == PP_VAL_INT && c->conv == WH_PG_INT)
+        return put_be(out, 8, 4) ? PP_ENOMEM : put_be(out, (uint64_t)v->i, 8);
+    size_t at = out->len;
+    if (v->type == PP_VAL_TEXT && v->s && c->conv == WH_PG_TEXT) { /* the common case */
+        int rc = put_be(out, 0, 4);
+        for (const char *p = v->s, *end = v->s + v->n; !rc && p < end;) { /* NULs dropped */
+            const char *z = memchr(p, '\0', (size_t)(end - p));
+            size_t len = z ? (size_t)(z - p) : (size_t)(end - p);
+            rc = pp_buf_append(out, p, len);
+            p += len + (z != NULL);
+        }
+        if (rc)
+            return rc;
+        size_t len = out->len - at - 4;
+        if (!len) { /* nothing left: NULL, as every empty text */
+            out->len = at;
+            return put_be(out, UINT32_MAX, 4);
+        }
+        for (int b = 0; b < 4; b++) /* the length, in place (an append would NUL-terminate) */
+            out->data[at + (size_t)b] = (char)(unsigned char)(len >> (8 * (3 - b)));
+        return rc;
+    }
+    pp_buf_reset(scratch);
+    int rc = wh_pg_value(c, v, scratch);
+    if (rc == 1)
+        return put_be(out, UINT32_MAX, 4);
+    if (rc < 0)
+        return rc;
+    if (c->conv == WH_PG_TEXT)
+        return put_be(out, scratch->len, 4) ? PP_ENOMEM
+                                            : pp_buf_append(out, scratch->data, scratch->len);
+    if (c->conv == WH_PG_TS) { /* scratch: "YYYY-MM-DD HH:MM:SS+00" */
+        int64_t us;
+        if (scratch->len < 3 || ts_binary(scratch->data, scratch->len - 3, &us))
+            return PP_EINVAL;
+        return put_be(out, 8, 4) ? PP_ENOMEM : put_be(out, (uint64_t)us, 8);
+    }
+    if (c->conv == WH_PG_COORDS) { /* scratch: "{lat,lon}", checked by coords() */
+        double d[2];
+        char *end = scratch->data + 1;
+        for (int i = 0; i < 2; i++) {
+            d[i] = strtod(end, &end);
+            if (*end != (i ? '}' : ',') || !isfinite(d[i]))
+                return PP_EINVAL;
+            end++;
+        }
+        /* 1-D float8 array: ndim, has-nulls, element type, length, lower bound, elements */
+        rc = put_be(out, 20 + 2 * 12, 4);
+        rc = rc ? rc : put_be(out, 1, 4);
+        rc = rc ? rc : put_be(out, 0, 4);
+        rc = rc ? rc : put_be(out, 701, 4); /* float8 */
+        rc = rc ? rc : put_be(out, 2, 4);
+        rc = rc ? rc : put_be(out, 1, 4);
+        for (int i = 0; !rc && i < 2; i++) {
+            uint64_t bits;
+            memcpy(&bits, &d[i], sizeof(bits));
+            rc = put_be(out, 8, 4) ? PP_ENOMEM : put_be(out, bits, 8);
+        }
+        return rc;
+    }
+    /* an INT column given text: as int8in would read it */
+    char *end = NULL;
+    errno = 0;
+    long long i = strtoll(scratch->data, &end, 10);
+    if (errno || end == scratch->data || *end)
+        return PP_EINVAL;
+    return put_be(out, 8, 4) ? PP_ENOMEM : put_be(out, (uint64_t)i, 8);
+}
+
+int wh_pg_bin_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *scratch)
+{
+    const struct wh_pg_table *t = &tables[row->kind];
+    size_t start = out->len;
+    int rc = put_be(out, (uint64_t)t->ncols, 2);
+    rc = rc ? rc : put_be(out, 8, 4);
+    rc = rc ? rc : put_be(out, (uint64_t)row->id, 8);
+    for (int i = 1; !rc && i < t->ncols; i++)
+        rc = bin_field(out, &t->cols[i], &row->col[i], scratch);
+    if (rc)
+        out->len = start;
+    return rc;
+}
+
 static size_t ids_slot(const struct wh_pg_ids *s, int64_t ind)
 {
     uint64_t h = (uint64_t)ind * 0x9E3779B97F4A7C15ULL;
@@ -340,7 +475,7 @@ static int copy_in(struct wh_pg *pg, enum pp_kind k, const char *table)
     pp_buf_init(&sql, 0);
     int rc = pp_buf_printf(&sql, "COPY %s (", table);
     rc = rc ? rc : col_list(&sql, &tables[k], 0, "");
-    rc = rc ? rc : pp_buf_puts(&sql, ") FROM STDIN");
+    rc = rc ? rc : pp_buf_puts(&sql, ") FROM STDIN WITH (FORMAT binary)");
     if (rc) {
         pp_buf_free(&sql);
         return rc;
@@ -351,7 +486,11 @@ static int copy_in(struct wh_pg *pg, enum pp_kind k, const char *table)
         return wh_pg_fail(pg, res, "copy");
     PQclear(res);
     struct pp_buf *b = &pg->copy[k];
-    int ok = PQputCopyData(pg->conn, b->data, (int)b->len) == 1;
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* flags, extension: 0 */
+    static const char trailer[2] = "\377\377";
+    int ok = PQputCopyData(pg->conn, header, sizeof(header)) == 1;
+    ok = ok && PQputCopyData(pg->conn, b->data, (int)b->len) == 1;
+    ok = ok && PQputCopyData(pg->conn, trailer, sizeof(trailer)) == 1;
     ok = PQputCopyEnd(pg->conn, ok ? NULL : "client error") == 1 && ok;
     rc = 0;
     while ((res = PQgetResult(pg->conn))) {
@@ -680,7 +819,7 @@ int wh_pg_upsert(struct pp_wh *base, const struct pp_row *row, int *status)
             return 0; /* the transaction is doomed (see wh_pg_spill) */
         struct pp_buf *b = &pg->copy[kind];
         size_t len = b->len;
-        int rc = wh_pg_copy_row(b, row, &pg->scratch);
+        int rc = wh_pg_bin_row(b, row, &pg->scratch);
         int dup = rc ? rc : wh_pg_ids_add(&pg->ids[kind], row->id);
         if (dup < 0) {
             b->len = len;

@@ -96,6 +96,9 @@ int wh_pg_value(const struct wh_pg_col *c, const struct pp_val *v, struct pp_buf
 int wh_pg_copy_escape(struct pp_buf *out, const char *s, size_t n);
 /* Append one COPY text line of row (its columns). @returns 0, PP_EINVAL, PP_ENOMEM. */
 int wh_pg_copy_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *scratch);
+/* Append row as one binary COPY tuple (what the stream's COPYs send: the server skips the
+ * text parsing), the same values as wh_pg_copy_row's line. @returns 0, PP_EINVAL, PP_ENOMEM. */
+int wh_pg_bin_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *scratch);
 /* Add ind to the set. @returns 0 (new), 1 (present already), PP_ENOMEM. */
 int wh_pg_ids_add(struct wh_pg_ids *s, int64_t ind);
 void wh_pg_ids_clear(struct wh_pg_ids *s);

@@ -61,8 +61,9 @@ ref=$PP_TMP/embedded
 pp_start "$ref" run --listen 127.0.0.1:0
 "$PINPIPE" emulate --url "$PP_URL" --replay "$EVENTS" --concurrency 4 --quiet --json \
   >"$ref/emulate.json" &
-PP_PIDS+=("$!")
-wait_load "$!" "$ref=$PP_PID" || pp_fail "embedded: emulate failed: $(cat "$ref/emulate.json")"
+em=$!
+PP_PIDS+=("$em")
+wait_load "$em" "$ref=$PP_PID" || pp_fail "embedded: emulate failed: $(cat "$ref/emulate.json")"
 pp_wait_rows "$ref/warehouse.db" 2019 90
 pp_stop "$PP_PID"
 find "$ref/lake" -name '*.jsonl' >"$ref/lake.txt"

@@ -1,9 +1,10 @@
-/* test_core.c: JSON reading/writing, UTF-8, datetimes, sizes, topic kinds. */
+/* test_core.c: JSON reading/writing, UTF-8, datetimes, sizes, topic kinds, progress. */
 #include <stdlib.h>
 
 #include "pp_err.h"
 #include "pp_json.h"
 #include "pp_kind.h"
+#include "pp_progress.h"
 #include "pp_test.h"
 #include "pp_util.h"
 
@@ -140,6 +141,62 @@ static void test_kind(void)
     PP_CHECK_STR(pp_kind_id_field(PP_KIND_PIN), "index");
 }
 
+/* Progress on a fake clock into a memory stream: layout, rate, eta, and when it draws. */
+static void test_progress(void)
+{
+    char text[256], *mem = NULL;
+    size_t memlen = 0;
+    struct pp_progress p;
+    FILE *f = open_memstream(&mem, &memlen);
+    PP_CHECK(f != NULL);
+    pp_progress_init(&p, f, PP_PROGRESS_LINES, 0, "batch", "records", 1000, 0);
+    /* 250 of 1000 after 1 s: 250/s, 3 s to go */
+    PP_CHECK_STR(pp_progress_format(&p, 1000000, 250, "pin", text, sizeof(text)),
+                 "batch: 250/1000 records (25%) 250/s eta 3s pin");
+    pp_progress_init(&p, f, PP_PROGRESS_BAR, 0, "emulate", "events", 0, 0);
+    PP_CHECK_STR(pp_progress_format(&p, 2000000, 30000, NULL, text, sizeof(text)),
+                 "emulate 30000 events 15.0k/s");
+    pp_progress_init(&p, f, PP_PROGRESS_BAR, 0, "b", "r", 4, 0);
+    pp_progress_format(&p, 1000000, 2, NULL, text, sizeof(text));
+    PP_CHECK(strstr(text, " 50% 2/4 r") != NULL);
+    PP_CHECK(strchr(text, '[') && strchr(text, '#') && strchr(text, ']'));
+    pp_progress_init(&p, NULL, PP_PROGRESS_BAR, 0, "b", "r", 4, 0);
+    PP_CHECK_INT(p.mode, PP_PROGRESS_OFF); /* no stream, no progress */
+    fclose(f);
+    free(mem);
+    mem = NULL;
+
+    /* lines mode: nothing before 5 s, a line at 5 s, none again until 10 s, a last at finish */
+    f = open_memstream(&mem, &memlen);
+    PP_CHECK(f != NULL);
+    pp_progress_init(&p, f, PP_PROGRESS_LINES, 0, "load", "rows", 100, 0);
+    pp_progress_update(&p, 1000000, 10, NULL);
+    pp_progress_update(&p, PP_PROGRESS_LINES_US, 50, NULL);
+    pp_progress_update(&p, PP_PROGRESS_LINES_US + 1000000, 60, NULL);
+    pp_progress_finish(&p, 2 * PP_PROGRESS_LINES_US, 100, NULL);
+    pp_progress_update(&p, 3 * PP_PROGRESS_LINES_US, 100, NULL);
+    fflush(f);
+    int lines = 0;
+    for (size_t i = 0; i < memlen; i++)
+        lines += mem[i] == '\n';
+    PP_CHECK_INT(lines, 2);
+    PP_CHECK(strstr(mem, "load: 50/100 rows (50%)") == mem);
+    PP_CHECK(strstr(mem, "load: 100/100 rows (100%)") != NULL);
+    fclose(f);
+    free(mem);
+
+    /* off: nothing at all */
+    mem = NULL;
+    f = open_memstream(&mem, &memlen);
+    pp_progress_init(&p, f, PP_PROGRESS_OFF, 0, "x", "y", 10, 0);
+    pp_progress_update(&p, 10 * PP_PROGRESS_LINES_US, 5, NULL);
+    pp_progress_finish(&p, 20 * PP_PROGRESS_LINES_US, 10, NULL);
+    fflush(f);
+    PP_CHECK_INT((int)memlen, 0);
+    fclose(f);
+    free(mem);
+}
+
 int main(void)
 {
     test_json_valid();
@@ -149,5 +206,6 @@ int main(void)
     test_time();
     test_parsers();
     test_kind();
+    test_progress();
     PP_TEST_DONE();
 }
