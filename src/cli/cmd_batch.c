@@ -39,6 +39,8 @@ static void usage(FILE *out)
             "  --lake DIR         lake root (default DIR/lake)\n"
             "  --warehouse SPEC   SQLite file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --format F         how to print the insights: table (default), json, csv\n"
+            "  --allow-empty      a day without lake data loads 0 records (a warning), instead\n"
+            "                     of failing (pinpipe run's scheduler: quiet days happen)\n"
             "  --quiet, -q        do not print the insights (they are still stored), no\n"
             "                     progress, only warnings on stderr (and the summary line)\n"
             PP_CLI_LAKE_HELP
@@ -57,6 +59,7 @@ struct batch {
     int64_t records[PP_KIND_COUNT];
     int64_t inserted, updated, unchanged, rejected;
     struct pp_progress prog; /* records read so far, on stderr */
+    int allow_empty;         /* a topic without lake data for the day is 0 records, not an error */
 };
 
 /* Dead letters of the batch path have no log offset: key them by a hash of the raw record
@@ -126,6 +129,7 @@ struct batch_opts {
     enum pp_wh_format format;
     enum batch_step step;
     int quiet;
+    int allow_empty;
 };
 
 /* @returns -1 to go on, else the exit status (help printed or usage error). */
@@ -135,6 +139,7 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
         {"date", required_argument, NULL, 'D'},   {"data-dir", required_argument, NULL, 'd'},
         {"lake", required_argument, NULL, 'l'},   {"warehouse", required_argument, NULL, 'w'},
         {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
+        {"allow-empty", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},         {"step", required_argument, NULL, 's'},
         PP_CLI_LAKE_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -165,6 +170,9 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
             break;
         case 'q':
             o->quiet = 1;
+            break;
+        case 'E':
+            o->allow_empty = 1;
             break;
         case 's':
             if (!strcmp(optarg, "all"))
@@ -208,6 +216,11 @@ static int reconcile(struct batch *b, struct pp_lake *lake, const char *lake_dir
         PP_DEBUG("batch", "reading the lake topic=%s dt=%s", b->topic, date);
         progress(b);
         long n = pp_lake_read_day(lake, b->topic, date, on_record, b);
+        if (n == PP_ENOENT && b->allow_empty) {
+            PP_WARN("batch", "no lake data for topic=%s dt=%s under %s: 0 records", b->topic,
+                    date, lake_dir);
+            continue;
+        }
         if (n < 0) {
             pp_wh_rollback(b->wh);
             pp_progress_stop(&b->prog);
@@ -277,13 +290,15 @@ int cmd_batch(int argc, char **argv)
     const char *lake_dir = o.lake_dir ? o.lake_dir : lake_default;
     const char *wh_path = o.wh_path ? o.wh_path : wh_default;
     /* a load needs the lake: say so before creating a warehouse file */
-    if (o.step != STEP_INSIGHTS && strncmp(lake_dir, "s3://", 5) && access(lake_dir, F_OK))
+    if (o.step != STEP_INSIGHTS && !o.allow_empty && strncmp(lake_dir, "s3://", 5) &&
+        access(lake_dir, F_OK))
         return pp_cli_fail(argv[0], 1, "no lake data for topic=pin dt=%s under %s", o.date,
                            lake_dir);
 
     int64_t t0 = pp_mono_us();
     struct batch b;
     memset(&b, 0, sizeof(b));
+    b.allow_empty = o.allow_empty;
     b.wh = pp_wh_open(wh_path, err, sizeof(err));
     if (!b.wh)
         return pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err);

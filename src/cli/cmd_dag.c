@@ -31,7 +31,7 @@
 
 struct dag_opts {
     const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to, *metrics_listen;
-    int retries, limit, catchup;
+    int retries, limit, catchup, allow_empty;
     int64_t retry_delay_ms;
 };
 
@@ -71,7 +71,9 @@ static void usage(FILE *out)
         "    [--metrics-listen HOST:PORT]  GET /metrics (runs and task states counted),\n"
         "                               /healthz, /readyz (503 when the run history cannot\n"
         "                               be read or written) on HOST:PORT (port 0 = any free;\n"
-        "                               the address goes to DIR/workers/schedule-<pid>/listen)\n\n"
+        "                               the address goes to DIR/workers/schedule-<pid>/listen)\n"
+        "    [--allow-empty]            a day without lake data loads 0 records instead of\n"
+        "                               failing the run (pinpipe run starts it so)\n\n"
         "options:\n"
         "  --data-dir DIR               (default %s)\n"
         "  --warehouse SPEC             SQLite file or postgresql:// URI\n"
@@ -160,6 +162,8 @@ static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
     for (int i = 0; i < DAG_NTASKS; i++) {
         if (tasks[i].sub) {
             day_command(c->cmd[i], sizeof(c->cmd[i]), exe, tasks[i].sub, o);
+            if (o->allow_empty && !strcmp(tasks[i].name, "load"))
+                append(c->cmd[i], sizeof(c->cmd[i]), " --allow-empty");
             append(c->cmd[i], sizeof(c->cmd[i]), " >/dev/null");
         }
         c->dag.tasks[i] = (struct pp_sched_task){.name = tasks[i].name,
@@ -339,6 +343,7 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         {"date", 1, 0, 'D'},     {"from", 1, 0, 'F'},        {"to", 1, 0, 'T'},
         {"retries", 1, 0, 'r'},  {"retry-delay", 1, 0, 'R'}, {"limit", 1, 0, 'n'},
         {"catchup", 0, 0, 'c'},  {"help", 0, 0, 'h'},        {"metrics-listen", 1, 0, 'M'},
+        {"allow-empty", 0, 0, 'E'},
         {0, 0, 0, 0}};
     int c;
     int64_t v, ms;
@@ -378,6 +383,9 @@ static int parse(int argc, char **argv, struct dag_opts *o)
             break;
         case 'c':
             o->catchup = 1;
+            break;
+        case 'E':
+            o->allow_empty = 1;
             break;
         case 'M': {
             char host[256];

@@ -41,7 +41,7 @@ static void usage(FILE *out)
             "  --no-dashboard          no web dashboard at / (GET /api/... neither)\n"
             "  --no-schedule           do not run the daily DAG (lake_caught_up -> load ->\n"
             "                          insights -> quality, @daily after midnight UTC) in a\n"
-            "                          `pinpipe schedule` child process\n"
+            "                          `pinpipe schedule --allow-empty` child process\n"
             PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
@@ -160,7 +160,7 @@ static pid_t scheduler_start(const struct pp_runner_conf *conf, const struct pp_
             _exit(0); /* run is already gone */
         char *args[] = {exe,           "schedule", "--data-dir", (char *)conf->data_dir,
                         "--warehouse", (char *)run->wh_path,    "--lake",
-                        (char *)run->lake_path, NULL};
+                        (char *)run->lake_path, "--allow-empty", NULL};
         execv(exe, args);
         _exit(127);
     }

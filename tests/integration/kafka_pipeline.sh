@@ -50,6 +50,11 @@ for api in fastapi rest-proxy; do
     || pp_fail "$api: insights failed"
   python3 "$PP_SRC/tests/integration/insights_check.py" --events "$EVENTS" --quiet \
     --compare "$dir/insights.json" || pp_fail "$api: insights differ from the independent computation"
+  # the day's quality checks read the log from Kafka: every id of the day in the warehouse and
+  # in the lake, nothing refused at ingest (the thresholds are 0: a miss fails the command)
+  "$PINPIPE" quality --date "$today" --data-dir "$dir" --log kafka --brokers "$B" \
+    >"$dir/quality.out" 2>"$dir/quality.err" \
+    || pp_fail "$api: quality on Kafka failed: $(tail -3 "$dir/quality.err")"
   # kcat reads back what serve produced: every pin of the sample, as JSON, none missing
   kcat -b "$B" -C -t pin -o beginning -e -q >"$dir/kcat_pin.jsonl" 2>"$dir/kcat.err" \
     || pp_fail "$api: kcat -C failed: $(cat "$dir/kcat.err")"

@@ -31,10 +31,10 @@ lake_days() { grep -o 'dt=[0-9-]*' "$1" | cut -d= -f2 | sort -u; }
 batch_days() {
   local out=$1 days=$2 d; shift 2
   : >"$out.err"
-  for d in $(cat "$days"); do
-    "$PINPIPE" batch --date "$d" "$@" --format json >"$out" 2>>"$out.err" ||
+  while read -r d; do
+    "$PINPIPE" batch --date "$d" "$@" --format json >"$out" 2>>"$out.err" </dev/null ||
       { cat "$out.err" >&2; pp_fail "batch --date $d $*"; }
-  done
+  done <"$days"
 }
 
 # alive DIR=PID...: fail at once (with the log's tail) if one of these processes has died; a
@@ -116,9 +116,11 @@ SERVE1=$PP_PID URL1=$PP_URL
 pp_start "$PP_TMP/serve2" serve --listen 127.0.0.1:0 --partitions 6 "${KAFKA[@]}"
 SERVE2=$PP_PID URL2=$PP_URL
 for w in s1 s2 l1 l2; do worker "$w"; done
+mapfile -t STACK < <(stack)
 # every worker joins its group and gets a share of the 18 partitions before the load starts
 for _ in $(seq 1 600); do
   assigned s1 && assigned s2 && assigned l1 && assigned l2 && break
+  alive "${STACK[@]}"
   sleep 0.1
 done
 for w in s1 s2 l1 l2; do
@@ -141,6 +143,7 @@ PP_PIDS+=("$EM1" "$EM2")
 # one lake worker, and restart them
 for _ in $(seq 1 600); do
   [ "$(pins)" -ge 200 ] && [ "$(objects)" -ge 6 ] && break
+  alive "${STACK[@]}"
   sleep 0.1
 done
 n_pins=$(pins) n_obj=$(objects)
@@ -150,12 +153,16 @@ kill -0 "$EM1" 2>/dev/null && kill -0 "$EM2" 2>/dev/null ||
   pp_fail "the load ended before the kill (lower PP_SCALEOUT_RATE)"
 kill -9 "${W[s2]}" "${W[l2]}"
 wait "${W[s2]}" "${W[l2]}" 2>/dev/null || true
-echo "ok: killed -9 stream s2 and lake l2 mid-load ($n_pins pins in PostgreSQL, $n_obj objects in S3)"
+echo "ok: killed -9 stream s2 and lake l2 mid-load ($n_pins pins in PostgreSQL," \
+  "$n_obj objects in S3)"
 for w in s2 l2; do mv "$PP_TMP/$w/stderr.log" "$PP_TMP/$w/stderr.killed.log"; worker "$w"; done
 
 mapfile -t STACK < <(stack)
-wait_load "$EM1" "${STACK[@]}" || pp_fail "emulate 1 failed: $(cat "$PP_TMP/emulate1.json" "$PP_TMP/emulate1.err")"
-wait_load "$EM2" "${STACK[@]}" || pp_fail "emulate 2 failed: $(cat "$PP_TMP/emulate2.json" "$PP_TMP/emulate2.err")"
+for i in 1 2; do
+  em=EM$i
+  wait_load "${!em}" "${STACK[@]}" ||
+    pp_fail "emulate $i failed: $(cat "$PP_TMP/emulate$i.json" "$PP_TMP/emulate$i.err")"
+done
 python3 - "$EVENTS" "$PP_TMP/emulate1.json" "$PP_TMP/emulate2.json" <<'PY' ||
 import json, sys
 n = sum(1 for line in open(sys.argv[1]) if line.strip())

@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_pipeline import KINDS, read_log  # noqa: E402
 
@@ -73,7 +74,8 @@ def main():
         counts[t] = len(rows)
         if len(rows) != len(set(rows)) or set(rows) != ids[t]:
             errors.append(f"warehouse {t}: {len(rows)} rows, {len(set(rows))} distinct, "
-                          f"{len(ids[t] - set(rows))} log ids missing, {len(set(rows) - ids[t])} extra")
+                          f"{len(ids[t] - set(rows))} log ids missing, "
+                          f"{len(set(rows) - ids[t])} extra")
         offs = {}
         for line in psql(a.pg_url, "select partition||' '||next_offset from pp_offsets "
                                    f"where consumer_group='stream' and topic='{t}'"):
