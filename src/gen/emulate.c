@@ -69,7 +69,13 @@ struct emu {
     int src_done; /* the source has no more events (end of a MySQL stream) */
     int src_rc;   /* the source failed: stop taking events, report src_err */
     char src_err[1024];
+    int64_t last_answer_us; /* last HTTP answer (any status), or the start */
+    int refused;            /* connections refused since that answer */
 };
+
+/* No HTTP answer at all for this long while connections are refused: the server is gone;
+ * give up rather than retry every event for hours. */
+#define UNREACHABLE_US (30 * 1000000LL)
 
 /* ---------------- sources ---------------- */
 
@@ -486,6 +492,12 @@ static void finish(struct emu *emu, CURLMsg *msg, int64_t now)
     emu->nhist++;
     CURLcode res = msg->data.result;
     if (res == CURLE_OK) {
+        emu->last_answer_us = now;
+        emu->refused = 0;
+    } else if (res == CURLE_COULDNT_CONNECT) {
+        emu->refused++;
+    }
+    if (res == CURLE_OK) {
         curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
         curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &retry_after);
     }
@@ -547,7 +559,13 @@ static int loop(struct emu *emu)
     const struct pp_emu_conf *conf = emu->conf;
     for (;;) {
         int64_t now = pp_mono_us(), wake = now + 100000;
-        int stopping = conf->stop && *conf->stop, active = 0;
+        if (emu->refused && !emu->src_rc && now - emu->last_answer_us > UNREACHABLE_US) {
+            emu->src_rc = PP_EIO;
+            snprintf(emu->src_err, sizeof(emu->src_err),
+                     "server unreachable: connections refused and no HTTP answer for %lld s",
+                     (long long)(UNREACHABLE_US / 1000000));
+        }
+        int stopping = (conf->stop && *conf->stop) || emu->src_rc, active = 0;
         for (int i = 0; i < emu->nslots; i++) {
             struct slot *s = &emu->slots[i];
             if (!s->busy && !stopping)
@@ -716,7 +734,7 @@ int pp_emu_run(const struct pp_emu_conf *conf, struct pp_emu_stats *st, char *er
         emu.total = emu.src.nrows;
     if ((rc = setup(&emu, errstr, errstr_size)))
         goto out;
-    emu.t0 = pp_mono_us();
+    emu.t0 = emu.last_answer_us = pp_mono_us();
     pp_progress_init(&emu.prog, stderr,
                      conf->progress == 2   ? PP_PROGRESS_BAR
                      : conf->progress == 1 ? PP_PROGRESS_LINES

@@ -52,7 +52,10 @@ static void on_durable(void *arg, const char *topic, int partition, int64_t next
         lc->commit_errors++;
         lc->st->commit_errors++;
         PP_WARN("lake", "commit failed topic=%s partition=%d offset=%" PRId64 " error=%s", topic,
-                partition, next_offset, pp_err_str(rc));
+                partition, next_offset,
+                rc == PP_EBUSY ? "the group is rebalancing or moved on without this member "
+                                 "(the partition's next owner rewrites these files)"
+                               : pp_err_str(rc));
     }
 }
 

@@ -56,6 +56,9 @@ double pp_stream_latency_ms(const struct pp_stream_stats *stats, double q);
  * batch_max records per transaction at most; waits at most linger_ms to fill one (0: commit
  * as soon as nothing more is available). A failed transaction is rolled back and retried from
  * the warehouse's positions (PP_EBUSY indefinitely, other errors up to 50 times in a row).
+ * A full batch (more is waiting) is committed by a loader thread while the next one is cleaned
+ * (at most one in flight; wh is used by one thread at a time, never concurrently); a batch
+ * that is not full commits before the next is read, so a light load waits for one commit.
  * stats (may be NULL) is reset at start and updated after each commit by the consumer thread.
  * @returns 0 when stopped, <0 on a fatal error (logged). */
 int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linger_ms,

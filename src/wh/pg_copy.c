@@ -466,6 +466,19 @@ static int make_stage(struct wh_pg *pg)
     return 0;
 }
 
+/* Send one binary COPY's data (header, tuples of k, trailer) and end it. @returns 1 if all
+ * was queued. */
+static int copy_send(struct wh_pg *pg, enum pp_kind k)
+{
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* flags, extension: 0 */
+    static const char trailer[2] = "\377\377";
+    struct pp_buf *b = &pg->copy[k];
+    int ok = PQputCopyData(pg->conn, header, sizeof(header)) == 1;
+    ok = ok && PQputCopyData(pg->conn, b->data, (int)b->len) == 1;
+    ok = ok && PQputCopyData(pg->conn, trailer, sizeof(trailer)) == 1;
+    return PQputCopyEnd(pg->conn, ok ? NULL : "client error") == 1 && ok;
+}
+
 /* COPY the buffered rows of k into table (the real one or its staging table); its rows
  * are in file order, so the staging table's seq tells which came last.
  * @returns 0, 1 (an ind exists already: unique violation), or as wh_pg_fail. */
@@ -485,13 +498,7 @@ static int copy_in(struct wh_pg *pg, enum pp_kind k, const char *table)
     if (PQresultStatus(res) != PGRES_COPY_IN)
         return wh_pg_fail(pg, res, "copy");
     PQclear(res);
-    struct pp_buf *b = &pg->copy[k];
-    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* flags, extension: 0 */
-    static const char trailer[2] = "\377\377";
-    int ok = PQputCopyData(pg->conn, header, sizeof(header)) == 1;
-    ok = ok && PQputCopyData(pg->conn, b->data, (int)b->len) == 1;
-    ok = ok && PQputCopyData(pg->conn, trailer, sizeof(trailer)) == 1;
-    ok = PQputCopyEnd(pg->conn, ok ? NULL : "client error") == 1 && ok;
+    int ok = copy_send(pg, k);
     rc = 0;
     while ((res = PQgetResult(pg->conn))) {
         if (rc || PQresultStatus(res) == PGRES_COMMAND_OK) {
@@ -508,6 +515,92 @@ static int copy_in(struct wh_pg *pg, enum pp_kind k, const char *table)
     }
     if (!rc && !ok)
         rc = wh_pg_fail(pg, NULL, "copy");
+    return rc;
+}
+
+int wh_pg_commit_all(struct wh_pg *pg)
+{
+    enum pp_kind kinds[PP_KIND_COUNT];
+    int nk = 0;
+    if (pg->nrej)
+        return WH_PG_SLOW;
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        if (!pg->nbuf[k])
+            continue;
+        if (pg->dup[k] || pg->staged_only[k])
+            return WH_PG_SLOW;
+        kinds[nk++] = (enum pp_kind)k;
+    }
+    struct pp_buf sql;
+    pp_buf_init(&sql, 0);
+    int rc = pp_buf_puts(&sql, "BEGIN");
+    for (int i = 0; !rc && i < nk; i++) {
+        rc = pp_buf_printf(&sql, "; COPY %s (", tables[kinds[i]].name);
+        rc = rc ? rc : col_list(&sql, &tables[kinds[i]], 0, "");
+        rc = rc ? rc : pp_buf_puts(&sql, ") FROM STDIN WITH (FORMAT binary)");
+    }
+    if (!rc && pg->noffs)
+        rc = pp_buf_puts(&sql, "; INSERT INTO pp_offsets (consumer_group, topic, partition,"
+                               " next_offset) VALUES ");
+    for (size_t i = 0; !rc && i < pg->noffs; i++) {
+        const struct wh_pg_off *o = &pg->offs[i];
+        char *g = PQescapeLiteral(pg->conn, o->group, strlen(o->group));
+        char *t = PQescapeLiteral(pg->conn, o->topic, strlen(o->topic));
+        rc = g && t ? pp_buf_printf(&sql, "%s(%s, %s, %d, %" PRId64 ")", i ? ", " : "", g, t,
+                                    o->partition, o->next_offset)
+                    : PP_ENOMEM;
+        PQfreemem(g);
+        PQfreemem(t);
+    }
+    if (!rc && pg->noffs)
+        rc = pp_buf_puts(&sql, " ON CONFLICT (consumer_group, topic, partition)"
+                               " DO UPDATE SET next_offset = excluded.next_offset");
+    rc = rc ? rc : pp_buf_puts(&sql, "; COMMIT");
+    if (rc) {
+        pp_buf_free(&sql);
+        return rc;
+    }
+    int sent = PQsendQuery(pg->conn, sql.data);
+    pp_buf_free(&sql);
+    if (!sent)
+        return wh_pg_fail(pg, NULL, "commit");
+    pg->began = 1; /* BEGIN is on its way: a failure needs a ROLLBACK */
+    int next = 0, committed = 0;
+    PGresult *res;
+    while ((res = PQgetResult(pg->conn))) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COPY_IN) {
+            PQclear(res);
+            int ok = next < nk && copy_send(pg, kinds[next++]);
+            if (!ok && !rc)
+                rc = wh_pg_fail(pg, NULL, "copy");
+            if (!ok && next > nk) /* cannot happen: end the stray COPY */
+                PQputCopyEnd(pg->conn, "unexpected COPY");
+            continue;
+        }
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            committed |= !strcmp(PQcmdStatus(res), "COMMIT");
+            PQclear(res);
+            continue;
+        }
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (rc) {
+            PQclear(res);
+        } else if (state && !strcmp(state, "23505") && next > 0) {
+            /* an ind of kinds[next - 1] exists: redo the transaction, that kind staged */
+            pg->staged_only[kinds[next - 1]] = WH_PG_DIRECT_BACKOFF;
+            rc = WH_PG_REDO;
+            PQclear(res);
+        } else {
+            rc = wh_pg_fail(pg, res, "commit");
+        }
+    }
+    if (!rc && !committed) { /* COMMIT of a failed transaction answers ROLLBACK */
+        snprintf(pg->err, sizeof(pg->err), "commit: the transaction was rolled back");
+        rc = PP_EIO;
+    }
+    if (!rc)
+        pg->began = 0;
     return rc;
 }
 

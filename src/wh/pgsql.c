@@ -334,7 +334,21 @@ static int pg_commit(struct pp_wh *base)
     /* nothing sent yet (the stream's case): load it all without savepoints; an ind that
      * exists already aborts it, and it runs again through the staging tables */
     pg->whole = !pg->began;
-    int rc = wh_pg_flush(pg, 1);
+    int rc = pg->whole ? wh_pg_ready(pg, 1000) : WH_PG_SLOW;
+    if (!rc) { /* the usual case: one query */
+        rc = wh_pg_commit_all(pg);
+        if (!rc) {
+            pg->whole = pg->in_txn = 0;
+            wh_pg_discard(pg);
+            return 0;
+        }
+        if (rc == WH_PG_REDO) {
+            PQclear(PQexec(pg->conn, "ROLLBACK"));
+            pg->began = 0;
+        }
+    }
+    if (rc == WH_PG_SLOW || rc == WH_PG_REDO)
+        rc = wh_pg_flush(pg, 1);
     for (int redo = 0; rc == WH_PG_REDO && redo < PP_KIND_COUNT; redo++) {
         PQclear(PQexec(pg->conn, "ROLLBACK"));
         pg->began = 0;

@@ -79,6 +79,8 @@ struct wh_pg_off {
 
 /* wh_pg_flush() inside a whole-transaction commit: an ind existed, redo it all. */
 #define WH_PG_REDO 2
+/* wh_pg_commit_all(): not for this transaction (nothing sent). */
+#define WH_PG_SLOW 3
 
 struct wh_pg_reject {
     char *topic, *error, *value; /* owned; error and value valid UTF-8 without NUL */
@@ -131,6 +133,12 @@ int wh_pg_ready(struct wh_pg *pg, int budget_ms);
  * the staging tables). pg->whole keeps the buffers (for a redo) and may return WH_PG_REDO
  * (the transaction is then aborted: roll back, run it again). */
 int wh_pg_flush(struct wh_pg *pg, int final);
+/* Commit a whole transaction (nothing sent yet, session up) in one multi-statement query:
+ * BEGIN, a binary COPY per table straight into it, the positions, COMMIT -- a round trip per
+ * COPY, where the statement-by-statement path takes three. @returns 0 (committed),
+ * WH_PG_SLOW (dead letters or a kind to stage: use wh_pg_flush), WH_PG_REDO (an ind
+ * existed: roll back, that kind is staged next), or as wh_pg_fail (roll back). */
+int wh_pg_commit_all(struct wh_pg *pg);
 /* Keep a position for the flush (replacing that of the same group, topic, partition).
  * @returns 0 or PP_ENOMEM. */
 int wh_pg_offset_add(struct wh_pg *pg, const char *group, const char *topic, int partition,

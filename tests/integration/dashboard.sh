@@ -32,7 +32,7 @@ S=$PP_TMP/serve
 pp_start "$S" serve --listen 127.0.0.1:0 --threads 2
 SERVE_PID=$PP_PID SURL=$PP_URL
 hdr() { rm -f "$PP_TMP/body"; curl -s -o "$PP_TMP/body" -D "$PP_TMP/hdr" "$@"; }
-header() { tr -d '\r' <"$PP_TMP/hdr" | sed -n "s/^$1: //Ip" | head -1; }
+header() { tr -d '\r' <"$PP_TMP/hdr" | sed -n "s/^$1: //Ip" | sed -n 1p; }
 code() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$PP_TMP/hdr"; }
 hdr "$SURL/"
 [ "$(code)" = 200 ] || pp_fail "GET / answered $(code)"

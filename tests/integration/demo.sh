@@ -68,7 +68,7 @@ PY
     || pp_fail "quality results not stored in the warehouse"
   # the reverse: a geo lake file of today lost -> the warehouse ids that came through the log
   # today and are in no remaining lake file of the day (counted here from the files)
-  lost=$(find "$PP_TMP/sample/lake/topic=geo/dt=$today" -name '*.jsonl' | sort | head -1)
+  lost=$(find "$PP_TMP/sample/lake/topic=geo/dt=$today" -name '*.jsonl' | sort | sed -n 1p)
   mv "$lost" "$PP_TMP/lost.jsonl"
   want=$(python3 - "$PP_TMP/lost.jsonl" "$PP_TMP/sample/lake/topic=geo/dt=$today" \
     "$PP_TMP/sample/warehouse.db" <<'PY'

@@ -132,7 +132,8 @@ assert 0 < len(failed) < 40, f"{len(failed)} of 40 failed: want some, not all"
 json.dump({"records": [batch[i] for i in failed]}, open(d + "/resend.json", "w"))
 print(f"per-record: {40 - len(failed)} stored, {len(failed)} refused with error_code 2")
 PY
-proxy_post "$dir/resend.json" | grep -q '"error_code"' && pp_fail "resend still refused"
+resp=$(proxy_post "$dir/resend.json") || pp_fail "resend failed"
+grep -q '"error_code"' <<<"$resp" && pp_fail "resend still refused: $resp"
 pp_stop "$PP_PID"
 kcat -b "$B" -C -t user -o beginning -e -q -f '%k\n' >"$dir/keys.txt" 2>"$dir/kcat.err" \
   || pp_fail "kcat -C failed: $(cat "$dir/kcat.err")"

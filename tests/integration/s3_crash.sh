@@ -42,7 +42,8 @@ pp_stop "$PP_PID"
 # committed offset: plant such objects (stale content) for pin/0; the restart must delete them
 committed=$("$PINPIPE" log offsets --data-dir "$dir" --group lake | awk '$2 == "pin" && $3 == 0 { print $4 }')
 [ -n "$committed" ] && [ "$committed" != "-" ] || committed=0
-day=$(pp_aws s3 ls --recursive s3://lake/raw/topic=geo/ | awk '{ print $4 }' | head -1 | sed 's|.*/dt=\([^/]*\)/.*|\1|')
+# (no `head` in the pipe: under pipefail its early exit can SIGPIPE awk and end the test)
+day=$(pp_aws s3 ls --recursive s3://lake/raw/topic=geo/ | awk 'NR == 1 { print $4 }' | sed 's|.*/dt=\([^/]*\)/.*|\1|')
 [ -n "$day" ] || day=$(date -u +%F)
 echo '{"stale": true}' >"$PP_TMP/stale.jsonl"
 for off in "$committed" $((committed + 7)); do

@@ -47,7 +47,7 @@ python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --dat
 echo "ok: (a) $n objects under s3://lake/raw follow the layout and hold the log exactly once"
 
 # (b) batch reads the day from S3: same insights as the independent computation
-day=$(awk '{print $4}' "$PP_TMP/ls.txt" | head -1 | sed 's|.*/dt=\([^/]*\)/.*|\1|')
+day=$(awk 'NR == 1 {print $4}' "$PP_TMP/ls.txt" | sed 's|.*/dt=\([^/]*\)/.*|\1|')
 "$PINPIPE" batch --date "$day" "${S3ARGS[@]}" --warehouse "$PP_TMP/batch.db" --format json \
   >"$PP_TMP/batch.json" 2>"$PP_TMP/batch.err" || { cat "$PP_TMP/batch.err"; pp_fail "batch"; }
 grep -q "pin=2262 geo=2262 user=2262" "$PP_TMP/batch.err" || { cat "$PP_TMP/batch.err"; pp_fail "batch counts"; }

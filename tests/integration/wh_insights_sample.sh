@@ -76,8 +76,8 @@ grep -q '^top_country_by_followers (' "$T/out.txt" || fail "table titles"
     fail "bad format"
 "$PINPIPE" insights --warehouse "$T/wh.db" --run-date 2001-01-01 2>/dev/null; [ $? = 1 ] ||
     fail "missing snapshot"
-"$PINPIPE" insights --help | grep -q -- --run-date || fail "insights --help"
-"$PINPIPE" batch --help | grep -q -- --date || fail "batch --help"
+grep -q -- --run-date <<<"$("$PINPIPE" insights --help)" || fail "insights --help"
+grep -q -- --date <<<"$("$PINPIPE" batch --help)" || fail "batch --help"
 # 7. another client's records (Kafka REST Proxy consumer dumps: some rows lack fields, ids
 #    only partly shared across pin/geo/user); the checker reads the very lake files
 D2=2024-05-02
