@@ -1,9 +1,11 @@
 /* test_core.c: JSON reading/writing, UTF-8, datetimes, sizes, topic kinds, progress. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "pp_err.h"
 #include "pp_json.h"
 #include "pp_kind.h"
+#include "pp_metrics.h"
 #include "pp_progress.h"
 #include "pp_test.h"
 #include "pp_util.h"
@@ -197,6 +199,32 @@ static void test_progress(void)
     free(mem);
 }
 
+/* Latency histograms: counts per bucket, the Prometheus rendering (cumulative buckets, sum in
+ * seconds, count), snapshots. */
+static void test_hist(void)
+{
+    struct pp_hist h, c;
+    memset(&h, 0, sizeof(h));
+    pp_hist_observe_us(&h, 5);        /* <= 10 us */
+    pp_hist_observe_us(&h, -3);       /* counts as 0 */
+    pp_hist_observe_us(&h, 2000);     /* 2 ms */
+    pp_hist_observe_us(&h, 60000000); /* 60 s: above the largest bound (10 s) */
+    PP_CHECK_INT((int)pp_hist_count(&h), 4);
+    pp_hist_copy(&c, &h);
+    PP_CHECK_INT((int)pp_hist_count(&c), 4);
+    PP_CHECK_INT((int)c.n[PP_HIST_NB], 1);
+    struct pp_buf b;
+    pp_buf_init(&b, 0);
+    pp_metrics_hist(&b, "x_seconds", "", &h);
+    pp_buf_putc(&b, '\0');
+    PP_CHECK(strstr(b.data, "x_seconds_bucket{le=\"1e-05\"} 2\n") != NULL ||
+             strstr(b.data, "x_seconds_bucket{le=\"0.00001\"} 2\n") != NULL);
+    PP_CHECK(strstr(b.data, "x_seconds_bucket{le=\"+Inf\"} 4\n") != NULL);
+    PP_CHECK(strstr(b.data, "x_seconds_count 4\n") != NULL);
+    PP_CHECK(strstr(b.data, "x_seconds_sum 60.002") != NULL);
+    pp_buf_free(&b);
+}
+
 int main(void)
 {
     test_json_valid();
@@ -207,5 +235,6 @@ int main(void)
     test_parsers();
     test_kind();
     test_progress();
+    test_hist();
     PP_TEST_DONE();
 }
