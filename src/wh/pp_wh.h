@@ -15,12 +15,13 @@
  * PostgreSQL (a libpq URI "postgresql://..." or "postgres://..." as the warehouse string):
  * the same tables typed (ind/follower_count/downloaded/age bigint, coordinates double
  * precision[], timestamp/date_joined timestamptz, text elsewhere), schema versioned in
- * pp_schema_version as on SQLite. Inside a transaction pp_wh_upsert() and pp_wh_reject()
- * buffer (bounded: 8 MiB, then loaded mid-transaction) and pp_wh_commit() loads the rows with
- * COPY -- straight into the table under a savepoint when no ind repeats (an existing ind
- * undoes it), else into a TEMP staging table merged by INSERT ... ON CONFLICT (ind) DO
- * UPDATE, latest wins -- then COMMITs, so rows and offsets still commit together. BEGIN
- * itself waits for the first statement. pp_wh_upsert_status() writes its row at once. Text cannot
+ * pp_schema_version as on SQLite. Inside a transaction pp_wh_upsert(), pp_wh_reject() and
+ * pp_wh_offset_set() buffer in the client (bounded: 8 MiB, then loaded mid-transaction) and
+ * pp_wh_commit() sends them as one query: BEGIN, a binary COPY per table straight into it, one
+ * multi-row offsets upsert, COMMIT; when an ind already exists that fails, is rolled back and
+ * is redone from the buffers with that table going through a TEMP staging table merged by
+ * INSERT ... ON CONFLICT (ind) DO UPDATE, latest wins -- either way rows and offsets commit
+ * together. BEGIN itself waits for the first statement. pp_wh_upsert_status() writes its row at once. Text cannot
  * hold NUL there: NUL bytes are dropped (a value left empty is NULL, as every empty text); dead
  * letters store invalid UTF-8 as U+FFFD. Writers run concurrently (row locks); waits end after
  * PP_WH_BUSY_TIMEOUT_MS. A lost connection (server restart, backend terminated) is PP_EBUSY: roll
@@ -88,7 +89,8 @@ int pp_wh_rollback(struct pp_wh *wh);
 int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row);
 /* Same, and *status (may be NULL) tells whether the row was new, changed or identical. */
 int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status);
-/* Record a consumed position (inside the caller's transaction). */
+/* Record a consumed position (inside the caller's transaction; PostgreSQL buffers it until
+ * pp_wh_commit(), which stores it with the rows). */
 int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int partition,
                      int64_t next_offset);
 /* @returns 0 with *next_offset, or PP_ENOENT (start from the beginning). */

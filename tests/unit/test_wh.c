@@ -535,6 +535,23 @@ static void test_pg_helpers(void)
     pp_buf_init(&scratch, 0);
     PP_CHECK_INT(wh_pg_copy_row(&line, &row, &scratch), 0);
     PP_CHECK_STR(line.data, "7\tTab\\tName\t33\t\\N\n");
+    /* the same row as a binary COPY tuple: int16 field count, then per field an int32 length
+     * (-1 = NULL) and the value in network order (bigint: 8 bytes; text: its bytes, unescaped) */
+    pp_buf_reset(&line);
+    PP_CHECK_INT(wh_pg_bin_row(&line, &row, &scratch), 0);
+    static const unsigned char want[] = {
+        0, 4,                                          /* 4 fields */
+        0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7,            /* ind 7 */
+        0, 0, 0, 8, 'T', 'a', 'b', '\t', 'N', 'a', 'm', 'e', /* first_name */
+        0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 33,           /* age 33 */
+        0xff, 0xff, 0xff, 0xff};                       /* date_joined NULL */
+    PP_CHECK_INT((int)line.len, (int)sizeof(want));
+    PP_CHECK(line.len == sizeof(want) && !memcmp(line.data, want, sizeof(want)));
+    /* a value that does not convert leaves nothing behind */
+    size_t before = line.len;
+    val_text(&row.col[2], "not a number");
+    PP_CHECK(wh_pg_bin_row(&line, &row, &scratch) != 0);
+    PP_CHECK_INT((int)line.len, (int)before);
     pp_buf_free(&line);
     pp_buf_free(&scratch);
     /* the set of buffered inds (duplicates within a load) */
