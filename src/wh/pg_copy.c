@@ -554,7 +554,8 @@ int wh_pg_commit_all(struct wh_pg *pg)
     }
     if (!rc && pg->noffs)
         rc = pp_buf_puts(&sql, " ON CONFLICT (consumer_group, topic, partition)"
-                               " DO UPDATE SET next_offset = excluded.next_offset");
+                               " DO UPDATE SET next_offset = excluded.next_offset"
+                               " WHERE pp_offsets.next_offset < excluded.next_offset");
     rc = rc ? rc : pp_buf_puts(&sql, "; COMMIT");
     if (rc) {
         pp_buf_free(&sql);
@@ -777,7 +778,8 @@ static int offsets_put(struct wh_pg *pg)
         }
         rc = rc ? rc
                 : pp_buf_puts(&sql, " ON CONFLICT (consumer_group, topic, partition)"
-                                    " DO UPDATE SET next_offset = excluded.next_offset");
+                                    " DO UPDATE SET next_offset = excluded.next_offset"
+                                    " WHERE pp_offsets.next_offset < excluded.next_offset");
         rc = rc ? rc : wh_pg_exec(pg, sql.data, (int)(4 * n), params, NULL);
         pp_buf_free(&sql);
     }

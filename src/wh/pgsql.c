@@ -409,7 +409,8 @@ static int pg_offset_set(struct pp_wh *base, const char *group, const char *topi
     return pg_stmt(pg,
                    "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
                    " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition)"
-                   " DO UPDATE SET next_offset = excluded.next_offset",
+                   " DO UPDATE SET next_offset = excluded.next_offset"
+                   " WHERE pp_offsets.next_offset < excluded.next_offset",
                    4, params, NULL);
 }
 

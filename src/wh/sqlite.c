@@ -378,7 +378,8 @@ static int sq_offset_set(struct pp_wh *base, const char *group, const char *topi
     if (wh_prepare(wh, &wh->off_set,
                    "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (consumer_group, topic, partition)"
-                   " DO UPDATE SET next_offset = excluded.next_offset"))
+                   " DO UPDATE SET next_offset = excluded.next_offset"
+                   " WHERE pp_offsets.next_offset < excluded.next_offset"))
         return PP_EIO;
     sqlite3_stmt *st = wh->off_set;
     if (sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC) ||

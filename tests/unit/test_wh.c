@@ -216,6 +216,15 @@ static void test_offsets_txn(void)
     PP_CHECK_INT(pp_wh_offset_get(reader, "stream", "geo", 1, &off), 0);
     PP_CHECK_INT(off, 5);
     PP_CHECK_INT(pp_wh_offset_get(reader, "lake", "pin", 0, &off), PP_ENOENT);
+    /* a stale member's late commit never moves a stored position back */
+    PP_CHECK_INT(pp_wh_begin(wh), 0);
+    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 2), 0);
+    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "geo", 1, 6), 0);
+    PP_CHECK_INT(pp_wh_commit(wh), 0);
+    PP_CHECK_INT(pp_wh_offset_get(reader, "stream", "pin", 0, &off), 0);
+    PP_CHECK_INT(off, 3);
+    PP_CHECK_INT(pp_wh_offset_get(reader, "stream", "geo", 1, &off), 0);
+    PP_CHECK_INT(off, 6);
     /* dead letters: once per position */
     PP_CHECK_INT(pp_wh_reject(wh, "pin", 0, 9, "bad", "{x", 2), 0);
     PP_CHECK_INT(pp_wh_reject(wh, "pin", 0, 9, "bad again", "{x", 2), 0);
