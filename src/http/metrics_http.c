@@ -1,6 +1,5 @@
 /* metrics_http.c: GET /metrics, /healthz and /readyz for worker processes (libmicrohttpd,
  * one internal polling thread). */
-#include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "pp_buf.h"
 #include "pp_err.h"
 #include "pp_json.h"
+#include "pp_http.h"
 #include "pp_metrics_http.h"
 #include "pp_util.h"
 
@@ -98,47 +98,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
-/* "HOST:PORT" -> socket address (IPv4 preferred when a name has both). */
-static int resolve(const char *listen, struct sockaddr_storage *ss, int *v6, char *errstr,
-                   size_t errstr_size)
-{
-    char host[256], portstr[8];
-    int port;
-    if (!listen || pp_parse_hostport(listen, host, sizeof(host), &port)) {
-        snprintf(errstr, errstr_size, "bad metrics listen address '%s' (want HOST:PORT)",
-                 listen ? listen : "");
-        return PP_EPARSE;
-    }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    snprintf(portstr, sizeof(portstr), "%d", port);
-    const char *h = (!host[0] || !strcmp(host, "*")) ? NULL : host;
-    int gai = getaddrinfo(h, portstr, &hints, &res);
-    if (gai || !res) {
-        snprintf(errstr, errstr_size, "cannot resolve '%s': %s", host, gai_strerror(gai));
-        return PP_EINVAL;
-    }
-    struct addrinfo *pick = res;
-    for (struct addrinfo *a = res; a; a = a->ai_next)
-        if (a->ai_family == AF_INET) {
-            pick = a;
-            break;
-        }
-    memcpy(ss, pick->ai_addr, pick->ai_addrlen);
-    *v6 = pick->ai_family == AF_INET6;
-    freeaddrinfo(res);
-    return 0;
-}
-
 struct pp_metrics_http *pp_metrics_http_start(const struct pp_metrics_http_conf *conf,
                                               char *errstr, size_t errstr_size)
 {
     struct sockaddr_storage ss;
     int v6 = 0;
-    if (resolve(conf->listen, &ss, &v6, errstr, errstr_size))
+    if (pp_http_listen_addr(conf->listen, &ss, &v6, errstr, errstr_size))
         return NULL;
     struct pp_metrics_http *mh = calloc(1, sizeof(*mh));
     if (!mh) {

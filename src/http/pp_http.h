@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "pp_log.h"
 #include "pp_metrics.h"
@@ -41,6 +42,11 @@ void pp_http_conf_defaults(struct pp_http_conf *conf);
  * the server). @returns owned: stop with pp_http_stop(). NULL with errstr filled. */
 struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *log, char *errstr,
                               size_t errstr_size);
+/* "HOST:PORT" (HOST "" or "*" = any) -> the socket address to listen on, IPv4 preferred when
+ * a name resolves to both; *v6 tells the family. @returns 0, PP_EPARSE (not HOST:PORT) or
+ * PP_EINVAL (cannot resolve), with errstr filled. Shared with the workers' metrics endpoint. */
+int pp_http_listen_addr(const char *listen, struct sockaddr_storage *ss, int *v6, char *errstr,
+                        size_t errstr_size);
 /* The port actually bound (useful with port 0). */
 int pp_http_port(const struct pp_http *http);
 /* Graceful stop: new connections are closed as soon as accepted (the listening socket itself

@@ -872,14 +872,14 @@ static void on_panic(void *cls, const char *file, unsigned int line, const char 
     abort();
 }
 
-/* Build the listen address from "HOST:PORT". */
-static int listen_addr(const char *listen, struct sockaddr_storage *ss, int *v6, char *errstr,
-                       size_t errstr_size)
+int pp_http_listen_addr(const char *listen, struct sockaddr_storage *ss, int *v6, char *errstr,
+                        size_t errstr_size)
 {
     char host[256];
     int port;
-    if (pp_parse_hostport(listen, host, sizeof(host), &port)) {
-        snprintf(errstr, errstr_size, "bad listen address '%s' (want HOST:PORT)", listen);
+    if (!listen || pp_parse_hostport(listen, host, sizeof(host), &port)) {
+        snprintf(errstr, errstr_size, "bad listen address '%s' (want HOST:PORT)",
+                 listen ? listen : "");
         return PP_EPARSE;
     }
     struct addrinfo hints, *res = NULL;
@@ -956,7 +956,7 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
     }
     struct sockaddr_storage ss;
     int v6 = 0;
-    if (listen_addr(http->listen, &ss, &v6, errstr, errstr_size)) {
+    if (pp_http_listen_addr(http->listen, &ss, &v6, errstr, errstr_size)) {
         free(http);
         return NULL;
     }
