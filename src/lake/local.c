@@ -216,7 +216,8 @@ static void part_abandon(struct pp_lake *lake, struct lake_part *part, int unlin
                           sizeof(rel))) {
             char *slash = strrchr(rel, '/');
             *slash = '\0';
-            if (!fmt(tmp, sizeof(tmp), "%s/%s/.%s.tmp", lake->root, rel, slash + 1))
+            if (!fmt(tmp, sizeof(tmp), "%s/%s/.%s.%d.tmp", lake->root, rel, slash + 1,
+                     (int)getpid()))
                 unlink(tmp);
         }
     }
@@ -299,7 +300,8 @@ static int part_paths(struct pp_lake *lake, struct lake_part *part, char *dir, c
     char *name = strrchr(rel, '/') + 1;
     name[-1] = '\0';
     if (fmt(dir, LAKE_PATH_MAX, "%s/%s", lake->root, rel) ||
-        fmt(tmp, LAKE_PATH_MAX, "%s/.%s.tmp", dir, name) ||
+        /* the temp is this process's own (two workers never share one), the name is not */
+        fmt(tmp, LAKE_PATH_MAX, "%s/.%s.%d.tmp", dir, name, (int)getpid()) ||
         fmt(final, LAKE_PATH_MAX, "%s/%s", dir, name))
         return PP_ETOOBIG;
     return 0;
@@ -463,8 +465,9 @@ int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
     return err ? err : finished;
 }
 
-/* (lake_s3.h) Parse "<topic>+<partition>+<digits>.jsonl" (or with a leading '.' and ".tmp" suffix
- * when tmp) for the given topic and partition. @returns 1 and *start, or 0 when not such a file. */
+/* (lake_s3.h) Parse "<topic>+<partition>+<digits>.jsonl" (or, when tmp, a temp: a leading '.'
+ * and ".<pid>.tmp" -- or ".tmp", as older versions named them -- after it) for the given topic
+ * and partition. @returns 1 and *start, or 0 when not such a file. */
 int pp_lake_parse_name(const char *name, const char *prefix, int tmp, int64_t *start)
 {
     if (tmp) {
@@ -479,10 +482,31 @@ int pp_lake_parse_name(const char *name, const char *prefix, int tmp, int64_t *s
     int64_t v = 0;
     while (*q >= '0' && *q <= '9' && q - p < 19)
         v = v * 10 + (*q++ - '0');
-    if (q == p || strcmp(q, tmp ? ".jsonl.tmp" : ".jsonl"))
+    if (q == p || strncmp(q, ".jsonl", 6))
+        return 0;
+    q += 6;
+    if (tmp && *q == '.' && q[1] >= '0' && q[1] <= '9') { /* ".<pid>" */
+        q++;
+        while (*q >= '0' && *q <= '9')
+            q++;
+    }
+    if (strcmp(q, tmp ? ".tmp" : ""))
         return 0;
     *start = v;
     return 1;
+}
+
+void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition)
+{
+    struct lake_part *part = topic_valid(topic) && partition >= 0
+                                 ? part_get(lake, topic, partition, 0)
+                                 : NULL;
+    if (!part)
+        return;
+    part_abandon(lake, part, 1);
+    part->last_offset = -1;
+    part->unreported = 0;
+    part->err = 0;
 }
 
 int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset)

@@ -87,6 +87,10 @@ int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
  * its open file and clears its error state. @returns files deleted or <0 error. */
 int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset);
 
+/* Drop the open file of (topic, partition) unfinished (its temp deleted; S3: the upload
+ * aborted) and clear its state; finished files stay. For partitions lost to another member. */
+void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition);
+
 /* Call cb(arg, value, vlen) for every record in finished files of topic on day date
  * ("YYYY-MM-DD"), files in name order, lines in file order; value is borrowed for the call
  * (no trailing newline). A negative cb return stops the read and is returned.

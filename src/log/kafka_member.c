@@ -18,7 +18,8 @@ struct kafka_member {
 };
 
 /* Hand the partitions of l to the caller's callback. */
-static int call_cb(struct kafka_member *km, rd_kafka_topic_partition_list_t *l, int assign)
+static int call_cb(struct kafka_member *km, rd_kafka_topic_partition_list_t *l, int assign,
+                   int lost)
 {
     struct pp_log_tp *tps = calloc((size_t)(l->cnt ? l->cnt : 1), sizeof(*tps));
     if (!tps)
@@ -31,7 +32,7 @@ static int call_cb(struct kafka_member *km, rd_kafka_topic_partition_list_t *l, 
     if (assign)
         rc = km->cbs.on_assign(km->cbs.arg, tps, l->cnt);
     else
-        km->cbs.on_revoke(km->cbs.arg, tps, l->cnt);
+        km->cbs.on_revoke(km->cbs.arg, tps, l->cnt, lost);
     free(tps);
     return rc;
 }
@@ -41,7 +42,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 {
     struct kafka_member *km = opaque;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        int rc = call_cb(km, parts, 1);
+        int rc = call_cb(km, parts, 1, 0);
         if (rc && !km->rc)
             km->rc = rc;
         /* the group's assignment stands; locally nothing is fetched by this handle */
@@ -49,7 +50,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_assign(rk, none);
         rd_kafka_topic_partition_list_destroy(none);
     } else {
-        call_cb(km, parts, 0); /* the caller committed and stopped reading them */
+        /* the caller committed (or, lost, dropped) and stopped reading them */
+        call_cb(km, parts, 0, rd_kafka_assignment_lost(rk));
         rd_kafka_assign(rk, NULL);
     }
 }

@@ -106,7 +106,7 @@ void pp_log_unsubscribe(struct pp_log_member *m)
             for (int p = 0; p < m->nparts[i]; p++)
                 tps[p] = (struct pp_log_tp){m->topics[i], p};
             if (m->nparts[i])
-                m->cbs.on_revoke(m->cbs.arg, tps, m->nparts[i]);
+                m->cbs.on_revoke(m->cbs.arg, tps, m->nparts[i], 0);
             free(tps);
         }
     }

@@ -225,8 +225,11 @@ struct pp_log_tp {
 struct pp_log_member_cbs {
     /* Take partitions tps[0..n): @returns 0, or <0 (fatal: poll returns it). */
     int (*on_assign)(void *arg, const struct pp_log_tp *tps, int n);
-    /* Give up tps[0..n) (commit first); no reads of them afterwards. */
-    void (*on_revoke)(void *arg, const struct pp_log_tp *tps, int n);
+    /* Give up tps[0..n) (commit first); no reads of them afterwards. lost = 1: the group
+     * already moved on without this member (it stopped polling past max.poll.interval.ms or
+     * its session timed out): another member may own them now, so make nothing durable --
+     * drop what is open (Kafka: rd_kafka_assignment_lost()). */
+    void (*on_revoke)(void *arg, const struct pp_log_tp *tps, int n, int lost);
     void *arg;
 };
 struct pp_log_member;

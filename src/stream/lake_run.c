@@ -14,6 +14,11 @@
 #define FLUSH_MS 100 /* age-based rolls are checked this often, also when idle */
 #define PROGRESS_US 5000000LL
 #define RETRY_MAX 10 /* failed writes/finishes in a row before giving up (~26 s of backoff) */
+/* A round that took this long means the process stalled (stopped, swapped out): the group may
+ * have moved on without it, so before finishing files it waits up to STALL_POLL_MS for the
+ * group's verdict (librdkafka notices a lost session as soon as it runs again). */
+#define STALL_US 3000000LL
+#define STALL_POLL_MS 1000
 
 struct lake_consumer {
     struct pp_log *log;
@@ -99,10 +104,17 @@ static int flush(struct lake_consumer *lc, int force)
     return rc < 0 ? rc : 0;
 }
 
-/* The group takes partitions away (rebalance or leaving): finish their files and commit. */
-static void give_up(void *arg)
+/* The group takes partitions away (rebalance or leaving): finish their files and commit.
+ * Lost (the group moved on without us): finishing them could overlap the files the next owner
+ * writes from the committed offset, so the open files are dropped instead. */
+static void give_up(void *arg, int lost)
 {
     struct lake_consumer *lc = arg;
+    if (lost) {
+        for (int i = 0; i < lc->parts.n; i++)
+            pp_lake_drop(lc->lake, lc->parts.v[i].topic, lc->parts.v[i].partition);
+        return;
+    }
     if (!lc->lake_failed)
         flush(lc, 1);
 }
@@ -147,6 +159,7 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
     struct lake_consumer lc = {.log = log, .lake = lake, .st = stats};
     int64_t local = 0, *records = records_out ? records_out : &local;
     int64_t last_flush = pp_mono_us(), last_progress = last_flush, last_records = 0;
+    int64_t last_round = last_flush;
     int rc = 0, failures = 0;
     *records = 0;
     pp_parts_init(&lc.parts, log, start_at, &lc);
@@ -180,8 +193,15 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
         }
         rc = 0;
         int64_t now = pp_mono_us();
+        int stalled = now - last_round > STALL_US;
+        last_round = now;
         if (now - last_flush >= FLUSH_MS * 1000) {
             last_flush = now;
+            /* membership first: partitions lost meanwhile are dropped (give_up), not finished */
+            if (stalled && lc.parts.member)
+                pp_log_member_poll(lc.parts.member, STALL_POLL_MS);
+            if ((rc = pp_parts_discover(&lc.parts, 0)))
+                break;
             int64_t files = stats->files;
             if ((rc = flush(&lc, 0))) {
                 if ((rc = recover(&lc, &failures, stop)))

@@ -98,11 +98,14 @@ static int on_assign(void *arg, const struct pp_log_tp *tps, int n)
 }
 
 /* Rebalance: give up tps (the consumer commits first), closing their readers. */
-static void on_revoke(void *arg, const struct pp_log_tp *tps, int n)
+static void on_revoke(void *arg, const struct pp_log_tp *tps, int n, int lost)
 {
     struct pp_parts *ps = arg;
+    if (lost)
+        PP_WARN(ps->mod, "partitions lost: the group moved on without this member (stalled "
+                         "past max.poll.interval.ms or its session); dropping what is open");
     if (ps->revoke)
-        ps->revoke(ps->arg);
+        ps->revoke(ps->arg, lost);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < ps->n; j++) {
             struct pp_part *part = &ps->v[j];

@@ -476,15 +476,18 @@ static int batch_abort(struct stream *st);
 
 /* The group takes partitions away (rebalance or leaving): the positions live in the
  * warehouse transaction, so commit what was consumed (nothing is in flight here: the
- * group is only served between batches), then tell the log. */
-static void give_up(void *arg)
+ * group is only served between batches), then tell the log. Lost partitions (the group moved
+ * on without us): the batch being filled is dropped, not committed -- the next owner loads
+ * those records from the stored positions. */
+static void give_up(void *arg, int lost)
 {
     struct stream *st = arg;
     int rc = batch_settle(st, st->stats);
-    rc = rc ? rc : batch_commit(st, st->stats, 0);
+    rc = rc ? rc : lost ? -1 : batch_commit(st, st->stats, 0);
     if (rc && batch_abort(st))
         PP_WARN("stream", "rewind before revoke failed");
-    log_commit(st, 1);
+    if (!lost)
+        log_commit(st, 1);
 }
 
 /* Undo what is not committed (the batch being filled; the one in flight failed or was

@@ -28,7 +28,8 @@ typedef int (*pp_part_start_fn)(void *arg, const char *topic, int partition, int
 
 /* The consumer gives up its partitions (a rebalance, or leaving the group): make what it
  * consumed durable (commit) now; the readers are closed right after. */
-typedef void (*pp_part_revoke_fn)(void *arg);
+/* lost: the group moved on without this member (see pp_log_member_cbs.on_revoke). */
+typedef void (*pp_part_revoke_fn)(void *arg, int lost);
 
 struct pp_parts {
     struct pp_log *log;

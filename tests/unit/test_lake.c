@@ -39,6 +39,15 @@ static int exists(const char *rel)
     return stat(path, &st) == 0;
 }
 
+/* Does this process's temp of the file rel ("dir/name") exist? (".<name>.<pid>.tmp") */
+static int tmp_exists(const char *rel)
+{
+    char t[1024];
+    const char *slash = strrchr(rel, '/');
+    snprintf(t, sizeof(t), "%.*s/.%s.%d.tmp", (int)(slash - rel), rel, slash + 1, (int)getpid());
+    return exists(t);
+}
+
 /* Records seen by read_day: values joined by '|'. */
 struct seen {
     long n;
@@ -151,7 +160,7 @@ static void test_temp_then_finish(void)
     /* not due (60 s default age, 64 MiB): nothing finished, the temp is invisible */
     PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, &c), 0);
     PP_CHECK_INT(c.calls, 0);
-    PP_CHECK(exists("topic=pin/dt=2020-08-28/.pin+0+0000000005.jsonl.tmp"));
+    PP_CHECK(tmp_exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
     PP_CHECK(!exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 0);
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-27", &s), PP_ENOENT);
@@ -163,7 +172,7 @@ static void test_temp_then_finish(void)
     PP_CHECK_STR(c.topic, "pin");
     PP_CHECK_INT(c.partition, 0);
     PP_CHECK_INT(c.next, 7);
-    PP_CHECK(!exists("topic=pin/dt=2020-08-28/.pin+0+0000000005.jsonl.tmp"));
+    PP_CHECK(!tmp_exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
     PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 2);
     PP_CHECK_STR(s.text, "{\"o\":5}|{\"o\":6}");
@@ -171,6 +180,39 @@ static void test_temp_then_finish(void)
     c.calls = 0;
     PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 0);
     PP_CHECK_INT(c.calls, 0);
+    pp_lake_close(lake);
+    rm_rf(root);
+}
+
+/* Partitions lost to another member: the open file is dropped unfinished (this process's temp
+ * deleted, nothing reported, nothing visible); temps of any process parse as temps. */
+static void test_drop_lost(void)
+{
+    struct pp_lake *lake = open_lake(0, 0);
+    struct commits c = {0};
+    PP_CHECK(lake != NULL);
+    if (!lake)
+        return;
+    PP_CHECK_INT(put(lake, "pin", 0, 5, TS_0828), 0);
+    PP_CHECK(tmp_exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
+    pp_lake_drop(lake, "pin", 0);
+    pp_lake_drop(lake, "geo", 3); /* nothing open: nothing happens */
+    PP_CHECK(!tmp_exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 0);
+    PP_CHECK_INT(c.calls, 0);
+    PP_CHECK(!exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
+    /* the partition goes on from any offset afterwards (as its next owner's restart does) */
+    PP_CHECK_INT(put(lake, "pin", 0, 2, TS_0828), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 1);
+    PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+0+0000000002.jsonl"));
+    int64_t start = -1;
+    PP_CHECK_INT(pp_lake_parse_name(".pin+0+0000000005.jsonl.4242.tmp", "pin+0+", 1, &start), 1);
+    PP_CHECK_INT((int)start, 5);
+    PP_CHECK_INT(pp_lake_parse_name(".pin+0+0000000007.jsonl.tmp", "pin+0+", 1, &start), 1);
+    PP_CHECK_INT((int)start, 7);
+    PP_CHECK_INT(pp_lake_parse_name(".pin+0+0000000005.jsonl.42x.tmp", "pin+0+", 1, &start), 0);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+0000000005.jsonl.4242.tmp", "pin+0+", 0, &start), 0);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+0000000005.jsonl", "pin+0+", 0, &start), 1);
     pp_lake_close(lake);
     rm_rf(root);
 }
@@ -187,7 +229,7 @@ static void test_roll_size(void)
     /* files of 3 records (24 bytes >= 20): [0,3) and [3,6) finished, [6] open */
     PP_CHECK(exists("topic=geo/dt=2020-08-28/geo+1+0000000000.jsonl"));
     PP_CHECK(exists("topic=geo/dt=2020-08-28/geo+1+0000000003.jsonl"));
-    PP_CHECK(exists("topic=geo/dt=2020-08-28/.geo+1+0000000006.jsonl.tmp"));
+    PP_CHECK(tmp_exists("topic=geo/dt=2020-08-28/geo+1+0000000006.jsonl"));
     PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, &c), 2);
     PP_CHECK_INT(c.calls, 1);
     PP_CHECK_INT(c.next, 6);
@@ -230,7 +272,7 @@ static void test_roll_day(void)
     PP_CHECK_INT(put(lake, "pin", 0, 11, TS_0828 + 1), 0);
     PP_CHECK_INT(put(lake, "pin", 0, 12, TS_0828 + DAY), 0); /* next day: rolls */
     PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+0+0000000010.jsonl"));
-    PP_CHECK(exists("topic=pin/dt=2020-08-29/.pin+0+0000000012.jsonl.tmp"));
+    PP_CHECK(tmp_exists("topic=pin/dt=2020-08-29/pin+0+0000000012.jsonl"));
     PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, &c), 1);
     PP_CHECK_INT(c.next, 12);
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 2);
@@ -696,6 +738,7 @@ int main(void)
     test_newlines();
     test_big_records();
     test_truncate_from();
+    test_drop_lost();
     test_crash_rerun();
     test_s3_root();
     test_s3_encode();

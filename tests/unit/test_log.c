@@ -726,7 +726,7 @@ static void test_groups(void)
 
 struct held {
     char tp[64][32]; /* "topic.partition" held now */
-    int n, assigns, revokes, fail;
+    int n, assigns, revokes, fail, lost;
 };
 
 static int held_assign(void *arg, const struct pp_log_tp *tps, int n)
@@ -740,11 +740,12 @@ static int held_assign(void *arg, const struct pp_log_tp *tps, int n)
     return 0;
 }
 
-static void held_revoke(void *arg, const struct pp_log_tp *tps, int n)
+static void held_revoke(void *arg, const struct pp_log_tp *tps, int n, int lost)
 {
     struct held *h = arg;
     char name[32];
     h->revokes++;
+    h->lost += lost;
     for (int i = 0; i < n; i++) {
         snprintf(name, sizeof(name), "%s.%d", tps[i].topic, tps[i].partition);
         for (int j = 0; j < h->n; j++)
@@ -801,6 +802,7 @@ static void test_subscribe(void)
     pp_log_unsubscribe(m);
     PP_CHECK_INT(h.n, 0);
     PP_CHECK_INT(h.revokes, 2);
+    PP_CHECK_INT(h.lost, 0); /* a planned revoke (unsubscribe) is never "lost" */
     pp_log_unsubscribe(NULL);
     pp_log_close(log);
     rm_rf(dir);
@@ -1476,6 +1478,7 @@ static void test_kafka_members(struct kmock *km)
     PP_CHECK_INT(ha.n, 5);
     pp_log_unsubscribe(ma);
     PP_CHECK_INT(ha.n, 0);
+    PP_CHECK_INT(ha.lost + hb.lost, 0); /* rebalances and leaving lose nothing */
     pp_log_close(a);
     pp_log_close(b);
 }
