@@ -18,13 +18,13 @@
 # wall time, the CPU seconds of the client (pinpipe / psql) and of the server (this cluster's
 # processes) are shown: on a busy machine a run's wall time also holds time spent waiting for
 # a core, which the CPU figures do not. `pinpipe stream` sends binary COPY; `\copy` text.
-# Env: PINPIPE (binary), ROWS (default 100000), BATCH (stream --batch, default 5000), RUNS
+# Env: PINPIPE (binary), ROWS (default 100000), BATCH (stream --batch, default 20000 as the stream), RUNS
 # (default 5), KEEP=1 keeps the work directory. Needs Debian's postgresql and psql.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 PINPIPE=${PINPIPE:-$here/../build/pinpipe}
 ROWS=${ROWS:-100000}
-BATCH=${BATCH:-5000}
+BATCH=${BATCH:-20000}
 RUNS=${RUNS:-5}
 [ -x "$PINPIPE" ] || { echo "pg_stream.sh: no pinpipe binary at $PINPIPE (set PINPIPE)" >&2; exit 2; }
 export PINPIPE PP_SRC=${PP_SRC:-$here/..} PP_KEEP=${KEEP:-0}
