@@ -289,21 +289,11 @@ static int schedule(struct dag_ctx *c, struct dag_opts *o)
     int failed = 0;
     PP_INFO("dag", "scheduling dag=%s schedule=%s catchup=%d", c->dag.name, c->dag.schedule,
             o->catchup);
-    struct pp_metrics *metrics = NULL;
     struct pp_worker_http *mh = NULL;
-    if (o->metrics_listen) {
-        if (!(metrics = pp_metrics_new()) ||
-            pp_metrics_add(metrics, pp_collect_process, "schedule") ||
-            pp_metrics_add(metrics, pp_collect_dag, NULL)) {
-            pp_metrics_destroy(metrics);
-            return pp_cli_fail("dag", 1, "out of memory");
-        }
-        if (!(mh = pp_worker_http_start("schedule", o->data_dir, o->metrics_listen, metrics,
-                                        sched_ready, NULL, err, sizeof(err)))) {
-            pp_metrics_destroy(metrics);
-            return pp_cli_fail("dag", 1, "%s", err);
-        }
-    }
+    if (o->metrics_listen &&
+        !(mh = pp_worker_http_start("schedule", o->data_dir, o->metrics_listen, pp_collect_dag,
+                                    NULL, sched_ready, NULL, err, sizeof(err))))
+        return pp_cli_fail("dag", 1, "%s", err);
     while (!pp_cli_stop) {
         static char dates[DAG_MAX_DATES][11];
         char last[11] = "";
@@ -320,7 +310,6 @@ static int schedule(struct dag_ctx *c, struct dag_opts *o)
             usleep(200 * 1000);
     }
     pp_worker_http_stop(mh);
-    pp_metrics_destroy(metrics);
     return failed;
 }
 

@@ -136,34 +136,22 @@ int cmd_lake(int argc, char **argv)
     pp_cli_signals();
     static struct pp_lake_stats stats; /* static: read by the metrics thread until the end */
     struct health health = {NULL, &stats, 0};
-    struct pp_metrics *metrics = NULL;
     struct pp_worker_http *mh = NULL;
-    if (metrics_listen) {
-        if (!(metrics = pp_metrics_new()) ||
-            pp_metrics_add(metrics, pp_collect_process, "lake") ||
-            pp_metrics_add(metrics, pp_collect_lake, &stats)) {
-            pp_metrics_destroy(metrics);
-            return pp_cli_fail(argv[0], 1, "out of memory");
-        }
-        if (!(mh = pp_worker_http_start("lake", data_dir, metrics_listen, metrics, ready,
-                                        &health, err, sizeof(err)))) {
-            pp_metrics_destroy(metrics);
-            return pp_cli_fail(argv[0], 1, "%s", err);
-        }
-    }
+    if (metrics_listen &&
+        !(mh = pp_worker_http_start("lake", data_dir, metrics_listen, pp_collect_lake, &stats, ready,
+                                    &health, err, sizeof(err))))
+        return pp_cli_fail(argv[0], 1, "%s", err);
     struct pp_log *log = pp_cli_open_log_wait("lake", log_dir, &logconf, err, sizeof(err));
     struct pp_lake *lake = log ? pp_lake_open(&lconf, err, sizeof(err)) : NULL;
     if (!lake) {
         pp_worker_http_stop(mh);
-        pp_metrics_destroy(metrics);
         pp_log_close(log);
         if (!log && pp_cli_stop)
             return 0;
         return log ? pp_cli_fail(argv[0], 1, "lake %s: %s", lconf.root, err)
                    : pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
     }
-    if (metrics && pp_metrics_add(metrics, pp_cli_log_collect, log))
-        PP_WARN("lake", "metrics registry full: log metrics not exported");
+    pp_worker_http_add_log(mh, log);
     health.log = log;
     __atomic_store_n(&health.phase, 1, __ATOMIC_RELEASE);
 
@@ -174,9 +162,6 @@ int cmd_lake(int argc, char **argv)
     double secs = (double)(pp_mono_us() - t0) / 1e6;
     __atomic_store_n(&health.phase, 2, __ATOMIC_RELEASE);
     pp_worker_http_stop(mh);
-    if (metrics)
-        pp_metrics_remove(metrics, pp_cli_log_collect, log);
-    pp_metrics_destroy(metrics);
     pp_lake_close(lake);
     pp_log_close(log);
     printf("lake: records=%" PRId64 " files=%" PRId64 " bytes=%" PRId64 " seconds=%.1f%s%s\n",

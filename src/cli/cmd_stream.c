@@ -142,34 +142,22 @@ int cmd_stream(int argc, char **argv)
     pp_cli_signals();
     static struct pp_stream_stats stats; /* static: read by the metrics thread until the end */
     struct health health = {NULL, &stats, 0};
-    struct pp_metrics *metrics = NULL;
     struct pp_worker_http *mh = NULL;
-    if (metrics_listen) {
-        if (!(metrics = pp_metrics_new()) ||
-            pp_metrics_add(metrics, pp_collect_process, "stream") ||
-            pp_metrics_add(metrics, pp_collect_stream, &stats)) {
-            pp_metrics_destroy(metrics);
-            return pp_cli_fail(argv[0], 1, "out of memory");
-        }
-        if (!(mh = pp_worker_http_start("stream", data_dir, metrics_listen, metrics, ready,
-                                        &health, err, sizeof(err)))) {
-            pp_metrics_destroy(metrics);
-            return pp_cli_fail(argv[0], 1, "%s", err);
-        }
-    }
+    if (metrics_listen &&
+        !(mh = pp_worker_http_start("stream", data_dir, metrics_listen, pp_collect_stream, &stats, ready,
+                                    &health, err, sizeof(err))))
+        return pp_cli_fail(argv[0], 1, "%s", err);
     struct pp_log *log = pp_cli_open_log_wait("stream", log_dir, &lconf, err, sizeof(err));
     struct pp_wh *wh = log ? pp_wh_open(wh_path, err, sizeof(err)) : NULL;
     if (!wh) {
         pp_worker_http_stop(mh);
-        pp_metrics_destroy(metrics);
         pp_log_close(log);
         if (!log && pp_cli_stop)
             return 0;
         return log ? pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err)
                    : pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
     }
-    if (metrics && pp_metrics_add(metrics, pp_cli_log_collect, log))
-        PP_WARN("stream", "metrics registry full: log metrics not exported");
+    pp_worker_http_add_log(mh, log);
     health.log = log;
     __atomic_store_n(&health.phase, 1, __ATOMIC_RELEASE);
     if (!sync_full && pp_wh_set_sync(wh, 0))
@@ -183,9 +171,6 @@ int cmd_stream(int argc, char **argv)
     double secs = (double)(pp_mono_us() - t0) / 1e6;
     __atomic_store_n(&health.phase, 2, __ATOMIC_RELEASE);
     pp_worker_http_stop(mh);
-    if (metrics)
-        pp_metrics_remove(metrics, pp_cli_log_collect, log);
-    pp_metrics_destroy(metrics);
     pp_wh_close(wh);
     pp_log_close(log);
     printf("stream: records=%" PRId64 " rows=%" PRId64 " rejected=%" PRId64 " txns=%" PRId64

@@ -18,15 +18,19 @@
 struct pp_worker_http;
 
 /* Start the endpoint of stage ("stream", "lake", "schedule") on listen (port 0 = any free)
- * serving m, and write its address file under data_dir. ready may be NULL.
+ * and write its address file under data_dir. It owns a metrics registry holding
+ * pp_collect_process(stage) and collect(collect_arg); ready may be NULL.
  * @returns owned: release with pp_worker_http_stop(). NULL with errstr filled. */
 struct pp_worker_http *pp_worker_http_start(const char *stage, const char *data_dir,
-                                            const char *listen, struct pp_metrics *m,
-                                            pp_metrics_ready_fn ready, void *ready_arg,
-                                            char *errstr, size_t errstr_size);
+                                            const char *listen, pp_metrics_collect_fn collect,
+                                            void *collect_arg, pp_metrics_ready_fn ready,
+                                            void *ready_arg, char *errstr, size_t errstr_size);
+/* Also export the log's counters, watermarks and lag (pp_cli_log_collect), once it is open;
+ * log must outlive the endpoint. w may be NULL (no endpoint: nothing to do). */
+void pp_worker_http_add_log(struct pp_worker_http *w, struct pp_log *log);
 /* /readyz answers 503 from now on (the worker is stopping). w may be NULL. */
 void pp_worker_http_draining(struct pp_worker_http *w);
-/* Stop serving and remove the address file. w may be NULL. */
+/* Stop serving, remove the address file, free the registry. w may be NULL. */
 void pp_worker_http_stop(struct pp_worker_http *w);
 
 /* Is the log reachable (it lists its topics)? @returns 1, or 0 with why filled. */

@@ -17,21 +17,30 @@
 
 struct pp_worker_http {
     struct pp_metrics_http *mh;
+    struct pp_metrics *m; /* owned */
+    const char *stage;
     char dir[4200];
 };
 
 struct pp_worker_http *pp_worker_http_start(const char *stage, const char *data_dir,
-                                            const char *listen, struct pp_metrics *m,
-                                            pp_metrics_ready_fn ready, void *ready_arg,
-                                            char *errstr, size_t errstr_size)
+                                            const char *listen, pp_metrics_collect_fn collect,
+                                            void *collect_arg, pp_metrics_ready_fn ready,
+                                            void *ready_arg, char *errstr, size_t errstr_size)
 {
     struct pp_worker_http *w = calloc(1, sizeof(*w));
-    if (!w) {
+    if (!w || !(w->m = pp_metrics_new()) ||
+        pp_metrics_add(w->m, pp_collect_process, (void *)stage) ||
+        pp_metrics_add(w->m, collect, collect_arg)) {
         snprintf(errstr, errstr_size, "out of memory");
+        if (w)
+            pp_metrics_destroy(w->m);
+        free(w);
         return NULL;
     }
-    struct pp_metrics_http_conf conf = {listen, m, ready, ready_arg};
+    w->stage = stage;
+    struct pp_metrics_http_conf conf = {listen, w->m, ready, ready_arg};
     if (!(w->mh = pp_metrics_http_start(&conf, errstr, errstr_size))) {
+        pp_metrics_destroy(w->m);
         free(w);
         return NULL;
     }
@@ -45,12 +54,19 @@ struct pp_worker_http *pp_worker_http_start(const char *stage, const char *data_
     if (pp_cli_write_listen(w->dir, listen, port)) {
         snprintf(errstr, errstr_size, "cannot write %s/listen", w->dir);
         pp_metrics_http_stop(w->mh);
+        pp_metrics_destroy(w->m);
         rmdir(w->dir);
         free(w);
         return NULL;
     }
     PP_INFO(stage, "metrics on %s port=%d: GET /metrics /healthz /readyz", listen, port);
     return w;
+}
+
+void pp_worker_http_add_log(struct pp_worker_http *w, struct pp_log *log)
+{
+    if (w && pp_metrics_add(w->m, pp_cli_log_collect, log))
+        PP_WARN(w->stage, "metrics registry full: log metrics not exported");
 }
 
 void pp_worker_http_draining(struct pp_worker_http *w)
@@ -68,6 +84,7 @@ void pp_worker_http_stop(struct pp_worker_http *w)
     snprintf(path, sizeof(path), "%s/listen", w->dir);
     unlink(path);
     rmdir(w->dir);
+    pp_metrics_destroy(w->m); /* after the server: nothing renders it any more */
     free(w);
 }
 
