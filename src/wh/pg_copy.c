@@ -81,6 +81,19 @@ static int coords(const char *s, size_t n, struct pp_buf *out)
     return nums == 2 ? pp_buf_putc(out, '}') : PP_EINVAL;
 }
 
+/* Append text without its NUL bytes (PostgreSQL text cannot hold them). @returns 0, PP_ENOMEM. */
+static int append_text(struct pp_buf *out, const char *s, size_t n)
+{
+    int rc = 0;
+    for (const char *p = s, *end = s + n; !rc && p < end;) {
+        const char *z = memchr(p, '\0', (size_t)(end - p));
+        size_t len = z ? (size_t)(z - p) : (size_t)(end - p);
+        rc = pp_buf_append(out, p, len);
+        p += len + (z != NULL);
+    }
+    return rc;
+}
+
 int wh_pg_value(const struct wh_pg_col *c, const struct pp_val *v, struct pp_buf *out)
 {
     char num[40];
@@ -107,13 +120,7 @@ int wh_pg_value(const struct wh_pg_col *c, const struct pp_val *v, struct pp_buf
     if (c->conv == WH_PG_COORDS)
         return coords(v->s, v->n, out);
     size_t start = out->len;
-    int rc = 0;
-    for (const char *p = v->s, *end = v->s + v->n; !rc && p < end;) {
-        const char *z = memchr(p, '\0', (size_t)(end - p));
-        size_t len = z ? (size_t)(z - p) : (size_t)(end - p);
-        rc = pp_buf_append(out, p, len);
-        p += len + (z != NULL);
-    }
+    int rc = append_text(out, v->s, v->n);
     if (rc)
         return rc;
     if (out->len == start)
@@ -257,12 +264,7 @@ static int bin_field(struct pp_buf *out, const struct wh_pg_col *c, const struct
     size_t at = out->len;
     if (v->type == PP_VAL_TEXT && v->s && c->conv == WH_PG_TEXT) { /* the common case */
         int rc = put_be(out, 0, 4);
-        for (const char *p = v->s, *end = v->s + v->n; !rc && p < end;) { /* NULs dropped */
-            const char *z = memchr(p, '\0', (size_t)(end - p));
-            size_t len = z ? (size_t)(z - p) : (size_t)(end - p);
-            rc = pp_buf_append(out, p, len);
-            p += len + (z != NULL);
-        }
+        rc = rc ? rc : append_text(out, v->s, v->n);
         if (rc)
             return rc;
         size_t len = out->len - at - 4;
