@@ -134,9 +134,8 @@ static void day_command(char *out, size_t size, const char *exe, const char *sub
 static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
 {
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    snprintf(exe + (n > 0 ? n : 0), sizeof(exe) - (size_t)(n > 0 ? n : 0), "%s",
-             n > 0 ? "" : "pinpipe");
+    if (pp_cli_self_exe(exe, sizeof(exe)))
+        snprintf(exe, sizeof(exe), "pinpipe"); /* from PATH, then */
     static const struct {
         const char *name, *after, *sub;
         int64_t timeout_ms;

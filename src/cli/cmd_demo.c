@@ -71,9 +71,7 @@ static int find_sample(char *out, size_t size)
         if (!access(cand, R_OK))
             return snprintf(out, size, "%s", cand), 1;
     }
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
+    if (!pp_cli_self_exe(exe, sizeof(exe))) {
         for (int up = 0; up < 3; up++) {
             char *slash = strrchr(exe, '/');
             if (!slash)

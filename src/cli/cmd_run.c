@@ -142,12 +142,10 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
 static pid_t scheduler_start(const struct pp_runner_conf *conf, const struct pp_runner *run)
 {
     char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0) {
+    if (pp_cli_self_exe(exe, sizeof(exe))) {
         PP_WARN("run", "scheduler not started: cannot find this executable: %s", strerror(errno));
         return -1;
     }
-    exe[n] = '\0';
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {

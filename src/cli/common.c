@@ -32,6 +32,15 @@ void pp_cli_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+int pp_cli_self_exe(char *out, size_t size)
+{
+    ssize_t n = size > 1 ? readlink("/proc/self/exe", out, size - 1) : -1;
+    if (n <= 0)
+        return -1;
+    out[n] = '\0';
+    return 0;
+}
+
 void pp_cli_path(const char *data_dir, const char *leaf, char *out, size_t size)
 {
     snprintf(out, size, "%s/%s", data_dir, leaf);

@@ -38,6 +38,8 @@ void pp_cli_signals(void);
 /* Default locations under a data dir: <data>/log, <data>/lake, <data>/warehouse.db.
  * Writes into out (size bytes). */
 void pp_cli_path(const char *data_dir, const char *leaf, char *out, size_t size);
+/* This executable's absolute path (/proc/self/exe) into out. @returns 0, or -1 (errno set). */
+int pp_cli_self_exe(char *out, size_t size);
 
 /* Parse "always" | "interval:<ms>" | "never" into conf. @returns 0 or PP_EPARSE. */
 int pp_cli_parse_fsync(const char *s, struct pp_log_conf *conf);
