@@ -64,6 +64,39 @@ def read_log(pinpipe, data_dir, log_args=()):
     return log
 
 
+def check_lake(lake, log, errors):
+    """The lake files of every log partition tile its offsets (no gap, no overlap) and each line
+    equals its log record; problems are appended to errors. Returns (files, {topic: lines})."""
+    nfiles, lines_by = 0, {t: 0 for t in KINDS}
+    for t in KINDS:
+        for p, recs in log[t].items():
+            files = []
+            for path in glob.glob(os.path.join(lake, f"topic={t}", "dt=*", f"{t}+{p}+*.jsonl")):
+                m = re.search(r"\+(\d{10})\.jsonl$", path)
+                files.append((int(m.group(1)), path))
+            files.sort()
+            by_off = dict(recs)
+            expect = recs[0][0] if recs else 0
+            for start, path in files:
+                if start != expect:
+                    errors.append(f"lake {t}/{p}: file {os.path.basename(path)} starts at "
+                                  f"{start}, expected {expect} (gap or overlap)")
+                with open(path) as f:
+                    lines = f.read().splitlines()
+                for i, line in enumerate(lines):
+                    v = by_off.get(start + i)
+                    if v is None or json.loads(line) != json.loads(v):
+                        errors.append(f"lake {t}/{p}: line {i} of {path} != log offset {start + i}")
+                        break
+                expect = start + len(lines)
+                nfiles += 1
+                lines_by[t] += len(lines)
+            high = recs[-1][0] + 1 if recs else 0
+            if expect != high:
+                errors.append(f"lake {t}/{p}: files end at offset {expect}, log at {high}")
+    return nfiles, lines_by
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pinpipe", required=True)
@@ -141,33 +174,8 @@ def main():
 
     if not a.no_lake:
         lake = a.lake or os.path.join(a.data_dir, "lake")
-        nfiles = nlines = 0
-        for t in KINDS:
-            for p, recs in log[t].items():
-                files = []
-                for path in glob.glob(os.path.join(lake, f"topic={t}", "dt=*", f"{t}+{p}+*.jsonl")):
-                    m = re.search(r"\+(\d{10})\.jsonl$", path)
-                    files.append((int(m.group(1)), path))
-                files.sort()
-                by_off = dict(recs)
-                expect = recs[0][0] if recs else 0
-                for start, path in files:
-                    if start != expect:
-                        errors.append(f"lake {t}/{p}: file {os.path.basename(path)} starts at "
-                                      f"{start}, expected {expect} (gap or overlap)")
-                    with open(path) as f:
-                        lines = f.read().splitlines()
-                    for i, line in enumerate(lines):
-                        v = by_off.get(start + i)
-                        if v is None or json.loads(line) != json.loads(v):
-                            errors.append(f"lake {t}/{p}: line {i} of {path} != log offset {start + i}")
-                            break
-                    expect = start + len(lines)
-                    nfiles += 1
-                    nlines += len(lines)
-                high = recs[-1][0] + 1 if recs else 0
-                if expect != high:
-                    errors.append(f"lake {t}/{p}: files end at offset {expect}, log at {high}")
+        nfiles, lines_by = check_lake(lake, log, errors)
+        nlines = sum(lines_by.values())
         print(f"lake: {nfiles} files, {nlines} lines")
     for e in errors[:40]:
         print("FAIL:", e, file=sys.stderr)

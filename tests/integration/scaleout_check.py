@@ -14,16 +14,14 @@ warehouse with psql, the lake from a local copy of the objects (`aws s3 cp --rec
 Exit 0 when all hold, 1 with the failures listed otherwise.
 """
 import argparse
-import glob
 import json
 import os
-import re
 import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_pipeline import KINDS, read_log  # noqa: E402
+from check_pipeline import KINDS, check_lake, read_log  # noqa: E402
 
 
 def psql(url, sql):
@@ -87,33 +85,7 @@ def main():
                 errors.append(f"warehouse offsets {t}/{p}: {offs.get(p)} != high watermark {high}")
     print("warehouse: " + ", ".join(f"{t}={n}" for t, n in counts.items()))
 
-    nobj, lines_by = 0, {t: 0 for t in KINDS}
-    for t in KINDS:
-        for p, recs in log[t].items():
-            objs = []
-            for path in glob.glob(os.path.join(a.lake, f"topic={t}", "dt=*", f"{t}+{p}+*.jsonl")):
-                m = re.search(r"\+(\d{10})\.jsonl$", path)
-                objs.append((int(m.group(1)), path))
-            objs.sort()
-            by_off = dict(recs)
-            expect = recs[0][0] if recs else 0
-            for start, path in objs:
-                if start != expect:
-                    errors.append(f"lake {t}/{p}: object {os.path.basename(path)} starts at "
-                                  f"{start}, expected {expect} (gap or overlap)")
-                with open(path) as f:
-                    lines = f.read().splitlines()
-                for i, line in enumerate(lines):
-                    v = by_off.get(start + i)
-                    if v is None or json.loads(line) != json.loads(v):
-                        errors.append(f"lake {t}/{p}: line {i} of {path} != log offset {start + i}")
-                        break
-                expect = start + len(lines)
-                nobj += 1
-                lines_by[t] += len(lines)
-            high = recs[-1][0] + 1 if recs else 0
-            if expect != high:
-                errors.append(f"lake {t}/{p}: objects end at offset {expect}, log at {high}")
+    nobj, lines_by = check_lake(a.lake, log, errors)
     everything = [os.path.join(d, f) for d, _, fs in os.walk(a.lake) for f in fs]
     if len(everything) != nobj:
         errors.append(f"lake: {len(everything)} objects under the prefix, {nobj} of them on the "
