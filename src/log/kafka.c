@@ -116,21 +116,16 @@ static uint64_t ticket_new(struct log_kafka *kf, int pending, int nrec)
         return 0;
     int64_t *offsets = NULL;
     int *rcs = NULL;
-    if (nrec > 1) {
-        offsets = malloc(sizeof(*offsets) * (size_t)nrec);
-        rcs = calloc((size_t)nrec, sizeof(*rcs));
-        if (!offsets || !rcs) {
-            free(offsets);
-            free(rcs);
+    if (nrec > 1) { /* one block: the offsets, then the outcomes */
+        if (!(offsets = malloc((sizeof(*offsets) + sizeof(*rcs)) * (size_t)nrec)))
             return 0;
-        }
+        rcs = (int *)(offsets + nrec);
         for (int i = 0; i < nrec; i++)
-            offsets[i] = -1;
+            offsets[i] = -1, rcs[i] = 0;
     }
     kf->last = t;
     struct kafka_ticket *s = slot(kf, t);
-    free(s->offsets); /* of the ticket cap before, long settled */
-    free(s->rcs);
+    free(s->offsets); /* of the ticket cap before, long settled (rcs lives in its block) */
     memset(s, 0, sizeof(*s));
     s->ticket = t;
     s->pending = pending;
@@ -648,10 +643,8 @@ void log_kafka_close(struct pp_log *log)
         free(kf->props[i]);
     free(kf->props);
     free(kf->brokers);
-    for (uint64_t i = 0; kf->tk && i < kf->cap; i++) {
-        free(kf->tk[i].offsets);
-        free(kf->tk[i].rcs);
-    }
+    for (uint64_t i = 0; kf->tk && i < kf->cap; i++)
+        free(kf->tk[i].offsets); /* and rcs, in the same block */
     free(kf->tk);
     pthread_mutex_destroy(&kf->mu);
     pthread_cond_destroy(&kf->cv);

@@ -28,7 +28,7 @@ struct kafka_ticket {
     int nrec;         /* records of the append call */
     int64_t offset;   /* nrec 1: the record's offset from its delivery report (-1) */
     int64_t *offsets; /* nrec > 1: per record, in entry order (owned) */
-    int *rcs;         /* nrec > 1: per record, 0 or its delivery failure (owned) */
+    int *rcs;         /* nrec > 1: per record, 0 or its delivery failure (in offsets' block) */
 };
 
 /* A record's delivery-report opaque: its ticket and its index in the append call. */
