@@ -99,12 +99,13 @@ echo "ok: kcat interop"
 # Per-record outcomes: a REST-proxy batch over 6 partitions (3 leaders) whose produce request to
 # one broker fails (INVALID_RECORD, not retried by librdkafka) is answered 200 with error_code 2
 # for exactly the records that broker refused and offsets for the others; resending only those
-# leaves every record in Kafka exactly once.
+# leaves every record in Kafka exactly once. Then the same for a Kinesis PutRecords batch
+# (FailedRecordCount, a retriable ErrorCode per refused record).
 dir=$PP_TMP/perrecord
 mock_start "$dir/mock"
 pp_start "$dir" serve --listen 127.0.0.1:0 --partitions 6 --log kafka --brokers "$B" \
   -X retry.backoff.ms=20 -X linger.ms=50
-"$PINPIPE" gen --rows 41 --seed 3 --out "$dir/src" >/dev/null 2>&1 || pp_fail "gen failed"
+"$PINPIPE" gen --rows 81 --seed 3 --out "$dir/src" >/dev/null 2>&1 || pp_fail "gen failed"
 proxy_post() { # $1: body file; prints the response body, fails on a non-200
   curl -sf -H 'Content-Type: application/vnd.kafka.json.v2+json' --data-binary @"$1" \
     "$PP_URL/topics/x.user" || pp_fail "proxy post of $1 failed"
@@ -113,7 +114,9 @@ python3 - "$dir/src/user.jsonl" "$dir" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 open(sys.argv[2] + "/warm.json", "w").write(json.dumps({"records": [{"value": recs[0]}]}))
-open(sys.argv[2] + "/batch.json", "w").write(json.dumps({"records": [{"value": r} for r in recs[1:]]}))
+open(sys.argv[2] + "/batch.json", "w").write(json.dumps({"records": [{"value": r} for r in recs[1:41]]}))
+open(sys.argv[2] + "/kinesis.json", "w").write(json.dumps(
+    {"records": [{"data": r, "partition-key": str(r["ind"])} for r in recs[41:81]]}))
 PY
 proxy_post "$dir/warm.json" >/dev/null # metadata and producer id are known from here
 inject "$dir/mock" "errors 0 87 1"
@@ -134,11 +137,35 @@ print(f"per-record: {40 - len(failed)} stored, {len(failed)} refused with error_
 PY
 resp=$(proxy_post "$dir/resend.json") || pp_fail "resend failed"
 grep -q '"error_code"' <<<"$resp" && pp_fail "resend still refused: $resp"
+kinesis_put() { # $1: body file; prints the response body, fails on a non-200
+  curl -sf -X PUT -H 'Content-Type: application/json' --data-binary @"$1" \
+    "$PP_URL/streams/streaming-x-user/records" || pp_fail "kinesis put of $1 failed"
+}
+inject "$dir/mock" "errors 0 87 1"
+for _ in $(seq 1 100); do [ -e "$dir/mock/control" ] || break; sleep 0.05; done
+kinesis_put "$dir/kinesis.json" >"$dir/resp2.json"
+python3 - "$dir" <<'PY' || pp_fail "per-record Kinesis answer wrong: $(head -c 600 "$dir/resp2.json")"
+import json, sys
+d = sys.argv[1]
+batch = json.load(open(d + "/kinesis.json"))["records"]
+resp = json.load(open(d + "/resp2.json"))
+recs = resp["Records"]
+assert len(recs) == len(batch) == 40, len(recs)
+failed = [i for i, r in enumerate(recs) if "ErrorCode" in r]
+assert resp["FailedRecordCount"] == len(failed)
+assert all(recs[i]["ErrorCode"] == "ProvisionedThroughputExceededException" for i in failed)
+assert all("SequenceNumber" in r for i, r in enumerate(recs) if i not in failed)
+assert 0 < len(failed) < 40, f"{len(failed)} of 40 failed: want some, not all"
+json.dump({"records": [batch[i] for i in failed]}, open(d + "/kresend.json", "w"))
+print(f"per-record (Kinesis): {40 - len(failed)} stored, {len(failed)} refused, retriable")
+PY
+resp=$(kinesis_put "$dir/kresend.json") || pp_fail "Kinesis resend failed"
+grep -q '"FailedRecordCount":0' <<<"$resp" || pp_fail "Kinesis resend still refused: $resp"
 pp_stop "$PP_PID"
 kcat -b "$B" -C -t user -o beginning -e -q -f '%k\n' >"$dir/keys.txt" 2>"$dir/kcat.err" \
   || pp_fail "kcat -C failed: $(cat "$dir/kcat.err")"
-[ "$(wc -l <"$dir/keys.txt")" = 41 ] && [ "$(sort -u "$dir/keys.txt" | wc -l)" = 41 ] \
-  || pp_fail "Kafka holds $(wc -l <"$dir/keys.txt") user records ($(sort -u "$dir/keys.txt" | wc -l) distinct), want 41 once each"
+[ "$(wc -l <"$dir/keys.txt")" = 81 ] && [ "$(sort -u "$dir/keys.txt" | wc -l)" = 81 ] \
+  || pp_fail "Kafka holds $(wc -l <"$dir/keys.txt") user records ($(sort -u "$dir/keys.txt" | wc -l) distinct), want 81 once each"
 kill -TERM "$MOCK_PID"; wait "$MOCK_PID" || true
-echo "ok: per-record delivery outcomes in REST-proxy answers"
+echo "ok: per-record delivery outcomes in REST-proxy and Kinesis answers"
 echo "kafka pipeline: passed"
