@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lake_s3.h"
@@ -40,6 +42,7 @@ struct lake_part {
     /* finished files not yet reported by pp_lake_flush */
     int unreported;
     int64_t commit_next;
+    int lock_fd; /* ownership: flock'ed <root>/.owners/<topic>+<partition>.lock, else -1 */
 };
 
 struct pp_lake {
@@ -49,6 +52,8 @@ struct pp_lake {
     struct lake_part **parts;
     int nparts, cap;
     struct pp_lake_s3 *s3; /* S3 root, else NULL */
+    int fencing;           /* pp_lake_own was called: writes need ownership (local lakes) */
+    char msg[LAKE_PATH_MAX + 256]; /* last ownership error (local lakes) */
 };
 
 static int part_is_open(const struct lake_part *part)
@@ -69,7 +74,7 @@ void pp_lake_conf_defaults(struct pp_lake_conf *conf)
 
 const char *pp_lake_errmsg(const struct pp_lake *lake)
 {
-    return lake->s3 ? pp_lake_s3_errmsg(lake->s3) : "";
+    return lake->s3 ? pp_lake_s3_errmsg(lake->s3) : lake->msg;
 }
 
 static int64_t day_of(int64_t ts_ms)
@@ -229,6 +234,8 @@ void pp_lake_close(struct pp_lake *lake)
         return;
     for (int i = 0; i < lake->nparts; i++) {
         part_abandon(lake, lake->parts[i], 0);
+        if (lake->parts[i]->lock_fd >= 0)
+            close(lake->parts[i]->lock_fd); /* releases the flock */
         free(lake->parts[i]->buf);
         free(lake->parts[i]);
     }
@@ -261,6 +268,7 @@ static struct lake_part *part_get(struct pp_lake *lake, const char *topic, int p
     part->partition = partition;
     part->last_offset = -1;
     part->fd = -1;
+    part->lock_fd = -1;
     lake->parts[lake->nparts++] = part;
     return part;
 }
@@ -342,10 +350,26 @@ static int part_start(struct pp_lake *lake, struct lake_part *part, int64_t offs
     return 0;
 }
 
+/* May this process change part's files? Local lakes under ownership (pp_lake_own) need the
+ * partition's lock, held since before the truncate that started its files. */
+static int part_fenced(struct pp_lake *lake, struct lake_part *part)
+{
+    if (!lake->fencing || lake->s3 || part->lock_fd >= 0)
+        return 0;
+    snprintf(lake->msg, sizeof(lake->msg), "%s+%d is not owned by this process (pp_lake_own)",
+             part->topic, part->partition);
+    return PP_EBUSY;
+}
+
 /* Finish part's open file: drain, fsync, rename to the final name, fsync the directory. */
 static int part_finish(struct pp_lake *lake, struct lake_part *part)
 {
     char dir[LAKE_PATH_MAX], tmp[LAKE_PATH_MAX], final[LAKE_PATH_MAX];
+    int fenced = part_fenced(lake, part);
+    if (fenced) {
+        part_abandon(lake, part, 1);
+        return fenced;
+    }
     if (part->obj) { /* S3: the PUT / CompleteMultipartUpload makes it visible */
         int rc = part_drain(part);
         struct pp_lake_s3_obj *obj = part->obj;
@@ -395,6 +419,9 @@ int pp_lake_write(struct pp_lake *lake, const char *topic, int partition, int64_
         return part->err;
     if (offset <= part->last_offset)
         return PP_EINVAL;
+    int fenced = part_fenced(lake, part);
+    if (fenced)
+        return fenced;
     int64_t day = day_of(ts_ms);
     int rc = write_rec(lake, part, offset, day, value, vlen);
     if (rc && rc != PP_ENOMEM && rc != PP_ETOOBIG) {
@@ -507,6 +534,76 @@ void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition)
     part->last_offset = -1;
     part->unreported = 0;
     part->err = 0;
+    if (part->lock_fd >= 0) {
+        close(part->lock_fd); /* releases the flock */
+        part->lock_fd = -1;
+    }
+}
+
+/* The lock file's first line names its holder: "pid=<pid> host=<hostname>". */
+static void lock_holder(int fd, char *out, size_t size)
+{
+    ssize_t n = pread(fd, out, size - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    if (!out[0])
+        snprintf(out, size, "unknown");
+}
+
+int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait_ms)
+{
+    char dir[LAKE_PATH_MAX], path[LAKE_PATH_MAX];
+    lake->msg[0] = '\0';
+    if (!topic_valid(topic) || partition < 0)
+        return PP_EINVAL;
+    if (lake->s3) /* no lock on S3: see pp_lake.h */
+        return 0;
+    struct lake_part *part = part_get(lake, topic, partition, 1);
+    if (!part)
+        return PP_ENOMEM;
+    lake->fencing = 1;
+    if (part->lock_fd >= 0)
+        return 0;
+    if (fmt(dir, sizeof(dir), "%s/.owners", lake->root) ||
+        fmt(path, sizeof(path), "%s/%s+%d.lock", dir, topic, partition))
+        return PP_ETOOBIG;
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        snprintf(lake->msg, sizeof(lake->msg), "mkdir %s: %s", dir, strerror(errno));
+        return PP_EIO;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(lake->msg, sizeof(lake->msg), "open %s: %s", path, strerror(errno));
+        return PP_EIO;
+    }
+    int64_t deadline = pp_mono_us() + (int64_t)(wait_ms > 0 ? wait_ms : 0) * 1000;
+    while (flock(fd, LOCK_EX | LOCK_NB)) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK) {
+            snprintf(lake->msg, sizeof(lake->msg), "flock %s: %s", path, strerror(errno));
+            close(fd);
+            return PP_EIO;
+        }
+        if (pp_mono_us() >= deadline) {
+            char holder[128];
+            lock_holder(fd, holder, sizeof(holder));
+            snprintf(lake->msg, sizeof(lake->msg), "%s+%d is held by another lake writer (%s)",
+                     topic, partition, holder);
+            close(fd);
+            return PP_EBUSY;
+        }
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    char host[64] = "", line[128];
+    gethostname(host, sizeof(host) - 1);
+    int len = snprintf(line, sizeof(line), "pid=%d host=%s\n", (int)getpid(), host);
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len) {
+        /* informational only: the flock is the ownership */
+    }
+    part->lock_fd = fd;
+    return 0;
 }
 
 int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset)
@@ -515,6 +612,11 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
     if (!topic_valid(topic) || partition < 0)
         return PP_EINVAL;
     struct lake_part *part = part_get(lake, topic, partition, 0);
+    if (lake->fencing && !lake->s3 && (!part || part->lock_fd < 0)) {
+        snprintf(lake->msg, sizeof(lake->msg), "%s+%d is not owned by this process (pp_lake_own)",
+                 topic, partition);
+        return PP_EBUSY;
+    }
     if (part) {
         part_abandon(lake, part, 1);
         part->last_offset = -1;

@@ -53,8 +53,8 @@ struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size
 void pp_lake_close(struct pp_lake *lake);
 
 /* @returns borrowed (valid until the next call on lake): the last S3 request error, e.g.
- * "s3 PUT s3://b/k: HTTP 403 AccessDenied: ...", or "" (local lakes: always ""). Never holds
- * credentials. */
+ * "s3 PUT s3://b/k: HTTP 403 AccessDenied: ...", or for local lakes the last ownership error
+ * (pp_lake_own), or "". Never holds credentials. */
 const char *pp_lake_errmsg(const struct pp_lake *lake);
 
 /* The final relative path of a file: "topic=pin/dt=2020-08-28/pin+0+0000000042.jsonl"
@@ -88,8 +88,27 @@ int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
 int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset);
 
 /* Drop the open file of (topic, partition) unfinished (its temp deleted; S3: the upload
- * aborted) and clear its state; finished files stay. For partitions lost to another member. */
+ * aborted), clear its state and give up its ownership (pp_lake_own); finished files stay.
+ * For partitions lost or handed over (after pp_lake_flush) to another member. */
 void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition);
+
+/* Ownership of (topic, partition) -- the fence between two writers that both believe they
+ * own a partition (a consumer-group member stalled past its session, whose partitions the
+ * group has given to another, can wake up between its last membership check and a finish).
+ * Local lakes: an exclusive flock(2) on <root>/.owners/<topic>+<partition>.lock (holding
+ * "pid=<pid> host=<host>" for diagnostics; the kernel drops it when the process dies). Once
+ * pp_lake_own was called on a pp_lake, writes, finishes and pp_lake_truncate_from of a
+ * partition it does not own fail with PP_EBUSY (an open file is then dropped, not finished),
+ * so a next owner, which takes the lock before it truncates and rewrites from the committed
+ * offset, never races a stale finish. The lock lasts until pp_lake_drop or pp_lake_close.
+ * The lake folder must be one whose flock(2) is shared by every writer (one host, or a
+ * network filesystem with working locks); never delete .owners while writers run.
+ * S3 has no lock: pp_lake_own returns 0 and does nothing, and a member stalled after its
+ * last membership check can still finish one object overlapping the next owner's (the
+ * committed offset is then behind it and batch dedups by id; see docs/ARCHITECTURE.md).
+ * Waits up to wait_ms for a holder to let go (polling every 20 ms). Idempotent.
+ * @returns 0, PP_EBUSY (still held: pp_lake_errmsg() names the holder), PP_EIO, PP_EINVAL. */
+int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait_ms);
 
 /* Call cb(arg, value, vlen) for every record in finished files of topic on day date
  * ("YYYY-MM-DD"), files in name order, lines in file order; value is borrowed for the call

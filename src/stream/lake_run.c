@@ -19,6 +19,10 @@
  * group's verdict (librdkafka notices a lost session as soon as it runs again). */
 #define STALL_US 3000000LL
 #define STALL_POLL_MS 1000
+/* How long a new owner waits for a partition's previous writer to let go of it (pp_lake_own):
+ * a stalled member lets go as soon as it runs again and learns it lost the partition. */
+#define OWN_WAIT_MS 60000
+#define OWN_LOG_MS 5000
 
 struct lake_consumer {
     struct pp_log *log;
@@ -29,10 +33,33 @@ struct lake_consumer {
     struct pp_lake_stats *st;
 };
 
+/* Take the partition from whoever may still write it, waiting up to OWN_WAIT_MS. */
+static int own(struct lake_consumer *lc, const char *topic, int partition)
+{
+    int rc = pp_lake_own(lc->lake, topic, partition, 0), waited = 0;
+    for (; rc == PP_EBUSY && waited < OWN_WAIT_MS; waited += OWN_LOG_MS) {
+        PP_WARN("lake", "waiting for the previous writer to let go: %s", pp_lake_errmsg(lc->lake));
+        rc = pp_lake_own(lc->lake, topic, partition, OWN_LOG_MS);
+    }
+    if (rc)
+        PP_ERROR("lake", "cannot own topic=%s partition=%d error=%s (%s)%s", topic, partition,
+                 pp_err_str(rc), pp_lake_errmsg(lc->lake),
+                 rc == PP_EBUSY ? ": a stopped or hung lake worker holds it; resume or kill it"
+                                : "");
+    else if (waited)
+        PP_INFO("lake", "owned topic=%s partition=%d after its previous writer let go", topic,
+                partition);
+    return rc;
+}
+
 static int start_at(void *arg, const char *topic, int partition, int64_t *offset)
 {
     struct lake_consumer *lc = arg;
-    int rc = pp_log_committed(lc->log, GROUP, topic, partition, offset);
+    /* ownership before the committed offset: a previous writer's late finish lands before it */
+    int rc = own(lc, topic, partition);
+    if (rc)
+        return rc;
+    rc = pp_log_committed(lc->log, GROUP, topic, partition, offset);
     if (rc == PP_ENOENT) {
         *offset = 0;
         rc = 0;
@@ -110,13 +137,11 @@ static int flush(struct lake_consumer *lc, int force)
 static void give_up(void *arg, int lost)
 {
     struct lake_consumer *lc = arg;
-    if (lost) {
-        for (int i = 0; i < lc->parts.n; i++)
-            pp_lake_drop(lc->lake, lc->parts.v[i].topic, lc->parts.v[i].partition);
-        return;
-    }
-    if (!lc->lake_failed)
+    if (!lost && !lc->lake_failed)
         flush(lc, 1);
+    /* then let go of them (pp_lake_own): the next owner may take them */
+    for (int i = 0; i < lc->parts.n; i++)
+        pp_lake_drop(lc->lake, lc->parts.v[i].topic, lc->parts.v[i].partition);
 }
 
 /* After a failed write or finish: back off, then restart every partition from its committed

@@ -2,8 +2,9 @@
 # kafka_group.sh: consumer-group membership on Kafka (librdkafka's mock cluster, 3 brokers,
 # 6 partitions): 2 `pinpipe stream --log kafka` and 2 `pinpipe lake --log kafka` workers share
 # the partitions of pin/geo/user; one worker of each kind is killed (-9) mid-load and
-# restarted, and the other lake worker is stopped (SIGSTOP) past its session timeout and
-# resumed; afterwards the warehouse and the lake hold every record exactly once.
+# restarted, and the other lake worker is stopped (SIGSTOP) past its session timeout while
+# holding every lake partition and resumed (its successor must wait for it to let go:
+# pp_lake_own); afterwards the warehouse and the lake hold every record exactly once.
 source "$(dirname "$0")/lib.bash"
 pp_need_data
 command -v sqlite3 >/dev/null || pp_fail "sqlite3 CLI missing (apt-get install sqlite3)"
@@ -56,12 +57,24 @@ mv "$PP_TMP/s2/stderr.log" "$PP_TMP/s2/stderr.killed.log"
 mv "$PP_TMP/l2/stderr.log" "$PP_TMP/l2/stderr.killed.log"
 sleep 0.5
 worker s2
-worker l2
-# a stalled member: lake worker l1 stopped (SIGSTOP) past its session timeout (6 s) while the
-# load goes on, so the group gives its partitions to l2; when it runs again its open files
-# must be dropped, not finished over l2's (the tiling check at the end catches an overlap)
+# l1 alone gets all 18 lake partitions once the killed l2's session (6 s) has expired
+for _ in $(seq 1 300); do grep -q "assigned partitions=18" "$PP_TMP/l1/stderr.log" && break; sleep 0.1; done
+grep -q "assigned partitions=18" "$PP_TMP/l1/stderr.log" \
+  || pp_fail "l1 never took over l2's partitions: $(tail -5 "$PP_TMP/l1/stderr.log")"
+# a stalled member: l1 stopped (SIGSTOP) holding every lake partition while l2 restarts and the
+# load goes on; once l1's session times out the group gives l2 everything, but l2 must not
+# write them before l1 has let go (pp_lake_own: l1 may wake up between its last membership
+# check and a finish); when l1 runs again it learns it lost them and drops its open files (the
+# tiling check at the end catches an overlap)
 kill -STOP "${W[l1]}"
-sleep 8
+worker l2
+for _ in $(seq 1 300); do
+  grep -q "waiting for the previous writer" "$PP_TMP/l2/stderr.log" && break
+  sleep 0.1
+done
+grep -q "waiting for the previous writer" "$PP_TMP/l2/stderr.log" \
+  || pp_fail "l2 did not wait for the stalled l1's partitions: $(tail -5 "$PP_TMP/l2/stderr.log")"
+echo "ok: the next owner waits while the stalled worker still holds its partitions"
 kill -CONT "${W[l1]}"
 wait "$em" || pp_fail "emulate failed: $(cat "$PP_TMP/emulate.json")"
 pp_wait_rows "$WH" 2019 90
@@ -88,10 +101,10 @@ pp_stop "$SERVE"
 python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --data-dir "$PP_TMP" \
   --warehouse "$WH" --lake "$LAKE" --events "$EVENTS" --log-arg=--log --log-arg=kafka \
   --log-arg=--brokers --log-arg="$B" || pp_fail "exactly once does not hold: $(cat "$PP_TMP/offsets.tsv")"
-if grep -q "partitions lost" "$PP_TMP/l1/stderr.log"; then
-  echo "ok: the stalled lake worker learnt it lost its partitions and dropped its open files"
-else
-  echo "note: the stalled lake worker was not told its partitions were lost (the group kept it)"
-fi
+grep -q "partitions lost" "$PP_TMP/l1/stderr.log" \
+  || pp_fail "the stalled lake worker was not told it lost its partitions"
+grep -q "after its previous writer let go" "$PP_TMP/l2/stderr.log" \
+  || pp_fail "l2 never owned the stalled worker's partitions"
+echo "ok: the stalled worker dropped its open files and let go; then l2 owned its partitions"
 kill -TERM "$MOCK_PID"; wait "$MOCK_PID" || true
 echo "kafka group: passed"

@@ -217,6 +217,50 @@ static void test_drop_lost(void)
     rm_rf(root);
 }
 
+/* Ownership (the fence between a stalled member and the partition's next owner): one writer
+ * per partition; a lake that took ownership cannot write, finish or truncate a partition it
+ * does not own; drop and close let go. Two pp_lake handles of one process conflict like two
+ * processes (flock is per open file). */
+static void test_own(void)
+{
+    struct pp_lake *a = open_lake(0, 0), *b = open_lake(0, 0);
+    struct commits c = {0};
+    PP_CHECK(a && b);
+    if (!a || !b)
+        goto out;
+    PP_CHECK_INT(pp_lake_own(a, "pin", 0, 0), 0);
+    PP_CHECK_INT(pp_lake_own(a, "pin", 0, 0), 0); /* idempotent */
+    PP_CHECK_INT(put(a, "pin", 0, 5, TS_0828), 0);
+    int64_t t0 = pp_mono_us();
+    PP_CHECK_INT(pp_lake_own(b, "pin", 0, 60), PP_EBUSY);
+    PP_CHECK(pp_mono_us() - t0 >= 60000); /* waited */
+    PP_CHECK(strstr(pp_lake_errmsg(b), "pid=") != NULL);
+    PP_CHECK(exists(".owners/pin+0.lock"));
+    /* b is fenced off pin/0 but may own another partition */
+    PP_CHECK_INT(put(b, "pin", 0, 5, TS_0828), PP_EBUSY);
+    PP_CHECK_INT(pp_lake_truncate_from(b, "pin", 0, 0), PP_EBUSY);
+    PP_CHECK_INT(pp_lake_own(b, "pin", 1, 0), 0);
+    PP_CHECK_INT(put(b, "pin", 1, 9, TS_0828), 0);
+    PP_CHECK_INT(pp_lake_flush(b, pp_now_ms(), 1, commit_cb, &c), 1);
+    PP_CHECK(exists("topic=pin/dt=2020-08-28/pin+1+0000000009.jsonl"));
+    /* a lets go: its open file is dropped; from then on it is the fenced one */
+    pp_lake_drop(a, "pin", 0);
+    PP_CHECK_INT(pp_lake_own(b, "pin", 0, 0), 0);
+    PP_CHECK_INT(put(a, "pin", 0, 6, TS_0828), PP_EBUSY);
+    PP_CHECK_INT(pp_lake_flush(a, pp_now_ms(), 1, commit_cb, &c), 0);
+    PP_CHECK(!exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
+    PP_CHECK_INT(pp_lake_truncate_from(b, "pin", 0, 0), 0);
+    /* close lets go too */
+    pp_lake_close(b);
+    b = NULL;
+    PP_CHECK_INT(pp_lake_own(a, "pin", 0, 0), 0);
+    PP_CHECK_INT(pp_lake_own(a, "pin", 1, 0), 0);
+out:
+    pp_lake_close(a);
+    pp_lake_close(b);
+    rm_rf(root);
+}
+
 static void test_roll_size(void)
 {
     struct pp_lake *lake = open_lake(20, 0); /* each line "{"o":N}\n" is 8-9 bytes */
@@ -739,6 +783,7 @@ int main(void)
     test_big_records();
     test_truncate_from();
     test_drop_lost();
+    test_own();
     test_crash_rerun();
     test_s3_root();
     test_s3_encode();
