@@ -18,6 +18,7 @@ const char *pp_err_str(int rc)
     case PP_EBUSY: return "busy: locked by another process";
     case PP_EAGAIN: return "try again";
     case PP_ERANGE: return "out of range";
+    case PP_ECONFLICT: return "conflict: changed by another writer";
     default: return "unknown error";
     }
 }

@@ -16,6 +16,7 @@
 #define PP_EBUSY (-11)     /* resource locked by another process */
 #define PP_EAGAIN (-12)    /* nothing available now, try again */
 #define PP_ERANGE (-13)    /* offset or value out of range */
+#define PP_ECONFLICT (-14) /* a compare-and-set lost: another writer changed it first */
 
 /* @returns static string naming rc ("ok" for 0, "unknown error" for unknown codes). */
 const char *pp_err_str(int rc);

@@ -67,6 +67,7 @@ static int part_add(struct pp_parts *ps, enum pp_kind kind, int partition)
     part->partition = partition;
     part->rd = rd;
     part->committed = offset;
+    part->loaded = offset;
     part->pos = pp_log_reader_position(rd);
     part->log_dirty = 1; /* the stream copies its start position to the log's group */
     return 0;

@@ -46,6 +46,7 @@ struct brej {          /* a dead letter: why and value are offsets into the aren
 struct boff {          /* a partition's next position once the batch commits */
     const char *topic; /* static */
     int partition;
+    int64_t from; /* the stored position the batch's records start at (the CAS's expect) */
     int64_t pos;
 };
 
@@ -250,7 +251,8 @@ static int batch_load(struct pp_wh *wh, struct pp_row *row, struct batch *b)
                           b->arena.data + j->value, j->vlen);
     }
     for (size_t i = 0; !rc && i < b->noff; i++)
-        rc = pp_wh_offset_set(wh, GROUP, b->off[i].topic, b->off[i].partition, b->off[i].pos);
+        rc = pp_wh_offset_set(wh, GROUP, b->off[i].topic, b->off[i].partition, b->off[i].from,
+                              b->off[i].pos);
     rc = rc ? rc : pp_wh_commit(wh);
     if (rc)
         pp_wh_rollback(wh);
@@ -422,7 +424,8 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int as
             continue;
         if (grow((void **)&b->off, &b->capoff, b->noff + 1, sizeof(*b->off)))
             return PP_ENOMEM;
-        b->off[b->noff++] = (struct boff){part->topic, part->partition, part->pos};
+        b->off[b->noff++] = (struct boff){part->topic, part->partition, part->loaded, part->pos};
+        part->loaded = part->pos;
     }
     if (!b->noff)
         return 0; /* nothing consumed */
@@ -472,7 +475,7 @@ static void log_commit(struct stream *st, int force)
     }
 }
 
-static int batch_abort(struct stream *st);
+static int batch_abort(struct stream *st, int reread);
 
 /* The group takes partitions away (rebalance or leaving): the positions live in the
  * warehouse transaction, so commit what was consumed (nothing is in flight here: the
@@ -484,7 +487,7 @@ static void give_up(void *arg, int lost)
     struct stream *st = arg;
     int rc = batch_settle(st, st->stats);
     rc = rc ? rc : lost ? -1 : batch_commit(st, st->stats, 0);
-    if (rc && batch_abort(st))
+    if (rc && batch_abort(st, rc == PP_ECONFLICT))
         PP_WARN("stream", "rewind before revoke failed");
     if (!lost)
         log_commit(st, 1);
@@ -492,12 +495,29 @@ static void give_up(void *arg, int lost)
 
 /* Undo what is not committed (the batch being filled; the one in flight failed or was
  * settled): rewind every reader past its committed position to it, so the same records
- * are consumed again. @returns 0 or <0 fatal. */
-static int batch_abort(struct stream *st)
+ * are consumed again. reread: the committed positions are first read again from the
+ * warehouse (after a lost compare-and-set: another consumer committed some partitions, or a
+ * commit whose answer was lost did commit). @returns 0 or <0 fatal. */
+static int batch_abort(struct stream *st, int reread)
 {
     batch_reset(st->cur);
     for (int i = 0; i < st->parts.n; i++) {
         struct pp_part *part = &st->parts.v[i];
+        if (reread) {
+            int64_t off = 0;
+            int rc = pp_wh_offset_get(st->wh, GROUP, part->topic, part->partition, &off);
+            if (rc && rc != PP_ENOENT)
+                return rc;
+            if (off != part->committed) {
+                PP_INFO("stream", "position moved topic=%s partition=%d from=%" PRId64
+                        " to=%" PRId64 " (committed by another consumer)",
+                        part->topic, part->partition, part->committed, off);
+                part->committed = off;
+                part->log_dirty = 1;
+                part->touched = 1; /* reopen below */
+            }
+        }
+        part->loaded = part->committed;
         if (part->touched || part->pos != part->committed) {
             int rc = pp_parts_reopen(&st->parts, part, part->committed);
             if (rc)
@@ -610,10 +630,11 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
                     wh_err ? "\"" : "");
             stats->failing++;
             stats->last_error = err;
-            if ((rc = batch_abort(&st)))
+            if ((rc = batch_abort(&st, err == PP_ECONFLICT)))
                 break;
-            /* a busy warehouse (a batch run writing) is waited out, other errors are not */
-            if (err != PP_EBUSY && ++failures >= RETRY_MAX) {
+            /* a busy warehouse (a batch run writing) is waited out, and positions that moved
+             * were read again; other errors are not retried forever */
+            if (err != PP_EBUSY && err != PP_ECONFLICT && ++failures >= RETRY_MAX) {
                 PP_ERROR("stream", "giving up after %d failed batches error=%s", failures,
                          pp_err_str(err));
                 rc = err;

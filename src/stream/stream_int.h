@@ -17,6 +17,8 @@ struct pp_part {
     int partition;
     struct pp_log_reader *rd;
     int64_t committed; /* position stored by the consumer's source of truth */
+    int64_t loaded;    /* position after the last batch handed to the warehouse (committed or
+                          in flight): where the next batch's records of it start */
     int64_t pos;       /* next offset after the records consumed so far */
     int touched;       /* consumed records not yet committed */
     int log_dirty;     /* committed position not yet copied to the log's group (stream) */

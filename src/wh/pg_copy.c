@@ -541,23 +541,10 @@ int wh_pg_commit_all(struct wh_pg *pg)
         rc = rc ? rc : col_list(&sql, &tables[kinds[i]], 0, "");
         rc = rc ? rc : pp_buf_puts(&sql, ") FROM STDIN WITH (FORMAT binary)");
     }
-    if (!rc && pg->noffs)
-        rc = pp_buf_puts(&sql, "; INSERT INTO pp_offsets (consumer_group, topic, partition,"
-                               " next_offset) VALUES ");
-    for (size_t i = 0; !rc && i < pg->noffs; i++) {
-        const struct wh_pg_off *o = &pg->offs[i];
-        char *g = PQescapeLiteral(pg->conn, o->group, strlen(o->group));
-        char *t = PQescapeLiteral(pg->conn, o->topic, strlen(o->topic));
-        rc = g && t ? pp_buf_printf(&sql, "%s(%s, %s, %d, %" PRId64 ")", i ? ", " : "", g, t,
-                                    o->partition, o->next_offset)
-                    : PP_ENOMEM;
-        PQfreemem(g);
-        PQfreemem(t);
+    if (!rc && pg->noffs) {
+        rc = pp_buf_puts(&sql, "; ");
+        rc = rc ? rc : wh_pg_offsets_sql(pg->conn, &sql, pg->offs, pg->noffs);
     }
-    if (!rc && pg->noffs)
-        rc = pp_buf_puts(&sql, " ON CONFLICT (consumer_group, topic, partition)"
-                               " DO UPDATE SET next_offset = excluded.next_offset"
-                               " WHERE pp_offsets.next_offset < excluded.next_offset");
     rc = rc ? rc : pp_buf_puts(&sql, "; COMMIT");
     if (rc) {
         pp_buf_free(&sql);
@@ -723,7 +710,7 @@ static void offsets_free(struct wh_pg *pg)
 }
 
 int wh_pg_offset_add(struct wh_pg *pg, const char *group, const char *topic, int partition,
-                     int64_t next_offset)
+                     int64_t expect, int64_t next_offset)
 {
     for (size_t i = 0; i < pg->noffs; i++) {
         struct wh_pg_off *o = &pg->offs[i];
@@ -749,40 +736,50 @@ int wh_pg_offset_add(struct wh_pg *pg, const char *group, const char *topic, int
         return PP_ENOMEM;
     }
     o->partition = partition;
+    o->expect = expect;
     o->next_offset = next_offset;
     pg->noffs++;
     return 0;
 }
 
-/* The buffered positions in one statement (per 200). */
+int wh_pg_offsets_sql(PGconn *conn, struct pp_buf *sql, const struct wh_pg_off *offs, size_t n)
+{
+    int rc = pp_buf_puts(sql, "WITH v (g, t, p, n, e) AS (VALUES ");
+    for (size_t i = 0; !rc && i < n; i++) {
+        const struct wh_pg_off *o = &offs[i];
+        char *g = PQescapeLiteral(conn, o->group, strlen(o->group));
+        char *t = PQescapeLiteral(conn, o->topic, strlen(o->topic));
+        rc = g && t ? pp_buf_printf(sql, "%s(%s, %s, %d, %" PRId64 "::bigint, %" PRId64 "::bigint)",
+                                    i ? ", " : "", g, t, o->partition, o->next_offset, o->expect)
+                    : PP_ENOMEM;
+        PQfreemem(g);
+        PQfreemem(t);
+    }
+    rc = rc ? rc
+            : pp_buf_printf(sql,
+                            "), u AS (INSERT INTO pp_offsets (consumer_group, topic, partition,"
+                            " next_offset) SELECT g, t, p, n FROM v"
+                            " ON CONFLICT (consumer_group, topic, partition)"
+                            " DO UPDATE SET next_offset = excluded.next_offset"
+                            " WHERE pp_offsets.next_offset = (SELECT e FROM v"
+                            " WHERE v.g = excluded.consumer_group AND v.t = excluded.topic"
+                            " AND v.p = excluded.partition) RETURNING 1)"
+                            " SELECT pp_positions_check((SELECT count(*) FROM u), %zu)",
+                            n);
+    return rc;
+}
+
+/* The buffered positions in one statement (per 200), checked (wh_pg_offsets_sql). */
 static int offsets_put(struct wh_pg *pg)
 {
     enum { PER = 200 };
     int rc = 0;
     for (size_t from = 0; !rc && from < pg->noffs; from += PER) {
         size_t n = pg->noffs - from < PER ? pg->noffs - from : PER;
-        const char *params[4 * PER];
-        char nums[PER][2][24];
         struct pp_buf sql;
         pp_buf_init(&sql, 0);
-        rc = pp_buf_puts(&sql, "INSERT INTO pp_offsets (consumer_group, topic, partition,"
-                               " next_offset) VALUES ");
-        for (size_t i = 0; !rc && i < n; i++) {
-            const struct wh_pg_off *o = &pg->offs[from + i];
-            snprintf(nums[i][0], sizeof(nums[i][0]), "%d", o->partition);
-            snprintf(nums[i][1], sizeof(nums[i][1]), "%" PRId64, o->next_offset);
-            params[4 * i] = o->group;
-            params[4 * i + 1] = o->topic;
-            params[4 * i + 2] = nums[i][0];
-            params[4 * i + 3] = nums[i][1];
-            rc = pp_buf_printf(&sql, "%s($%zu, $%zu, $%zu::integer, $%zu::bigint)", i ? ", " : "",
-                               4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4);
-        }
-        rc = rc ? rc
-                : pp_buf_puts(&sql, " ON CONFLICT (consumer_group, topic, partition)"
-                                    " DO UPDATE SET next_offset = excluded.next_offset"
-                                    " WHERE pp_offsets.next_offset < excluded.next_offset");
-        rc = rc ? rc : wh_pg_exec(pg, sql.data, (int)(4 * n), params, NULL);
+        rc = wh_pg_offsets_sql(pg->conn, &sql, pg->offs + from, n);
+        rc = rc ? rc : wh_pg_exec(pg, sql.data, 0, NULL, NULL);
         pp_buf_free(&sql);
     }
     return rc;

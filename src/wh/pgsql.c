@@ -53,8 +53,9 @@ int wh_pg_fail(struct wh_pg *pg, PGresult *res, const char *what)
                   !strcmp(state, "55P03") ||   /* lock not available (lock_timeout) */
                   !strcmp(state, "53300")))    /* too many connections */
         retry = 1;
+    int conflict = state && !strcmp(state, WH_PG_CONFLICT_STATE); /* pp_positions_check */
     PQclear(res);
-    return retry ? PP_EBUSY : PP_EIO;
+    return conflict ? PP_ECONFLICT : retry ? PP_EBUSY : PP_EIO;
 }
 
 int wh_pg_exec(struct wh_pg *pg, const char *sql, int nparams, const char *const *params,
@@ -189,7 +190,24 @@ static int migrate_v3(struct wh_pg *pg)
     return wh_pg_exec(pg, WH_QUALITY_DDL, 0, NULL, NULL);
 }
 
-static int (*const migrations[])(struct wh_pg *) = {NULL, migrate_v1, migrate_v2, migrate_v3};
+/* Version 4: the positions' compare-and-set (pp_wh_offset_set): a commit's offsets upsert
+ * counts the rows whose stored position was the expected one, and this fails the transaction
+ * (SQLSTATE WH_PG_CONFLICT_STATE) unless all were. */
+static int migrate_v4(struct wh_pg *pg)
+{
+    return wh_pg_exec(pg,
+                      "CREATE OR REPLACE FUNCTION pp_positions_check(matched bigint, expected bigint)"
+                      " RETURNS integer LANGUAGE plpgsql AS $$ BEGIN"
+                      " IF matched <> expected THEN RAISE EXCEPTION"
+                      " 'consumed positions moved: % of % were where this transaction started',"
+                      " matched, expected USING ERRCODE = '" WH_PG_CONFLICT_STATE "',"
+                      " HINT = 'another consumer committed these partitions meanwhile';"
+                      " END IF; RETURN 1; END $$",
+                      0, NULL, NULL);
+}
+
+static int (*const migrations[])(struct wh_pg *) = {NULL, migrate_v1, migrate_v2, migrate_v3,
+                                                    migrate_v4};
 #define WH_PG_SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])) - 1)
 
 static int schema_version(struct wh_pg *pg, int *version)
@@ -397,21 +415,33 @@ static int pg_stmt(struct wh_pg *pg, const char *sql, int n, const char *const *
 }
 
 static int pg_offset_set(struct pp_wh *base, const char *group, const char *topic, int partition,
-                         int64_t next_offset)
+                         int64_t expect, int64_t next_offset)
 {
-    char part[16], off[32];
+    char part[16], off[32], exp[32];
     snprintf(part, sizeof(part), "%d", partition);
     snprintf(off, sizeof(off), "%" PRId64, next_offset);
-    const char *params[] = {group, topic, part, off};
+    snprintf(exp, sizeof(exp), "%" PRId64, expect);
+    const char *params[] = {group, topic, part, off, exp};
     struct wh_pg *pg = (struct wh_pg *)base;
-    if (pg->in_txn) /* written with the rows at the flush */
-        return pg->failed ? pg->failed : wh_pg_offset_add(pg, group, topic, partition, next_offset);
-    return pg_stmt(pg,
-                   "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
-                   " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition)"
-                   " DO UPDATE SET next_offset = excluded.next_offset"
-                   " WHERE pp_offsets.next_offset < excluded.next_offset",
-                   4, params, NULL);
+    if (pg->in_txn) /* written with the rows at the flush, checked there */
+        return pg->failed ? pg->failed
+                          : wh_pg_offset_add(pg, group, topic, partition, expect, next_offset);
+    PGresult *res = NULL;
+    int rc = pg_stmt(pg,
+                     "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
+                     " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer_group, topic, partition)"
+                     " DO UPDATE SET next_offset = excluded.next_offset"
+                     " WHERE pp_offsets.next_offset = $5",
+                     5, params, &res);
+    if (!rc && strcmp(PQcmdTuples(res), "1")) {
+        snprintf(pg->err, sizeof(pg->err),
+                 "position of %s/%s/%d is no longer %" PRId64
+                 ": another consumer committed it meanwhile",
+                 group, topic, partition, expect);
+        rc = PP_ECONFLICT;
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* Where the stream starts (or rewinds to): the committed position, so it waits out a lost

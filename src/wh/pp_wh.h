@@ -27,7 +27,7 @@
  * PP_WH_BUSY_TIMEOUT_MS. A lost connection (server restart, backend terminated) is PP_EBUSY: roll
  * back and retry; the next call reconnects (with backoff), pp_wh_offset_get() waiting up to
  * PP_WH_BUSY_TIMEOUT_MS for the server. A COMMIT whose answer was lost may have committed:
- * replaying its records is harmless (upserts by ind, offsets and rejects by key).
+ * replaying its records is refused by the positions' compare-and-set (pp_wh_offset_set).
  */
 #ifndef PP_WH_H
 #define PP_WH_H
@@ -89,10 +89,19 @@ int pp_wh_rollback(struct pp_wh *wh);
 int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row);
 /* Same, and *status (may be NULL) tells whether the row was new, changed or identical. */
 int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status);
-/* Record a consumed position (inside the caller's transaction; PostgreSQL buffers it until
- * pp_wh_commit(), which stores it with the rows). */
+/* Record a consumed position: (group, topic, partition) moves from expect -- the position the
+ * transaction's records of that partition start at, i.e. the stored one it read -- to
+ * next_offset, inside the caller's transaction (PostgreSQL buffers it until pp_wh_commit(),
+ * which stores it with the rows). A compare-and-set: when the stored position is not expect
+ * (no row counts as expect), the transaction must not commit: @returns PP_ECONFLICT (SQLite:
+ * here; PostgreSQL: from pp_wh_commit()); roll back, re-read the position (pp_wh_offset_get)
+ * and go on from it. That happens when another consumer committed the partition meanwhile
+ * (a group member stalled past its session, whose partitions went to another), or when a
+ * COMMIT whose answer was lost did commit: either way nothing is loaded twice or out of order.
+ * Within one transaction a later call for the same partition moves it on (expect = the
+ * earlier call's next_offset). @returns 0, PP_ECONFLICT, PP_EIO, PP_EBUSY. */
 int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int partition,
-                     int64_t next_offset);
+                     int64_t expect, int64_t next_offset);
 /* @returns 0 with *next_offset, or PP_ENOENT (start from the beginning). */
 int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int partition,
                      int64_t *next_offset);

@@ -1,4 +1,5 @@
 /* sqlite.c: the embedded warehouse on SQLite: schema and migrations, upserts, offsets, rejects. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,7 +253,7 @@ static void sq_close(struct pp_wh *base)
 static const char *sq_errmsg(struct pp_wh *base)
 {
     struct wh_sqlite *wh = (struct wh_sqlite *)base;
-    return wh && wh->db ? sqlite3_errmsg(wh->db) : "no warehouse";
+    return !wh || !wh->db ? "no warehouse" : wh->err[0] ? wh->err : sqlite3_errmsg(wh->db);
 }
 
 static int sq_set_sync(struct pp_wh *base, int full)
@@ -266,6 +267,7 @@ static int sq_set_sync(struct pp_wh *base, int full)
 int wh_sq_begin(struct pp_wh *base)
 {
     struct wh_sqlite *wh = (struct wh_sqlite *)base;
+    wh->err[0] = '\0';
     if (wh_prepare(wh, &wh->begin, "BEGIN IMMEDIATE"))
         return PP_EIO;
     return step_done(wh->begin);
@@ -371,22 +373,33 @@ static int sq_upsert(struct pp_wh *base, const struct pp_row *row, int *status)
     return 0;
 }
 
+/* A compare-and-set (pp_wh_offset_set): the upsert changes no row when the stored position
+ * is not expect. */
 static int sq_offset_set(struct pp_wh *base, const char *group, const char *topic, int partition,
-                         int64_t next_offset)
+                         int64_t expect, int64_t next_offset)
 {
     struct wh_sqlite *wh = (struct wh_sqlite *)base;
     if (wh_prepare(wh, &wh->off_set,
                    "INSERT INTO pp_offsets (consumer_group, topic, partition, next_offset)"
                    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (consumer_group, topic, partition)"
                    " DO UPDATE SET next_offset = excluded.next_offset"
-                   " WHERE pp_offsets.next_offset < excluded.next_offset"))
+                   " WHERE pp_offsets.next_offset = ?5"))
         return PP_EIO;
     sqlite3_stmt *st = wh->off_set;
     if (sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC) ||
         sqlite3_bind_text(st, 2, topic, -1, SQLITE_STATIC) || sqlite3_bind_int(st, 3, partition) ||
-        sqlite3_bind_int64(st, 4, next_offset))
+        sqlite3_bind_int64(st, 4, next_offset) || sqlite3_bind_int64(st, 5, expect))
         return PP_EIO;
-    return step_done(st);
+    int rc = step_done(st);
+    wh->err[0] = '\0';
+    if (!rc && sqlite3_changes(wh->db) == 0) {
+        snprintf(wh->err, sizeof(wh->err),
+                 "position of %s/%s/%d is no longer %" PRId64
+                 ": another consumer committed it meanwhile",
+                 group, topic, partition, expect);
+        rc = PP_ECONFLICT;
+    }
+    return rc;
 }
 
 static int sq_offset_get(struct pp_wh *base, const char *group, const char *topic, int partition,

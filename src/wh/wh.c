@@ -97,9 +97,9 @@ int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status)
 }
 
 int pp_wh_offset_set(struct pp_wh *wh, const char *group, const char *topic, int partition,
-                     int64_t next_offset)
+                     int64_t expect, int64_t next_offset)
 {
-    return wh->ops->offset_set(wh, group, topic, partition, next_offset);
+    return wh->ops->offset_set(wh, group, topic, partition, expect, next_offset);
 }
 
 int pp_wh_offset_get(struct pp_wh *wh, const char *group, const char *topic, int partition,

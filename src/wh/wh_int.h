@@ -58,7 +58,7 @@ struct wh_ops {
     /* status NULL: the backend may defer the write to the commit (same transaction). */
     int (*upsert)(struct pp_wh *wh, const struct pp_row *row, int *status);
     int (*offset_set)(struct pp_wh *wh, const char *group, const char *topic, int partition,
-                      int64_t next_offset);
+                      int64_t expect, int64_t next_offset);
     int (*offset_get)(struct pp_wh *wh, const char *group, const char *topic, int partition,
                       int64_t *next_offset);
     int (*count)(struct pp_wh *wh, enum pp_kind kind, int64_t *n);

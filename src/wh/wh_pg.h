@@ -74,8 +74,12 @@ struct wh_pg {
 struct wh_pg_off {
     char *group, *topic; /* owned */
     int partition;
+    int64_t expect;      /* the stored position the transaction started from (the CAS) */
     int64_t next_offset;
 };
+
+/* SQLSTATE of a lost positions compare-and-set (pp_positions_check, schema version 4). */
+#define WH_PG_CONFLICT_STATE "PP001"
 
 /* wh_pg_flush() inside a whole-transaction commit: an ind existed, redo it all. */
 #define WH_PG_REDO 2
@@ -139,10 +143,15 @@ int wh_pg_flush(struct wh_pg *pg, int final);
  * WH_PG_SLOW (dead letters or a kind to stage: use wh_pg_flush), WH_PG_REDO (an ind
  * existed: roll back, that kind is staged next), or as wh_pg_fail (roll back). */
 int wh_pg_commit_all(struct wh_pg *pg);
-/* Keep a position for the flush (replacing that of the same group, topic, partition).
- * @returns 0 or PP_ENOMEM. */
+/* Keep a position for the flush (moving on that of the same group, topic, partition: its
+ * first expect stays). @returns 0 or PP_ENOMEM. */
 int wh_pg_offset_add(struct wh_pg *pg, const char *group, const char *topic, int partition,
-                     int64_t next_offset);
+                     int64_t expect, int64_t next_offset);
+/* Append to sql the statement that stores offs[0..n) as a compare-and-set: one upsert whose
+ * rows each update only a stored position equal to their expect, and a pp_positions_check()
+ * of how many did, failing the transaction (WH_PG_CONFLICT_STATE) unless all. Literals are
+ * escaped through conn. @returns 0 or PP_ENOMEM. */
+int wh_pg_offsets_sql(PGconn *conn, struct pp_buf *sql, const struct wh_pg_off *offs, size_t n);
 /* Keep a dead letter for the flush. @returns 0 or PP_ENOMEM. */
 int wh_pg_reject_add(struct wh_pg *pg, const char *topic, int partition, int64_t offset,
                      const char *error, const char *value, size_t vlen);

@@ -14,6 +14,7 @@ struct wh_sqlite {
     sqlite3_stmt *cnt[PP_KIND_COUNT];
     sqlite3_stmt *off_set, *off_get, *reject;
     sqlite3_stmt *begin, *commit, *rollback;
+    char err[256]; /* pinpipe's own error of the transaction (a lost position CAS), else "" */
 };
 
 /* Prepare sql once into *slot (cached for the warehouse's lifetime). @returns 0 or PP_EIO. */

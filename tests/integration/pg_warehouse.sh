@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# pg_warehouse.sh: the PostgreSQL warehouse on a real server started here. (1) `pinpipe run
+# pg_warehouse.sh: the PostgreSQL warehouse on a real server started here. (0) the positions'
+# compare-and-set (test_wh against this server). (1) `pinpipe run
 # --warehouse postgresql://...` under the real sample through the API: 2019 rows per table,
 # then batch + insights equal the independent computation and, byte for byte, the SQLite
 # warehouse's insights of the same lake day. (2) a separate `pinpipe stream` into PostgreSQL
@@ -11,6 +12,15 @@ pp_need_data
 command -v psql >/dev/null || pp_fail "psql missing (apt-get install postgresql-client)"
 pg_start fsync=off
 today=$(date -u +%F)
+
+# (0) the positions' compare-and-set on this server: the warehouse unit test's CAS cases
+# (two connections, a stale consumer's transaction refused) in a database of their own
+if [ -x "${PP_TOOLS:-}/test_wh" ]; then
+  pg_sql "CREATE DATABASE pp_cas" >/dev/null
+  PP_TEST_PG_URL="${PG_URL%/*}/pp_cas" "$PP_TOOLS/test_wh" >"$PP_TMP/test_wh.log" 2>&1 \
+    || pp_fail "compare-and-set on PostgreSQL: $(grep -v '^ok' "$PP_TMP/test_wh.log" | tail -5)"
+  echo "ok: positions compare-and-set on PostgreSQL ($(tail -1 "$PP_TMP/test_wh.log"))"
+fi
 
 # pg_check DIR: exactly once between DIR's log and the PostgreSQL warehouse (psql, not pinpipe).
 pg_check() {
@@ -72,7 +82,7 @@ for fmt in json table csv; do
     >"$dir/pg.$fmt" 2>/dev/null || pp_fail "batch rerun on PostgreSQL failed"
   cmp "$dir/sqlite.$fmt" "$dir/pg.$fmt" || pp_fail "$fmt insights differ between SQLite and PostgreSQL"
 done
-[ "$(pg_sql "select count(*) from pp_schema_version")" = 3 ] || pp_fail "schema version rows (v1 tables, v2 dag history, v3 quality)"
+[ "$(pg_sql "select count(*) from pp_schema_version")" = 4 ] || pp_fail "schema version rows (v1 tables, v2 dag history, v3 quality, v4 positions check)"
 [ "$(pg_sql "select count(*) from insight_top_user_by_country where run_date='$today'")" -gt 0 ] \
   || pp_fail "no snapshot rows for $today"
 echo "ok: (1) run -> PostgreSQL: 2019 rows per table; insights = independent = SQLite (json, table, csv)"

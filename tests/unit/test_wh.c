@@ -182,6 +182,79 @@ static void test_upsert(void)
     PP_CHECK_INT(scalar("upsert.db", "SELECT typeof(user_name) = 'text' FROM \"user\""), 1);
 }
 
+/* One transaction of test_offsets_cas: upsert pin ind, move (pin, partition) from expect to
+ * next and (geo, 1) from gexp to gnext when gnext >= 0; commit, or roll back on the first
+ * failure (SQLite reports a lost CAS at once, PostgreSQL at the commit). @returns 0 or it. */
+static int cas_txn(struct pp_wh *wh, const char *group, int64_t ind, int partition,
+                   int64_t expect, int64_t next, int64_t gexp, int64_t gnext)
+{
+    int rc = pp_wh_begin(wh);
+    rc = rc ? rc : put_pin(wh, ind, "cas", 1, "p");
+    rc = rc ? rc : gnext >= 0 ? pp_wh_offset_set(wh, group, "geo", 1, gexp, gnext) : 0;
+    rc = rc ? rc : pp_wh_offset_set(wh, group, "pin", partition, expect, next);
+    rc = rc ? rc : pp_wh_commit(wh);
+    if (rc)
+        pp_wh_rollback(wh);
+    return rc;
+}
+
+/* The positions' compare-and-set on spec (a SQLite file or, with PP_TEST_PG_URL, a
+ * PostgreSQL server): a stale consumer's transaction -- rows and positions -- never commits,
+ * on two connections as two consumer processes. */
+static void test_offsets_cas(const char *spec)
+{
+    char err[256] = "", group[64];
+    struct pp_wh *a = pp_wh_open(spec, err, sizeof(err));
+    struct pp_wh *b = a ? pp_wh_open(spec, err, sizeof(err)) : NULL;
+    PP_CHECK(a && b);
+    if (!a || !b) {
+        fprintf(stderr, "pp_wh_open: %s\n", err);
+        pp_wh_close(a);
+        return;
+    }
+    snprintf(group, sizeof(group), "cas-%d", (int)getpid()); /* a server may be reused */
+    int64_t id = 1000000 + (int64_t)getpid() * 10;
+    int64_t off = -1, n0 = -1, n = -1;
+    PP_CHECK_INT(pp_wh_count(a, PP_KIND_PIN, &n0), 0);
+    /* a and b both start pin/0 at 0 (no position stored); a commits first */
+    PP_CHECK_INT(cas_txn(a, group, id + 1, 0, 0, 10, 0, -1), 0);
+    PP_CHECK_INT(cas_txn(b, group, id + 2, 0, 0, 5, 0, -1), PP_ECONFLICT);
+    PP_CHECK(strstr(pp_wh_errmsg(b), "position") != NULL);
+    PP_CHECK_INT(pp_wh_offset_get(b, group, "pin", 0, &off), 0);
+    PP_CHECK_INT(off, 10); /* b re-reads, goes on from there */
+    PP_CHECK_INT(cas_txn(b, group, id + 2, 0, 10, 12, 0, -1), 0);
+    /* a's next transaction (expects 10) is now stale: nothing of it commits, not even the
+     * position of a partition b never touched */
+    PP_CHECK_INT(cas_txn(a, group, id + 3, 0, 10, 20, 0, 4), PP_ECONFLICT);
+    PP_CHECK_INT(pp_wh_offset_get(a, group, "geo", 1, &off), PP_ENOENT);
+    PP_CHECK_INT(pp_wh_offset_get(a, group, "pin", 0, &off), 0);
+    PP_CHECK_INT(off, 12);
+    PP_CHECK_INT(pp_wh_count(a, PP_KIND_PIN, &n), 0);
+    PP_CHECK_INT(n - n0, 2); /* id + 1 and id + 2 */
+    /* several moves of one partition in a transaction; another partition's position */
+    PP_CHECK_INT(cas_txn(a, group, id + 4, 7, 0, 3, 0, 4), 0);
+    PP_CHECK_INT(pp_wh_begin(a), 0);
+    PP_CHECK_INT(pp_wh_offset_set(a, group, "pin", 7, 3, 8), 0);
+    PP_CHECK_INT(pp_wh_offset_set(a, group, "pin", 7, 8, 9), 0);
+    PP_CHECK_INT(pp_wh_commit(a), 0);
+    PP_CHECK_INT(pp_wh_offset_get(b, group, "pin", 7, &off), 0);
+    PP_CHECK_INT(off, 9);
+    /* outside a transaction too */
+    PP_CHECK_INT(pp_wh_offset_set(b, group, "pin", 7, 9, 11), 0);
+    PP_CHECK_INT(pp_wh_offset_set(a, group, "pin", 7, 9, 10), PP_ECONFLICT);
+    PP_CHECK_INT(pp_wh_offset_get(a, group, "pin", 7, &off), 0);
+    PP_CHECK_INT(off, 11);
+    /* an existing ind (PostgreSQL: the transaction is redone through staging tables) */
+    PP_CHECK_INT(cas_txn(b, group, id + 1, 7, 9, 12, 0, -1), PP_ECONFLICT);
+    PP_CHECK_INT(cas_txn(b, group, id + 1, 7, 11, 12, 4, 5), 0);
+    PP_CHECK_INT(pp_wh_offset_get(a, group, "pin", 7, &off), 0);
+    PP_CHECK_INT(off, 12);
+    PP_CHECK_INT(pp_wh_offset_get(a, group, "geo", 1, &off), 0);
+    PP_CHECK_INT(off, 5);
+    pp_wh_close(a);
+    pp_wh_close(b);
+}
+
 static void test_offsets_txn(void)
 {
     struct pp_wh *wh = open_wh("txn.db");
@@ -193,7 +266,7 @@ static void test_offsets_txn(void)
     /* rows and offsets roll back together */
     PP_CHECK_INT(pp_wh_begin(wh), 0);
     PP_CHECK_INT(put_pin(wh, 1, "art", 10, "p"), 0);
-    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 1), 0);
+    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 0, 1), 0);
     /* a second connection reads (the committed state) while the writer holds its lock */
     PP_CHECK_INT(pp_wh_count(reader, PP_KIND_PIN, &n), 0);
     PP_CHECK_INT(n, 0);
@@ -205,9 +278,9 @@ static void test_offsets_txn(void)
     PP_CHECK_INT(pp_wh_begin(wh), 0);
     PP_CHECK_INT(put_pin(wh, 1, "art", 10, "p"), 0);
     PP_CHECK_INT(put_pin(wh, 2, "art", 10, "p"), 0);
-    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 2), 0);
-    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 3), 0); /* later position wins */
-    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "geo", 1, 5), 0);
+    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 0, 2), 0);
+    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 2, 3), 0); /* moves on */
+    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "geo", 1, 0, 5), 0);
     PP_CHECK_INT(pp_wh_commit(wh), 0);
     PP_CHECK_INT(pp_wh_count(reader, PP_KIND_PIN, &n), 0);
     PP_CHECK_INT(n, 2);
@@ -216,10 +289,9 @@ static void test_offsets_txn(void)
     PP_CHECK_INT(pp_wh_offset_get(reader, "stream", "geo", 1, &off), 0);
     PP_CHECK_INT(off, 5);
     PP_CHECK_INT(pp_wh_offset_get(reader, "lake", "pin", 0, &off), PP_ENOENT);
-    /* a stale member's late commit never moves a stored position back */
+    /* the next transaction starts where the last one ended (the CAS: test_offsets_cas) */
     PP_CHECK_INT(pp_wh_begin(wh), 0);
-    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "pin", 0, 2), 0);
-    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "geo", 1, 6), 0);
+    PP_CHECK_INT(pp_wh_offset_set(wh, "stream", "geo", 1, 5, 6), 0);
     PP_CHECK_INT(pp_wh_commit(wh), 0);
     PP_CHECK_INT(pp_wh_offset_get(reader, "stream", "pin", 0, &off), 0);
     PP_CHECK_INT(off, 3);
@@ -608,6 +680,11 @@ int main(void)
     test_schema();
     test_upsert();
     test_offsets_txn();
+    char cas[300];
+    snprintf(cas, sizeof(cas), "%s/cas.db", dir);
+    test_offsets_cas(cas);
+    if (getenv("PP_TEST_PG_URL")) /* tests/integration/pg_warehouse.sh sets it */
+        test_offsets_cas(getenv("PP_TEST_PG_URL"));
     test_insights();
     test_quoting();
     test_pg_helpers();
