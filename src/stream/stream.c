@@ -3,6 +3,7 @@
  * load a loader thread commits one batch while the next is cleaned. */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,16 @@ struct counts {
     int64_t records, rows, rejected;
     int64_t topic_records[PP_KIND_COUNT], topic_rows[PP_KIND_COUNT], topic_rejected[PP_KIND_COUNT];
 };
+
+/* A kept value, a third of a struct pp_val (a batch holds ~130k of them: less memory to
+ * fault in and to stream through): u is an INT's i, a REAL's bits, a TEXT's offset into the
+ * batch arena (BVAL_NO_S: s was NULL) with n its length. */
+struct bval {
+    uint64_t u;
+    uint32_t n;
+    unsigned char type; /* enum pp_val_type */
+};
+#define BVAL_NO_S UINT64_MAX
 
 struct brow { /* a cleaned row: its values are vals[val .. val + ncols) */
     enum pp_kind kind;
@@ -56,8 +67,7 @@ struct boff {          /* a partition's next position once the batch commits */
 struct batch {
     struct brow *rows;
     size_t nrows, caprows;
-    struct pp_val *vals; /* a TEXT value's s is kept as voff[i], its offset into arena */
-    size_t *voff;        /* (size_t)-1: none */
+    struct bval *vals;
     size_t nvals, capvals;
     struct brej *rej;
     size_t nrej, caprej;
@@ -107,7 +117,6 @@ static void batch_free(struct batch *b)
 {
     free(b->rows);
     free(b->vals);
-    free(b->voff);
     free(b->rej);
     free(b->off);
     free(b->lat_ts);
@@ -132,36 +141,60 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
-/* Keep a copy of the cleaned row. */
+/* Keep a copy of the cleaned row: its arena in one piece (pp_clean_record keeps every TEXT
+ * value there), values elsewhere one by one. @returns 0, PP_ENOMEM, PP_ETOOBIG (a value of
+ * 4 GiB: cannot come from the log). */
 static int batch_row(struct batch *b, const struct pp_row *row)
 {
-    size_t capv = b->capvals;
     int rc = grow((void **)&b->rows, &b->caprows, b->nrows + 1, sizeof(*b->rows));
     rc = rc ? rc
             : grow((void **)&b->vals, &b->capvals, b->nvals + (size_t)row->ncols, sizeof(*b->vals));
-    if (!rc && b->capvals != capv) {
-        size_t *o = realloc(b->voff, b->capvals * sizeof(*o));
-        if (!o) {
-            b->capvals = capv; /* vals grew, voff did not: keep them in step */
-            return PP_ENOMEM;
-        }
-        b->voff = o;
-    }
     if (rc)
         return rc;
     size_t at = b->arena.len;
+    const char *a0 = row->arena.data, *a1 = a0 ? a0 + row->arena.len : NULL;
+    int whole = a0 != NULL;
     for (int i = 0; i < row->ncols; i++) {
-        struct pp_val *v = &b->vals[b->nvals + (size_t)i];
-        *v = row->col[i];
-        b->voff[b->nvals + (size_t)i] = (size_t)-1;
+        const struct pp_val *v = &row->col[i];
         if (v->type != PP_VAL_TEXT || !v->s)
             continue;
-        b->voff[b->nvals + (size_t)i] = b->arena.len;
-        v->s = NULL;
-        if (pp_buf_append(&b->arena, row->col[i].s, row->col[i].n) ||
-            pp_buf_putc(&b->arena, '\0')) {
-            b->arena.len = at;
-            return PP_ENOMEM;
+        if (v->n > UINT32_MAX)
+            return PP_ETOOBIG;
+        whole = whole && v->s >= a0 && v->s < a1 && v->n < (size_t)(a1 - v->s);
+    }
+    if (whole && pp_buf_append(&b->arena, a0, row->arena.len + 1)) /* with its NUL */
+        return PP_ENOMEM;
+    for (int i = 0; i < row->ncols; i++) {
+        const struct pp_val *v = &row->col[i];
+        struct bval *k = &b->vals[b->nvals + (size_t)i];
+        k->type = (unsigned char)v->type;
+        k->n = 0;
+        switch (v->type) {
+        case PP_VAL_INT:
+            k->u = (uint64_t)v->i;
+            continue;
+        case PP_VAL_REAL:
+            memcpy(&k->u, &v->d, sizeof(k->u));
+            continue;
+        case PP_VAL_TEXT:
+            break;
+        default:
+            k->u = 0;
+            continue;
+        }
+        if (!v->s) {
+            k->u = BVAL_NO_S;
+            continue;
+        }
+        k->n = (uint32_t)v->n;
+        if (whole) {
+            k->u = at + (size_t)(v->s - a0);
+        } else {
+            k->u = b->arena.len;
+            if (pp_buf_append(&b->arena, v->s, v->n) || pp_buf_putc(&b->arena, '\0')) {
+                b->arena.len = at;
+                return PP_ENOMEM;
+            }
         }
     }
     b->rows[b->nrows++] = (struct brow){row->kind, row->ncols, row->id, b->nvals};
@@ -238,10 +271,18 @@ static int batch_load(struct pp_wh *wh, struct pp_row *row, struct batch *b)
         row->id = r->id;
         row->ncols = r->ncols;
         for (int c = 0; c < r->ncols; c++) {
-            size_t at = b->voff[r->val + (size_t)c];
-            row->col[c] = b->vals[r->val + (size_t)c];
-            if (at != (size_t)-1)
-                row->col[c].s = b->arena.data + at;
+            const struct bval *k = &b->vals[r->val + (size_t)c];
+            struct pp_val *v = &row->col[c];
+            memset(v, 0, sizeof(*v));
+            v->type = (enum pp_val_type)k->type;
+            if (v->type == PP_VAL_INT)
+                v->i = (int64_t)k->u;
+            else if (v->type == PP_VAL_REAL)
+                memcpy(&v->d, &k->u, sizeof(v->d));
+            else if (v->type == PP_VAL_TEXT && k->u != BVAL_NO_S) {
+                v->s = b->arena.data + k->u;
+                v->n = k->n;
+            }
         }
         rc = pp_wh_upsert(wh, row);
     }
@@ -322,7 +363,7 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
     part->touched = 1;
     if (!b->c.records && !b->nrows && !b->nrej)
         b->t0_us = pp_mono_us();
-    memset(&verr, 0, sizeof(verr));
+    verr.field[0] = verr.msg[0] = verr.type[0] = '\0'; /* all that is read of it */
     rc = pp_clean_record(part->kind, rec->value, rec->vlen, &st->row, &verr);
     if (rc == 0) {
         rc = batch_row(b, &st->row);

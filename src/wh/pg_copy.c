@@ -323,17 +323,167 @@ static int bin_field(struct pp_buf *out, const struct wh_pg_col *c, const struct
     return put_be(out, 8, 4) ? PP_ENOMEM : put_be(out, (uint64_t)i, 8);
 }
 
+/* Big-endian stores into reserved space; each returns the byte after the one written. */
+static inline char *st_be32(char *p, uint32_t v)
+{
+    p[0] = (char)(unsigned char)(v >> 24);
+    p[1] = (char)(unsigned char)(v >> 16);
+    p[2] = (char)(unsigned char)(v >> 8);
+    p[3] = (char)(unsigned char)v;
+    return p + 4;
+}
+
+static inline char *st_be64(char *p, uint64_t v)
+{
+    return st_be32(st_be32(p, (uint32_t)(v >> 32)), (uint32_t)v);
+}
+
+/* A float8 field (length, then the IEEE bits). */
+static inline char *st_f8(char *p, double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
+    return st_be64(st_be32(p, 8), bits);
+}
+
+/* One number of "[lat, lon]" as coords() delimits it (p..e, non-empty), when it is the
+ * usual short decimal: [+-]digits[.digits], at most 15 digits in all. Then digits / 10^k
+ * is exact over exact (the integer < 2^53, 10^k <= 10^15), so the one rounding of the
+ * division gives what strtod gives. @returns 1 with *d, 0 for anything else (strtod's job). */
+static int short_decimal(const char *p, const char *e, double *d)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    int neg = 0, digits = 0, frac = -1;
+    uint64_t m = 0;
+    if (p < e && (*p == '-' || *p == '+'))
+        neg = *p++ == '-';
+    for (; p < e; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (++digits > 15)
+                return 0;
+            m = m * 10 + (uint64_t)(*p - '0');
+            frac += frac >= 0;
+        } else if (*p == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            return 0;
+        }
+    }
+    if (!digits)
+        return 0;
+    double v = (double)m / pow10[frac > 0 ? frac : 0];
+    *d = neg ? -v : v;
+    return 1;
+}
+
+/* Coordinates "[lat, lon]" straight to the binary array, same grammar as coords() (numbers
+ * of [0-9.eE+-], spaces around them) when both numbers are short decimals.
+ * @returns 0 (written at *pp), 1 (not that case: take the general path). */
+static int coords_fast(const char *s, size_t n, char **pp)
+{
+    if (n < 2 || s[0] != '[' || s[n - 1] != ']')
+        return 1;
+    const char *p = s + 1, *end = s + n - 1;
+    double d[2];
+    int nums = 0;
+    while (p < end) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *q = p;
+        while (q < end && *q && strchr("0123456789.eE+-", *q))
+            q++;
+        if (q == p || nums == 2 || !short_decimal(p, q, &d[nums]))
+            return 1;
+        nums++;
+        while (q < end && *q == ' ')
+            q++;
+        if (q < end && *q != ',')
+            return 1;
+        p = q < end ? q + 1 : q;
+    }
+    if (nums != 2)
+        return 1;
+    /* 1-D float8 array: ndim, has-nulls, element type, length, lower bound, elements */
+    char *o = st_be32(*pp, 20 + 2 * 12);
+    o = st_be32(st_be32(st_be32(o, 1), 0), 701);
+    o = st_be32(st_be32(o, 2), 1);
+    *pp = st_f8(st_f8(o, d[0]), d[1]);
+    return 0;
+}
+
+/* The common fields of a row written in place (space reserved by the caller: 4 + 44 bytes,
+ * or 4 + v->n for text): bigint, text, NULL, timestamptz and short coordinates -- the same
+ * bytes as bin_field. @returns 0 (written, *pp moved), 1 (take bin_field), PP_EINVAL. */
+static int bin_fast(char **pp, const struct wh_pg_col *c, const struct pp_val *v)
+{
+    char *p = *pp;
+    if (v->type == PP_VAL_INT && c->conv == WH_PG_INT) {
+        *pp = st_be64(st_be32(p, 8), (uint64_t)v->i);
+        return 0;
+    }
+    if (v->type == PP_VAL_NULL || (v->type == PP_VAL_TEXT && !v->s)) {
+        *pp = st_be32(p, UINT32_MAX);
+        return 0;
+    }
+    if (v->type != PP_VAL_TEXT || memchr(v->s, '\0', v->n))
+        return 1;                           /* NUL bytes to drop (rare): bin_field */
+    if (!v->n && c->conv != WH_PG_COORDS) { /* empty: NULL, as every empty text */
+        *pp = st_be32(p, UINT32_MAX);
+        return 0;
+    }
+    switch (c->conv) {
+    case WH_PG_TEXT:
+        if (v->n > INT32_MAX)
+            return 1;
+        memcpy(p + 4, v->s, v->n);
+        st_be32(p, (uint32_t)v->n);
+        *pp = p + 4 + v->n;
+        return 0;
+    case WH_PG_TS: { /* "YYYY-MM-DD HH:MM:SS" UTC */
+        int64_t us;
+        if (ts_binary(v->s, v->n, &us))
+            return PP_EINVAL;
+        *pp = st_be64(st_be32(p, 8), (uint64_t)us);
+        return 0;
+    }
+    case WH_PG_COORDS:
+        return coords_fast(v->s, v->n, pp);
+    default:
+        return 1;
+    }
+}
+
 int wh_pg_bin_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *scratch)
 {
     const struct wh_pg_table *t = &tables[row->kind];
     size_t start = out->len;
-    int rc = put_be(out, (uint64_t)t->ncols, 2);
-    rc = rc ? rc : put_be(out, 8, 4);
-    rc = rc ? rc : put_be(out, (uint64_t)row->id, 8);
-    for (int i = 1; !rc && i < t->ncols; i++)
-        rc = bin_field(out, &t->cols[i], &row->col[i], scratch);
+    int rc = pp_buf_reserve(out, 2 + 12);
     if (rc)
+        return rc;
+    char *p = out->data + out->len;
+    p[0] = (char)(unsigned char)(t->ncols >> 8);
+    p[1] = (char)(unsigned char)t->ncols;
+    p = st_be64(st_be32(p + 2, 8), (uint64_t)row->id);
+    out->len = (size_t)(p - out->data);
+    for (int i = 1; !rc && i < t->ncols; i++) {
+        const struct pp_val *v = &row->col[i];
+        size_t room = 4 + 44; /* the widest fixed field: the coordinates' array */
+        if (v->type == PP_VAL_TEXT && v->s && v->n > room - 4)
+            room = 4 + v->n;
+        if ((rc = pp_buf_reserve(out, room)))
+            break;
+        p = out->data + out->len;
+        rc = bin_fast(&p, &t->cols[i], v);
+        out->len = (size_t)(p - out->data);
+        if (rc == 1) /* anything else: through its text form */
+            rc = bin_field(out, &t->cols[i], v, scratch);
+    }
+    if (rc) {
         out->len = start;
+    }
+    if (out->data)
+        out->data[out->len] = '\0';
     return rc;
 }
 
@@ -468,6 +618,11 @@ static int make_stage(struct wh_pg *pg)
     return 0;
 }
 
+/* Bytes per CopyData message: the server parses a message only once it has all of it, and
+ * libpq copies each into its output buffer -- one message per table (megabytes) would keep
+ * the server waiting for the whole transfer and the buffer out of the caches. */
+#define COPY_CHUNK (128u << 10)
+
 /* Send one binary COPY's data (header, tuples of k, trailer) and end it. @returns 1 if all
  * was queued. */
 static int copy_send(struct wh_pg *pg, enum pp_kind k)
@@ -476,7 +631,10 @@ static int copy_send(struct wh_pg *pg, enum pp_kind k)
     static const char trailer[2] = "\377\377";
     struct pp_buf *b = &pg->copy[k];
     int ok = PQputCopyData(pg->conn, header, sizeof(header)) == 1;
-    ok = ok && PQputCopyData(pg->conn, b->data, (int)b->len) == 1;
+    for (size_t at = 0; ok && at < b->len; at += COPY_CHUNK) {
+        size_t n = b->len - at < COPY_CHUNK ? b->len - at : COPY_CHUNK;
+        ok = PQputCopyData(pg->conn, b->data + at, (int)n) == 1;
+    }
     ok = ok && PQputCopyData(pg->conn, trailer, sizeof(trailer)) == 1;
     return PQputCopyEnd(pg->conn, ok ? NULL : "client error") == 1 && ok;
 }
