@@ -23,6 +23,10 @@
 #define LOG_COMMIT_US 100000LL       /* the log's group commits cost an fsync: at most this often */
 #define LOG_COMMIT_BUSY_US 1000000LL /* ... and this often while a batch is being loaded */
 #define BATCH_BYTES_MAX (32u << 20)  /* a batch is full at this much row text too */
+/* Slow start: the first full batches hold BATCH_START rows, doubling up to --batch, so the
+ * warehouse gets work while the consumer fills the bigger ones (a first batch of 20000 rows
+ * kept the server idle for its ~60-100 ms of cleaning and encoding). */
+#define BATCH_START 1024
 
 /* Counts of one batch, added to the caller's stats when its transaction commits. */
 struct counts {
@@ -456,6 +460,20 @@ static int batch_settle(struct stream *st, struct pp_stream_stats *stats)
 /* Commit the filled batch: the touched partitions' positions go with its rows. async: hand
  * it to the loader thread and return at once (batch_settle tells how it went); else load it
  * here. Nothing may be in flight. @returns 0 or <0 (the caller aborts). */
+/* Rows by (kind, id), consumption order among equal ids (val grows with it): upserts of
+ * different ids commute and those of one id keep their order (latest wins), so the result is
+ * the same, and the warehouse inserts ids in key order (PostgreSQL's B-tree takes its
+ * rightmost-page fast path; the log holds ids shuffled by concurrent ingest). */
+static int brow_cmp(const void *a, const void *b)
+{
+    const struct brow *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->val < y->val ? -1 : x->val > y->val;
+}
+
 static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int async)
 {
     struct batch *b = st->cur;
@@ -472,6 +490,7 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int as
         return 0; /* nothing consumed */
     for (int i = 0; i < st->parts.n; i++)
         st->parts.v[i].touched = 0;
+    qsort(b->rows, b->nrows, sizeof(*b->rows), brow_cmp); /* here: off the loader's path */
     if (async && !st->loader_on) {
         st->loader_on = pthread_create(&st->loader, NULL, loader_main, st) == 0;
         if (!st->loader_on)
@@ -648,7 +667,10 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
     rc = pp_parts_subscribe(&st.parts, GROUP, give_up);
     while (!*stop && !rc) {
         /* fill the next batch while the loader thread loads the previous one */
-        int n = st.parts.n ? batch_fill(&st, batch_max, linger_ms) : 0;
+        int bmax = stats->txns < 16 && (BATCH_START << stats->txns) < batch_max
+                       ? BATCH_START << stats->txns
+                       : batch_max;
+        int n = st.parts.n ? batch_fill(&st, bmax, linger_ms) : 0;
         int err = batch_settle(&st, stats), wh_err = err != 0;
         if (!err && n < 0 && n != PP_ESHUTDOWN)
             err = n;
@@ -658,7 +680,7 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
             break;
         /* a full batch means more is waiting: load it in the background and fill the next;
          * otherwise commit it now (the latency of a light load stays that of one commit) */
-        int full = n >= batch_max || st.cur->arena.len >= BATCH_BYTES_MAX;
+        int full = n >= bmax || st.cur->arena.len >= BATCH_BYTES_MAX;
         if (!err)
             wh_err = (err = batch_commit(&st, stats, full && !*stop)) != 0;
         if (n == PP_ESHUTDOWN) { /* the in-process log closed: keep what was consumed */
