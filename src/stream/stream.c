@@ -77,6 +77,9 @@ struct batch {
     size_t nrej, caprej;
     struct boff *off;
     size_t noff, capoff;
+    /* the rows encoded for the warehouse as they are cleaned (PostgreSQL: binary COPY, see
+     * pp_wh_prep), so the loader only sends; NULL: rows are kept in rows/vals instead */
+    struct pp_wh_prep *prep;
     struct pp_buf arena;
     struct counts c;
     /* ingest timestamps, run-length coded (ts_ms, count) */
@@ -108,8 +111,15 @@ struct stream {
     struct batch *job; /* handed over, not yet loaded (guarded by mu) */
 };
 
+/* Bytes held for the batch's rows and dead letters. */
+static size_t batch_bytes(const struct batch *b)
+{
+    return b->arena.len + (b->prep ? pp_wh_prep_bytes(b->prep) : 0);
+}
+
 static void batch_reset(struct batch *b)
 {
+    pp_wh_prep_reset(b->prep);
     b->nrows = b->nvals = b->nrej = b->noff = 0;
     b->lat_len = 0;
     pp_buf_reset(&b->arena);
@@ -126,6 +136,7 @@ static void batch_free(struct batch *b)
     free(b->lat_ts);
     free(b->lat_n);
     pp_buf_free(&b->arena);
+    pp_wh_prep_free(b->prep);
     memset(b, 0, sizeof(*b));
 }
 
@@ -269,6 +280,8 @@ static void lat_commit(struct batch *b, struct pp_stream_stats *stats)
 static int batch_load(struct pp_wh *wh, struct pp_row *row, struct batch *b)
 {
     int rc = pp_wh_begin(wh);
+    if (!rc && b->prep)
+        rc = pp_wh_upsert_prep(wh, b->prep);
     for (size_t i = 0; !rc && i < b->nrows; i++) {
         const struct brow *r = &b->rows[i];
         row->kind = r->kind;
@@ -370,7 +383,7 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
     verr.field[0] = verr.msg[0] = verr.type[0] = '\0'; /* all that is read of it */
     rc = pp_clean_record(part->kind, rec->value, rec->vlen, &st->row, &verr);
     if (rc == 0) {
-        rc = batch_row(b, &st->row);
+        rc = b->prep ? pp_wh_prep_add(b->prep, &st->row) : batch_row(b, &st->row);
         b->c.rows += rc == 0;
         b->c.topic_rows[part->kind] += rc == 0;
     } else if (rc != PP_ENOMEM) {
@@ -490,7 +503,14 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int as
         return 0; /* nothing consumed */
     for (int i = 0; i < st->parts.n; i++)
         st->parts.v[i].touched = 0;
-    qsort(b->rows, b->nrows, sizeof(*b->rows), brow_cmp); /* here: off the loader's path */
+    /* here, on the consumer thread: off the loader's path */
+    if (b->prep) {
+        int rc = pp_wh_prep_finish(b->prep);
+        if (rc)
+            return rc;
+    } else {
+        qsort(b->rows, b->nrows, sizeof(*b->rows), brow_cmp);
+    }
     if (async && !st->loader_on) {
         st->loader_on = pthread_create(&st->loader, NULL, loader_main, st) == 0;
         if (!st->loader_on)
@@ -597,14 +617,14 @@ static int batch_fill(struct stream *st, int batch_max, int linger_ms)
     int n = 0;
     for (;;) {
         int round = 0;
-        for (int i = 0; i < ps->n && n < batch_max && st->cur->arena.len < BATCH_BYTES_MAX; i++) {
+        for (int i = 0; i < ps->n && n < batch_max && batch_bytes(st->cur) < BATCH_BYTES_MAX; i++) {
             int got = pull(st, &ps->v[i], batch_max - n, 0);
             if (got < 0)
                 return got;
             round += got;
             n += got;
         }
-        if (n >= batch_max || st->cur->arena.len >= BATCH_BYTES_MAX)
+        if (n >= batch_max || batch_bytes(st->cur) >= BATCH_BYTES_MAX)
             return n;
         if (round)
             continue;
@@ -659,6 +679,12 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
     pp_row_init(&st.lrow);
     pp_buf_init(&st.b[0].arena, 0);
     pp_buf_init(&st.b[1].arena, 0);
+    st.b[0].prep = pp_wh_prep_new(wh); /* NULL (SQLite, or no memory): rows go in rows/vals */
+    st.b[1].prep = st.b[0].prep ? pp_wh_prep_new(wh) : NULL;
+    if (!st.b[1].prep) {
+        pp_wh_prep_free(st.b[0].prep);
+        st.b[0].prep = NULL;
+    }
     st.cur = &st.b[0];
     pthread_mutex_init(&st.mu, NULL);
     pthread_cond_init(&st.cv, NULL);
@@ -680,7 +706,7 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
             break;
         /* a full batch means more is waiting: load it in the background and fill the next;
          * otherwise commit it now (the latency of a light load stays that of one commit) */
-        int full = n >= bmax || st.cur->arena.len >= BATCH_BYTES_MAX;
+        int full = n >= bmax || batch_bytes(st.cur) >= BATCH_BYTES_MAX;
         if (!err)
             wh_err = (err = batch_commit(&st, stats, full && !*stop)) != 0;
         if (n == PP_ESHUTDOWN) { /* the in-process log closed: keep what was consumed */

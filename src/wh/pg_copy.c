@@ -1088,6 +1088,173 @@ int wh_pg_upsert(struct pp_wh *base, const struct pp_row *row, int *status)
     return rc ? rc : upsert_row(pg, row, status ? status : &ignored);
 }
 
+/* ---- pp_wh_prep: a transaction's COPY data encoded off the connection ---- */
+
+struct prep_at { /* one encoded row of a table: its ind and bytes in copy[k] */
+    int64_t ind;
+    uint32_t off, len;
+};
+
+struct pp_wh_prep {
+    struct pp_buf copy[PP_KIND_COUNT];   /* binary COPY tuples, as wh_pg.copy */
+    size_t nbuf[PP_KIND_COUNT];
+    struct wh_pg_ids ids[PP_KIND_COUNT];
+    int dup[PP_KIND_COUNT];
+    struct prep_at *at[PP_KIND_COUNT];   /* per row, for pp_wh_prep_finish's ordering */
+    size_t capat[PP_KIND_COUNT];
+    int unsorted[PP_KIND_COUNT];         /* some row's ind is below the one before */
+    struct pp_buf scratch, sorted;
+};
+
+struct pp_wh_prep *wh_pg_prep_new(const struct pp_wh *wh)
+{
+    (void)wh;
+    struct pp_wh_prep *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    for (int k = 0; k < PP_KIND_COUNT; k++)
+        pp_buf_init(&p->copy[k], 0);
+    pp_buf_init(&p->scratch, 0);
+    pp_buf_init(&p->sorted, 0);
+    return p;
+}
+
+void pp_wh_prep_reset(struct pp_wh_prep *p)
+{
+    if (!p)
+        return;
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        pp_buf_reset(&p->copy[k]);
+        wh_pg_ids_clear(&p->ids[k]);
+        p->nbuf[k] = 0;
+        p->dup[k] = 0;
+        p->unsorted[k] = 0;
+    }
+}
+
+void pp_wh_prep_free(struct pp_wh_prep *p)
+{
+    if (!p)
+        return;
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        pp_buf_free(&p->copy[k]);
+        wh_pg_ids_free(&p->ids[k]);
+        free(p->at[k]);
+    }
+    pp_buf_free(&p->scratch);
+    pp_buf_free(&p->sorted);
+    free(p);
+}
+
+size_t pp_wh_prep_bytes(const struct pp_wh_prep *p)
+{
+    size_t n = 0;
+    for (int k = 0; k < PP_KIND_COUNT; k++)
+        n += p->copy[k].len;
+    return n;
+}
+
+int pp_wh_prep_add(struct pp_wh_prep *p, const struct pp_row *row)
+{
+    enum pp_kind k = row->kind;
+    if (k < 0 || k >= PP_KIND_COUNT || row->ncols != tables[k].ncols)
+        return PP_EINVAL;
+    struct pp_buf *b = &p->copy[k];
+    size_t n = p->nbuf[k], len = b->len;
+    if (n == p->capat[k]) {
+        size_t cap = n ? n * 2 : 1024;
+        struct prep_at *at = realloc(p->at[k], cap * sizeof(*at));
+        if (!at)
+            return PP_ENOMEM;
+        p->at[k] = at;
+        p->capat[k] = cap;
+    }
+    int rc = len > UINT32_MAX - (64u << 20) ? PP_ETOOBIG : wh_pg_bin_row(b, row, &p->scratch);
+    int dup = rc ? rc : wh_pg_ids_add(&p->ids[k], row->id);
+    if (dup < 0) {
+        b->len = len;
+        return dup;
+    }
+    p->dup[k] |= dup;
+    p->unsorted[k] |= n && row->id < p->at[k][n - 1].ind;
+    p->at[k][n] = (struct prep_at){row->id, (uint32_t)len, (uint32_t)(b->len - len)};
+    p->nbuf[k] = n + 1;
+    return 0;
+}
+
+static int at_cmp(const void *a, const void *b)
+{
+    const struct prep_at *x = a, *y = b;
+    if (x->ind != y->ind)
+        return x->ind < y->ind ? -1 : 1;
+    return x->off < y->off ? -1 : x->off > y->off; /* an ind's rows keep their order */
+}
+
+int pp_wh_prep_finish(struct pp_wh_prep *p)
+{
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        if (!p->unsorted[k])
+            continue;
+        qsort(p->at[k], p->nbuf[k], sizeof(*p->at[k]), at_cmp);
+        struct pp_buf *b = &p->copy[k];
+        pp_buf_reset(&p->sorted);
+        int rc = pp_buf_reserve(&p->sorted, b->len);
+        if (rc)
+            return rc;
+        for (size_t i = 0; i < p->nbuf[k]; i++) {
+            const struct prep_at *a = &p->at[k][i];
+            memcpy(p->sorted.data + p->sorted.len, b->data + a->off, a->len);
+            p->sorted.len += a->len;
+        }
+        p->sorted.data[p->sorted.len] = '\0';
+        struct pp_buf t = *b; /* the sorted copy becomes the table's data */
+        *b = p->sorted;
+        p->sorted = t;
+        p->unsorted[k] = 0;
+    }
+    return 0;
+}
+
+int wh_pg_upsert_prep(struct pp_wh *base, struct pp_wh_prep *p)
+{
+    struct wh_pg *pg = (struct wh_pg *)base;
+    if (!pg->in_txn)
+        return PP_EINVAL;
+    if (pg->failed) { /* the transaction is doomed (see wh_pg_spill) */
+        pp_wh_prep_reset(p);
+        return 0;
+    }
+    for (int k = 0; k < PP_KIND_COUNT; k++) {
+        if (!p->nbuf[k])
+            continue;
+        size_t bytes = p->copy[k].len;
+        if (!pg->nbuf[k]) { /* the usual case: take the prepared buffers as they are */
+            struct pp_buf tb = pg->copy[k];
+            struct wh_pg_ids ti = pg->ids[k];
+            pg->copy[k] = p->copy[k];
+            pg->ids[k] = p->ids[k];
+            p->copy[k] = tb;
+            p->ids[k] = ti;
+            pg->nbuf[k] = p->nbuf[k];
+            pg->dup[k] = p->dup[k];
+        } else { /* rows of this table are buffered already: append, in order */
+            int rc = pp_buf_append(&pg->copy[k], p->copy[k].data, bytes);
+            for (size_t i = 0; !rc && i < p->nbuf[k]; i++) {
+                int dup = wh_pg_ids_add(&pg->ids[k], p->at[k][i].ind);
+                rc = dup < 0 ? dup : 0;
+                pg->dup[k] |= dup > 0;
+            }
+            if (rc)
+                return rc;
+            pg->nbuf[k] += p->nbuf[k];
+            pg->dup[k] |= p->dup[k];
+        }
+        pg->buffered += bytes;
+    }
+    pp_wh_prep_reset(p);
+    return pg->buffered >= WH_PG_BUFFER_MAX ? wh_pg_spill(pg) : 0;
+}
+
 int wh_pg_stage(struct wh_pg *pg)
 {
     return pg->staged ? 0 : make_stage(pg);

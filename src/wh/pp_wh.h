@@ -89,6 +89,27 @@ int pp_wh_rollback(struct pp_wh *wh);
 int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row);
 /* Same, and *status (may be NULL) tells whether the row was new, changed or identical. */
 int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status);
+
+/* Rows of a transaction prepared off the warehouse's connection, on any thread: PostgreSQL's
+ * binary COPY data per table, encoded by the thread that cleans while another loads the
+ * previous transaction, so that loading only sends (src/stream/stream.c). One thread at a
+ * time per prep. pp_wh_prep_new() @returns owned, or NULL when the backend has no use for it
+ * (SQLite: call pp_wh_upsert() per row) or out of memory. pp_wh_prep_add(): as a
+ * pp_wh_upsert() of row at its place in the transaction; @returns 0, PP_EINVAL (a value the
+ * table's type cannot hold), PP_ENOMEM. pp_wh_prep_finish(): orders each table's rows by ind
+ * (rows of one ind keep their order: latest still wins), so the server inserts in key order;
+ * call it before handing the prep over. pp_wh_upsert_prep(): inside a transaction, upserts
+ * every row of prep as pp_wh_upsert() would have, leaving prep empty (reusable); @returns as
+ * pp_wh_upsert(). */
+struct pp_wh_prep;
+struct pp_wh_prep *pp_wh_prep_new(const struct pp_wh *wh);
+int pp_wh_prep_add(struct pp_wh_prep *prep, const struct pp_row *row);
+int pp_wh_prep_finish(struct pp_wh_prep *prep);
+/* Bytes of encoded rows held (for a caller's bound on a transaction's size). */
+size_t pp_wh_prep_bytes(const struct pp_wh_prep *prep);
+void pp_wh_prep_reset(struct pp_wh_prep *prep);
+void pp_wh_prep_free(struct pp_wh_prep *prep);
+int pp_wh_upsert_prep(struct pp_wh *wh, struct pp_wh_prep *prep);
 /* Record a consumed position: (group, topic, partition) moves from expect -- the position the
  * transaction's records of that partition start at, i.e. the stored one it read -- to
  * next_offset, inside the caller's transaction (PostgreSQL buffers it until pp_wh_commit(),

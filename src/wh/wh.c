@@ -90,6 +90,16 @@ int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row)
     return wh->ops->upsert(wh, row, NULL);
 }
 
+struct pp_wh_prep *pp_wh_prep_new(const struct pp_wh *wh)
+{
+    return wh->ops->prep_new ? wh->ops->prep_new(wh) : NULL;
+}
+
+int pp_wh_upsert_prep(struct pp_wh *wh, struct pp_wh_prep *prep)
+{
+    return wh->ops->upsert_prep ? wh->ops->upsert_prep(wh, prep) : PP_EINVAL;
+}
+
 int pp_wh_upsert_status(struct pp_wh *wh, const struct pp_row *row, int *status)
 {
     int ignored;

@@ -57,6 +57,9 @@ struct wh_ops {
     int (*rollback)(struct pp_wh *wh);
     /* status NULL: the backend may defer the write to the commit (same transaction). */
     int (*upsert)(struct pp_wh *wh, const struct pp_row *row, int *status);
+    /* pp_wh_prep (NULL: the backend has none) */
+    struct pp_wh_prep *(*prep_new)(const struct pp_wh *wh);
+    int (*upsert_prep)(struct pp_wh *wh, struct pp_wh_prep *prep);
     int (*offset_set)(struct pp_wh *wh, const char *group, const char *topic, int partition,
                       int64_t expect, int64_t next_offset);
     int (*offset_get)(struct pp_wh *wh, const char *group, const char *topic, int partition,

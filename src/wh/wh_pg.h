@@ -143,6 +143,10 @@ int wh_pg_flush(struct wh_pg *pg, int final);
  * WH_PG_SLOW (dead letters or a kind to stage: use wh_pg_flush), WH_PG_REDO (an ind
  * existed: roll back, that kind is staged next), or as wh_pg_fail (roll back). */
 int wh_pg_commit_all(struct wh_pg *pg);
+/* pp_wh_prep for PostgreSQL (pg_copy.c). */
+struct pp_wh_prep *wh_pg_prep_new(const struct pp_wh *wh);
+int wh_pg_upsert_prep(struct pp_wh *base, struct pp_wh_prep *prep);
+
 /* Keep a position for the flush (moving on that of the same group, topic, partition: its
  * first expect stays). @returns 0 or PP_ENOMEM. */
 int wh_pg_offset_add(struct wh_pg *pg, const char *group, const char *topic, int partition,

@@ -50,6 +50,17 @@ static void row_start(struct pp_row *row, enum pp_kind kind, int64_t ind, int nc
 
 #define NUL (-1) /* a NULL integer */
 
+static void pin_row(struct pp_row *row, int64_t ind, const char *category, int64_t fc,
+                    const char *poster)
+{
+    row_start(row, PP_KIND_PIN, ind, 12);
+    val_text(&row->col[1], "uuid");
+    val_int(&row->col[4], fc, fc == NUL);
+    val_text(&row->col[5], poster);
+    val_int(&row->col[9], 1, 0);
+    val_text(&row->col[11], category);
+}
+
 static int put_pin(struct pp_wh *wh, int64_t ind, const char *category, int64_t fc,
                    const char *poster)
 {
@@ -253,6 +264,77 @@ static void test_offsets_cas(const char *spec)
     PP_CHECK_INT(off, 5);
     pp_wh_close(a);
     pp_wh_close(b);
+}
+
+/* Status of pin ind as pin_row(ind, category) would write it: PP_WH_UNCHANGED when stored so. */
+static int pin_status(struct pp_wh *wh, int64_t ind, const char *category)
+{
+    struct pp_row row;
+    int status = 0;
+    pin_row(&row, ind, category, 10, "p");
+    int rc = pp_wh_upsert_status(wh, &row, &status);
+    return rc ? rc : status;
+}
+
+/* pp_wh_prep (PostgreSQL only; SQLite has none): rows encoded off the connection load as
+ * pp_wh_upsert of each would, ordered by ind, latest of an ind winning, also after rows
+ * upserted in the same transaction before them. */
+static void test_prep(const char *spec)
+{
+    char err[256] = "";
+    struct pp_wh *wh = pp_wh_open(spec, err, sizeof(err));
+    PP_CHECK(wh != NULL);
+    if (!wh)
+        return;
+    struct pp_wh_prep *prep = pp_wh_prep_new(wh);
+    if (!pp_wh_is_url(spec)) {
+        PP_CHECK(prep == NULL);
+        pp_wh_close(wh);
+        return;
+    }
+    PP_CHECK(prep != NULL);
+    int64_t id = 2000000 + (int64_t)getpid() * 10, n0 = -1, n = -1;
+    struct pp_row row;
+    PP_CHECK_INT(pp_wh_count(wh, PP_KIND_PIN, &n0), 0);
+    PP_CHECK_INT(pp_wh_begin(wh), 0);
+    PP_CHECK_INT(put_pin(wh, id + 1, "a", 10, "p"), 0); /* buffered before the prep's rows */
+    const char *cats[] = {"c", "b", "z", "y"};
+    const int64_t ids[] = {id + 3, id + 2, id + 1, id + 2};
+    for (int i = 0; i < 4; i++) {
+        pin_row(&row, ids[i], cats[i], 10, "p");
+        PP_CHECK_INT(pp_wh_prep_add(prep, &row), 0);
+    }
+    PP_CHECK(pp_wh_prep_bytes(prep) > 0);
+    PP_CHECK_INT(pp_wh_prep_finish(prep), 0);
+    PP_CHECK_INT(pp_wh_upsert_prep(wh, prep), 0);
+    PP_CHECK_INT((int)pp_wh_prep_bytes(prep), 0); /* taken */
+    PP_CHECK_INT(pp_wh_commit(wh), 0);
+    PP_CHECK_INT(pp_wh_count(wh, PP_KIND_PIN, &n), 0);
+    PP_CHECK_INT(n - n0, 3);
+    PP_CHECK_INT(pin_status(wh, id + 1, "z"), PP_WH_UNCHANGED); /* latest wins */
+    PP_CHECK_INT(pin_status(wh, id + 2, "y"), PP_WH_UNCHANGED);
+    PP_CHECK_INT(pin_status(wh, id + 3, "c"), PP_WH_UNCHANGED);
+    /* the prep is reusable; its rows alone in a transaction; an existing ind updates */
+    PP_CHECK_INT(pp_wh_begin(wh), 0);
+    pin_row(&row, id + 4, "x", 10, "p");
+    PP_CHECK_INT(pp_wh_prep_add(prep, &row), 0);
+    pin_row(&row, id + 3, "w", 10, "p");
+    PP_CHECK_INT(pp_wh_prep_add(prep, &row), 0);
+    PP_CHECK_INT(pp_wh_prep_finish(prep), 0);
+    PP_CHECK_INT(pp_wh_upsert_prep(wh, prep), 0);
+    PP_CHECK_INT(pp_wh_commit(wh), 0);
+    PP_CHECK_INT(pin_status(wh, id + 3, "w"), PP_WH_UNCHANGED);
+    PP_CHECK_INT(pin_status(wh, id + 4, "x"), PP_WH_UNCHANGED);
+    /* rolled back: nothing of it */
+    PP_CHECK_INT(pp_wh_begin(wh), 0);
+    pin_row(&row, id + 5, "v", 10, "p");
+    PP_CHECK_INT(pp_wh_prep_add(prep, &row), 0);
+    PP_CHECK_INT(pp_wh_upsert_prep(wh, prep), 0);
+    PP_CHECK_INT(pp_wh_rollback(wh), 0);
+    PP_CHECK_INT(pp_wh_count(wh, PP_KIND_PIN, &n), 0);
+    PP_CHECK_INT(n - n0, 4);
+    pp_wh_prep_free(prep);
+    pp_wh_close(wh);
 }
 
 static void test_offsets_txn(void)
@@ -683,8 +765,11 @@ int main(void)
     char cas[300];
     snprintf(cas, sizeof(cas), "%s/cas.db", dir);
     test_offsets_cas(cas);
-    if (getenv("PP_TEST_PG_URL")) /* tests/integration/pg_warehouse.sh sets it */
+    test_prep(cas);
+    if (getenv("PP_TEST_PG_URL")) { /* tests/integration/pg_warehouse.sh sets it */
         test_offsets_cas(getenv("PP_TEST_PG_URL"));
+        test_prep(getenv("PP_TEST_PG_URL"));
+    }
     test_insights();
     test_quoting();
     test_pg_helpers();
