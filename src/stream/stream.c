@@ -80,6 +80,7 @@ struct batch {
     /* the rows encoded for the warehouse as they are cleaned (PostgreSQL: binary COPY, see
      * pp_wh_prep), so the loader only sends; NULL: rows are kept in rows/vals instead */
     struct pp_wh_prep *prep;
+    int sealed; /* rows ordered for loading (batch_seal) since the last row was added */
     struct pp_buf arena;
     struct counts c;
     /* ingest timestamps, run-length coded (ts_ms, count) */
@@ -121,6 +122,7 @@ static void batch_reset(struct batch *b)
 {
     pp_wh_prep_reset(b->prep);
     b->nrows = b->nvals = b->nrej = b->noff = 0;
+    b->sealed = 0;
     b->lat_len = 0;
     pp_buf_reset(&b->arena);
     memset(&b->c, 0, sizeof(b->c));
@@ -384,6 +386,7 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
     rc = pp_clean_record(part->kind, rec->value, rec->vlen, &st->row, &verr);
     if (rc == 0) {
         rc = b->prep ? pp_wh_prep_add(b->prep, &st->row) : batch_row(b, &st->row);
+        b->sealed = 0;
         b->c.rows += rc == 0;
         b->c.topic_rows[part->kind] += rc == 0;
     } else if (rc != PP_ENOMEM) {
@@ -487,6 +490,23 @@ static int brow_cmp(const void *a, const void *b)
     return x->val < y->val ? -1 : x->val > y->val;
 }
 
+/* Order the batch's rows for loading (brow_cmp; pp_wh_prep_finish). On the consumer thread,
+ * and before it waits for the batch in flight: the loader must not wait for this. */
+static int batch_seal(struct batch *b)
+{
+    if (b->sealed)
+        return 0;
+    if (b->prep) {
+        int rc = pp_wh_prep_finish(b->prep);
+        if (rc)
+            return rc;
+    } else {
+        qsort(b->rows, b->nrows, sizeof(*b->rows), brow_cmp);
+    }
+    b->sealed = 1;
+    return 0;
+}
+
 static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int async)
 {
     struct batch *b = st->cur;
@@ -503,14 +523,9 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int as
         return 0; /* nothing consumed */
     for (int i = 0; i < st->parts.n; i++)
         st->parts.v[i].touched = 0;
-    /* here, on the consumer thread: off the loader's path */
-    if (b->prep) {
-        int rc = pp_wh_prep_finish(b->prep);
-        if (rc)
-            return rc;
-    } else {
-        qsort(b->rows, b->nrows, sizeof(*b->rows), brow_cmp);
-    }
+    int rc = batch_seal(b); /* done already, unless a revoke commits a partial batch */
+    if (rc)
+        return rc;
     if (async && !st->loader_on) {
         st->loader_on = pthread_create(&st->loader, NULL, loader_main, st) == 0;
         if (!st->loader_on)
@@ -525,7 +540,7 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int as
         pthread_mutex_unlock(&st->mu);
         return 0;
     }
-    int rc = batch_load(st->wh, &st->lrow, b);
+    rc = batch_load(st->wh, &st->lrow, b);
     if (rc)
         batch_reset(b);
     else
@@ -697,7 +712,10 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
                        ? BATCH_START << stats->txns
                        : batch_max;
         int n = st.parts.n ? batch_fill(&st, bmax, linger_ms) : 0;
+        int seal = n > 0 ? batch_seal(st.cur) : 0; /* while the previous one still loads */
         int err = batch_settle(&st, stats), wh_err = err != 0;
+        if (!err && seal)
+            err = seal;
         if (!err && n < 0 && n != PP_ESHUTDOWN)
             err = n;
         /* nothing in flight now: discovery and rebalances may read and commit positions in
