@@ -731,12 +731,17 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
             rc = err;
             break;
         }
-        if (err) {
+        if (err == PP_ECONFLICT) { /* not a failure: another consumer got there first */
+            PP_INFO("stream", "batch not loaded: %s; going on from the stored positions",
+                    pp_wh_errmsg(wh));
+        } else if (err) {
             PP_WARN("stream", "batch failed, retrying error=%s failures=%d%s%s%s", pp_err_str(err),
                     failures + 1, wh_err ? " warehouse=\"" : "", wh_err ? pp_wh_errmsg(wh) : "",
                     wh_err ? "\"" : "");
             stats->failing++;
             stats->last_error = err;
+        }
+        if (err) {
             if ((rc = batch_abort(&st, err == PP_ECONFLICT)))
                 break;
             /* a busy warehouse (a batch run writing) is waited out, and positions that moved
@@ -748,7 +753,8 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
                 break;
             }
             stats->retries++;
-            pp_parts_nap(100, stop);
+            if (err != PP_ECONFLICT)
+                pp_parts_nap(100, stop);
             continue;
         }
         failures = 0;
