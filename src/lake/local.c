@@ -350,14 +350,16 @@ static int part_start(struct pp_lake *lake, struct lake_part *part, int64_t offs
     return 0;
 }
 
-/* May this process change part's files? Local lakes under ownership (pp_lake_own) need the
- * partition's lock, held since before the truncate that started its files. */
-static int part_fenced(struct pp_lake *lake, struct lake_part *part)
+/* May this process change the files of (topic, partition), whose state is part (NULL: none
+ * yet)? Local lakes under ownership (pp_lake_own) need the partition's lock, held since before
+ * the truncate that started its files. @returns 0 or PP_EBUSY. */
+static int part_fenced(struct pp_lake *lake, const struct lake_part *part, const char *topic,
+                       int partition)
 {
-    if (!lake->fencing || lake->s3 || part->lock_fd >= 0)
+    if (!lake->fencing || lake->s3 || (part && part->lock_fd >= 0))
         return 0;
     snprintf(lake->msg, sizeof(lake->msg), "%s+%d is not owned by this process (pp_lake_own)",
-             part->topic, part->partition);
+             topic, partition);
     return PP_EBUSY;
 }
 
@@ -365,7 +367,7 @@ static int part_fenced(struct pp_lake *lake, struct lake_part *part)
 static int part_finish(struct pp_lake *lake, struct lake_part *part)
 {
     char dir[LAKE_PATH_MAX], tmp[LAKE_PATH_MAX], final[LAKE_PATH_MAX];
-    int fenced = part_fenced(lake, part);
+    int fenced = part_fenced(lake, part, part->topic, part->partition);
     if (fenced) {
         part_abandon(lake, part, 1);
         return fenced;
@@ -419,7 +421,7 @@ int pp_lake_write(struct pp_lake *lake, const char *topic, int partition, int64_
         return part->err;
     if (offset <= part->last_offset)
         return PP_EINVAL;
-    int fenced = part_fenced(lake, part);
+    int fenced = part_fenced(lake, part, part->topic, part->partition);
     if (fenced)
         return fenced;
     int64_t day = day_of(ts_ms);
@@ -612,11 +614,9 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
     if (!topic_valid(topic) || partition < 0)
         return PP_EINVAL;
     struct lake_part *part = part_get(lake, topic, partition, 0);
-    if (lake->fencing && !lake->s3 && (!part || part->lock_fd < 0)) {
-        snprintf(lake->msg, sizeof(lake->msg), "%s+%d is not owned by this process (pp_lake_own)",
-                 topic, partition);
-        return PP_EBUSY;
-    }
+    int fenced = part_fenced(lake, part, topic, partition);
+    if (fenced)
+        return fenced;
     if (part) {
         part_abandon(lake, part, 1);
         part->last_offset = -1;

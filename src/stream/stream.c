@@ -80,7 +80,6 @@ struct batch {
     /* the rows encoded for the warehouse as they are cleaned (PostgreSQL: binary COPY, see
      * pp_wh_prep), so the loader only sends; NULL: rows are kept in rows/vals instead */
     struct pp_wh_prep *prep;
-    int sealed; /* rows ordered for loading (batch_seal) since the last row was added */
     struct pp_buf arena;
     struct counts c;
     /* ingest timestamps, run-length coded (ts_ms, count) */
@@ -122,7 +121,6 @@ static void batch_reset(struct batch *b)
 {
     pp_wh_prep_reset(b->prep);
     b->nrows = b->nvals = b->nrej = b->noff = 0;
-    b->sealed = 0;
     b->lat_len = 0;
     pp_buf_reset(&b->arena);
     memset(&b->c, 0, sizeof(b->c));
@@ -386,7 +384,6 @@ static int consume(struct stream *st, struct pp_part *part, const struct pp_log_
     rc = pp_clean_record(part->kind, rec->value, rec->vlen, &st->row, &verr);
     if (rc == 0) {
         rc = b->prep ? pp_wh_prep_add(b->prep, &st->row) : batch_row(b, &st->row);
-        b->sealed = 0;
         b->c.rows += rc == 0;
         b->c.topic_rows[part->kind] += rc == 0;
     } else if (rc != PP_ENOMEM) {
@@ -473,9 +470,6 @@ static int batch_settle(struct stream *st, struct pp_stream_stats *stats)
     return rc;
 }
 
-/* Commit the filled batch: the touched partitions' positions go with its rows. async: hand
- * it to the loader thread and return at once (batch_settle tells how it went); else load it
- * here. Nothing may be in flight. @returns 0 or <0 (the caller aborts). */
 /* Rows by (kind, id), consumption order among equal ids (val grows with it): upserts of
  * different ids commute and those of one id keep their order (latest wins), so the result is
  * the same, and the warehouse inserts ids in key order (PostgreSQL's B-tree takes its
@@ -490,23 +484,20 @@ static int brow_cmp(const void *a, const void *b)
     return x->val < y->val ? -1 : x->val > y->val;
 }
 
-/* Order the batch's rows for loading (brow_cmp; pp_wh_prep_finish). On the consumer thread,
- * and before it waits for the batch in flight: the loader must not wait for this. */
+/* Order the filled batch's rows for loading (brow_cmp; pp_wh_prep_finish). On the consumer
+ * thread, before it waits for the batch in flight: the loader must not wait for this. Only
+ * an optimization (a batch committed unordered, as a revoke's partial one, loads the same). */
 static int batch_seal(struct batch *b)
 {
-    if (b->sealed)
-        return 0;
-    if (b->prep) {
-        int rc = pp_wh_prep_finish(b->prep);
-        if (rc)
-            return rc;
-    } else {
-        qsort(b->rows, b->nrows, sizeof(*b->rows), brow_cmp);
-    }
-    b->sealed = 1;
+    if (b->prep)
+        return pp_wh_prep_finish(b->prep);
+    qsort(b->rows, b->nrows, sizeof(*b->rows), brow_cmp);
     return 0;
 }
 
+/* Commit the filled batch: the touched partitions' positions go with its rows. async: hand
+ * it to the loader thread and return at once (batch_settle tells how it went); else load it
+ * here. Nothing may be in flight. @returns 0 or <0 (the caller aborts). */
 static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int async)
 {
     struct batch *b = st->cur;
@@ -523,9 +514,6 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int as
         return 0; /* nothing consumed */
     for (int i = 0; i < st->parts.n; i++)
         st->parts.v[i].touched = 0;
-    int rc = batch_seal(b); /* done already, unless a revoke commits a partial batch */
-    if (rc)
-        return rc;
     if (async && !st->loader_on) {
         st->loader_on = pthread_create(&st->loader, NULL, loader_main, st) == 0;
         if (!st->loader_on)
@@ -540,7 +528,7 @@ static int batch_commit(struct stream *st, struct pp_stream_stats *stats, int as
         pthread_mutex_unlock(&st->mu);
         return 0;
     }
-    rc = batch_load(st->wh, &st->lrow, b);
+    int rc = batch_load(st->wh, &st->lrow, b);
     if (rc)
         batch_reset(b);
     else

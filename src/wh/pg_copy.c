@@ -1060,6 +1060,19 @@ static int upsert_row(struct wh_pg *pg, const struct pp_row *row, int *status)
     return 0;
 }
 
+/* Encode row into a table's COPY buffer b and note its ind in ids. @returns 1 when the ind
+ * was there already (the caller's dup), 0, or <0 (b as it was). */
+static int tuple_add(struct pp_buf *b, struct wh_pg_ids *ids, const struct pp_row *row,
+                     struct pp_buf *scratch)
+{
+    size_t len = b->len;
+    int rc = wh_pg_bin_row(b, row, scratch);
+    int dup = rc ? rc : wh_pg_ids_add(ids, row->id);
+    if (dup < 0)
+        b->len = len;
+    return dup;
+}
+
 int wh_pg_upsert(struct pp_wh *base, const struct pp_row *row, int *status)
 {
     struct wh_pg *pg = (struct wh_pg *)base;
@@ -1069,17 +1082,13 @@ int wh_pg_upsert(struct pp_wh *base, const struct pp_row *row, int *status)
     if (pg->in_txn && !status) { /* the stream: COPY at commit (or when the buffer is full) */
         if (pg->failed)
             return 0; /* the transaction is doomed (see wh_pg_spill) */
-        struct pp_buf *b = &pg->copy[kind];
-        size_t len = b->len;
-        int rc = wh_pg_bin_row(b, row, &pg->scratch);
-        int dup = rc ? rc : wh_pg_ids_add(&pg->ids[kind], row->id);
-        if (dup < 0) {
-            b->len = len;
+        size_t len = pg->copy[kind].len;
+        int dup = tuple_add(&pg->copy[kind], &pg->ids[kind], row, &pg->scratch);
+        if (dup < 0)
             return dup;
-        }
         pg->dup[kind] |= dup;
         pg->nbuf[kind]++;
-        pg->buffered += b->len - len;
+        pg->buffered += pg->copy[kind].len - len;
         return pg->buffered >= WH_PG_BUFFER_MAX ? wh_pg_spill(pg) : 0;
     }
     int ignored;
@@ -1169,12 +1178,10 @@ int pp_wh_prep_add(struct pp_wh_prep *p, const struct pp_row *row)
         p->at[k] = at;
         p->capat[k] = cap;
     }
-    int rc = len > UINT32_MAX - (64u << 20) ? PP_ETOOBIG : wh_pg_bin_row(b, row, &p->scratch);
-    int dup = rc ? rc : wh_pg_ids_add(&p->ids[k], row->id);
-    if (dup < 0) {
-        b->len = len;
+    int dup = len > UINT32_MAX - (64u << 20) ? PP_ETOOBIG
+                                               : tuple_add(b, &p->ids[k], row, &p->scratch);
+    if (dup < 0)
         return dup;
-    }
     p->dup[k] |= dup;
     p->unsorted[k] |= n && row->id < p->at[k][n - 1].ind;
     p->at[k][n] = (struct prep_at){row->id, (uint32_t)len, (uint32_t)(b->len - len)};

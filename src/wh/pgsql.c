@@ -434,10 +434,7 @@ static int pg_offset_set(struct pp_wh *base, const char *group, const char *topi
                      " WHERE pp_offsets.next_offset = $5",
                      5, params, &res);
     if (!rc && strcmp(PQcmdTuples(res), "1")) {
-        snprintf(pg->err, sizeof(pg->err),
-                 "position of %s/%s/%d is no longer %" PRId64
-                 ": another consumer committed it meanwhile",
-                 group, topic, partition, expect);
+        wh_conflict_msg(pg->err, sizeof(pg->err), group, topic, partition, expect);
         rc = PP_ECONFLICT;
     }
     PQclear(res);

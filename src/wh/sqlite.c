@@ -1,5 +1,4 @@
 /* sqlite.c: the embedded warehouse on SQLite: schema and migrations, upserts, offsets, rejects. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,10 +392,7 @@ static int sq_offset_set(struct pp_wh *base, const char *group, const char *topi
     int rc = step_done(st);
     wh->err[0] = '\0';
     if (!rc && sqlite3_changes(wh->db) == 0) {
-        snprintf(wh->err, sizeof(wh->err),
-                 "position of %s/%s/%d is no longer %" PRId64
-                 ": another consumer committed it meanwhile",
-                 group, topic, partition, expect);
+        wh_conflict_msg(wh->err, sizeof(wh->err), group, topic, partition, expect);
         rc = PP_ECONFLICT;
     }
     return rc;

@@ -1,4 +1,5 @@
 /* wh.c: the pp_wh interface: picks the backend by the warehouse string and dispatches to it. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -88,6 +89,14 @@ int pp_wh_rollback(struct pp_wh *wh)
 int pp_wh_upsert(struct pp_wh *wh, const struct pp_row *row)
 {
     return wh->ops->upsert(wh, row, NULL);
+}
+
+void wh_conflict_msg(char *buf, size_t size, const char *group, const char *topic, int partition,
+                     int64_t expect)
+{
+    snprintf(buf, size,
+             "position of %s/%s/%d is no longer %" PRId64 ": another consumer committed it meanwhile",
+             group, topic, partition, expect);
 }
 
 struct pp_wh_prep *pp_wh_prep_new(const struct pp_wh *wh)

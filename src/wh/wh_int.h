@@ -47,6 +47,10 @@ struct wh_insight {
 /* @returns static: insight i (0..PP_WH_NINSIGHTS-1), NULL past the end. */
 const struct wh_insight *wh_insight_get(int i);
 
+/* The message of a lost positions compare-and-set (PP_ECONFLICT), into buf. */
+void wh_conflict_msg(char *buf, size_t size, const char *group, const char *topic, int partition,
+                     int64_t expect);
+
 /* A backend. Every function returns 0 or a PP_E code as documented in pp_wh.h. */
 struct wh_ops {
     void (*close)(struct pp_wh *wh);
