@@ -5,8 +5,9 @@
 # ROWS rows of `pinpipe gen` (each a pin, a geo and a user record, ids once) go through
 # `pinpipe serve` into the log (not timed). Then, RUNS times, alternating which goes first:
 #   stream: the three tables and pp_offsets emptied, a CHECKPOINT, then `pinpipe stream
-#     --warehouse postgresql://...` timed from its start until pp_offsets reach the log's high
-#     watermarks (polled every 20 ms by one psql session kept open, not a psql per poll);
+#     --warehouse postgresql://... --until-caught-up` timed from its start to its exit, as
+#     psql is (it exits once everything the log holds is committed; pp_offsets are then
+#     checked to hold the log's high watermarks);
 #   \copy:  the three tables emptied, a CHECKPOINT, then one `psql` running `\copy` of the same
 #     rows -- cleaned by `pinpipe clean` and converted to COPY text beforehand, not timed --
 #     into pin, geo and "user".
@@ -45,8 +46,6 @@ pg_cpu() {
       { pid = $1; sub(/^.*\) /, ""); t += $12 + $13; if (pid == pm) t += $14 + $15 }
       END { printf "%.2f\n", t / tick }'
 }
-# CPU seconds of process $1 and its reaped children, from /proc (before it exits).
-proc_cpu() { awk -v tick="$tick" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13 + $14 + $15) / tick }' "/proc/$1/stat"; }
 
 "$PINPIPE" gen --rows "$ROWS" --out "$work/src" >/dev/null 2>&1
 python3 - "$work/src" >"$work/events.jsonl" <<'PY'
@@ -101,31 +100,20 @@ content() {
           union all select md5(string_agg(t::text, ',' order by ind)) from \"user\" t) s"
 }
 
-# one psql session for the polls
-coproc POLL { exec psql -X -q -A -t "$PG_URL" 2>&1; }
-poll_in=${POLL[1]} poll_out=${POLL[0]}
-poll() { echo "$1;" >&"$poll_in"; local l; read -r l <&"$poll_out"; echo "$l"; }
-
 run_stream() {
   pg_sql "truncate pin, geo, \"user\", pp_rejects; delete from pp_offsets where consumer_group = 'stream'; checkpoint" >/dev/null
-  local c0 t0 t1 c1 s1 pid done_
+  local c0 t0 t1 c1 u0 u1 me=$BASHPID done_
   c0=$(pg_cpu)
+  u0=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
   t0=$(now)
-  "$PINPIPE" stream --warehouse "$PG_URL" --batch "$BATCH" --data-dir "$work/d" \
-    >>"$work/stream.out" 2>>"$work/stream.err" &
-  pid=$!
-  while :; do
-    done_=$(poll "select coalesce(sum(next_offset), 0) from pp_offsets where consumer_group = 'stream'")
-    [ "$done_" = "$total" ] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$work/stream.err" >&2; exit 1; }
-    sleep 0.02
-  done
+  "$PINPIPE" stream --warehouse "$PG_URL" --batch "$BATCH" --data-dir "$work/d" --until-caught-up \
+    >>"$work/stream.out" 2>>"$work/stream.err" || { cat "$work/stream.err" >&2; pp_fail "stream exited with $?"; }
   t1=$(now)
   c1=$(pg_cpu)
-  s1=$(proc_cpu "$pid")
-  kill -TERM "$pid"
-  wait "$pid" || pp_fail "stream exited with $?"
-  echo "$(count_rows) $t0 $t1 $s1 $c0 $c1 $(content)"
+  u1=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
+  done_=$(pg_sql "select coalesce(sum(next_offset), 0) from pp_offsets where consumer_group = 'stream'")
+  [ "$done_" = "$total" ] || pp_fail "stream stopped at $done_ of $total records"
+  echo "$(count_rows) $t0 $t1 $(python3 -c "print(round($u1 - $u0, 2))") $c0 $c1 $(content)"
 }
 
 run_copy() {
@@ -151,7 +139,6 @@ for i in $(seq 1 "$RUNS"); do
     echo "copy $(run_copy)" >>"$work/runs"; echo "stream $(run_stream)" >>"$work/runs"
   fi
 done
-exec {poll_in}>&-
 
 python3 - "$work/runs" "$total" "$BATCH" "$RUNS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import statistics, sys

@@ -15,13 +15,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: pinpipe stream [--data-dir DIR] [--warehouse PATH] [--batch N] [--linger MS]\n"
             "                      [--sync full|normal] [--metrics-listen HOST:PORT]\n"
+            "                      [--until-caught-up]\n"
             "\n"
             "Consumer group 'stream': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from\n"
             "the log (opened read-only; `pinpipe serve` is the writer), cleans each record and\n"
             "upserts it into the warehouse together with the consumed offsets, in one\n"
             "transaction per batch (exactly once). Records that cannot be cleaned become\n"
-            "dead letters. Runs until SIGINT/SIGTERM, then prints a summary.\n"
+            "dead letters. Runs until SIGINT/SIGTERM (or, with --until-caught-up, until it has\n"
+            "committed everything the log holds), then prints a summary.\n"
             "\n"
             "  --data-dir DIR     data directory (default %s); the log is DIR/log\n"
             "  --warehouse SPEC   SQLite file or postgresql:// URI (default DIR/warehouse.db)\n"
@@ -36,6 +38,9 @@ static void usage(FILE *out)
             "                     /readyz (503 while the log is not open or the warehouse\n"
             "                     fails transactions) on HOST:PORT (port 0 = any free; the\n"
             "                     address goes to DIR/workers/stream-<pid>/listen)\n"
+            "  --until-caught-up  stop (exit 0) once nothing is in flight and every partition\n"
+            "                     this process owns is committed up to the log's high\n"
+            "                     watermark: a catch-up run (cron, backfills, benchmarks)\n"
             PP_CLI_LOG_HELP
             "  -h, --help         this help\n"
             "\n"
@@ -77,6 +82,7 @@ int cmd_stream(int argc, char **argv)
                                          {"linger", required_argument, NULL, 'l'},
                                          {"sync", required_argument, NULL, 's'},
                                          {"metrics-listen", required_argument, NULL, 'M'},
+                                         {"until-caught-up", no_argument, NULL, 'U'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
@@ -87,6 +93,7 @@ int cmd_stream(int argc, char **argv)
     pp_log_conf_defaults(&lconf);
     int64_t batch = 20000, linger = 1;
     int c, sync_full = 1;
+    unsigned flags = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hX:", opts, NULL)) != -1) {
@@ -96,6 +103,9 @@ int cmd_stream(int argc, char **argv)
             break;
         case 'w':
             wh_path = optarg;
+            break;
+        case 'U':
+            flags |= PP_STREAM_UNTIL_CAUGHT_UP;
             break;
         case 'b':
             if (pp_parse_i64(optarg, 1, 1000000, &batch))
@@ -167,7 +177,7 @@ int cmd_stream(int argc, char **argv)
     PP_INFO("stream", "started log=%s warehouse=%s batch=%" PRId64 " linger_ms=%" PRId64, log_dir,
             pp_wh_redact(wh_path, redacted, sizeof(redacted)), batch, linger);
     int64_t t0 = pp_mono_us();
-    int rc = pp_stream_run(log, wh, (int)batch, (int)linger, &pp_cli_stop, &stats);
+    int rc = pp_stream_run(log, wh, (int)batch, (int)linger, flags, &pp_cli_stop, &stats);
     double secs = (double)(pp_mono_us() - t0) / 1e6;
     __atomic_store_n(&health.phase, 2, __ATOMIC_RELEASE);
     pp_worker_http_stop(mh);

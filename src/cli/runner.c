@@ -37,7 +37,7 @@ static void *stream_main(void *arg)
 {
     struct pp_runner *run = arg;
     run->stream_rc = pp_stream_run(run->log, run->wh, run->conf.stream_batch,
-                                   run->conf.stream_linger_ms, &run->stop_stream,
+                                   run->conf.stream_linger_ms, 0, &run->stop_stream,
                                    &run->stream_stats);
     if (run->stream_rc < 0)
         PP_ERROR("run", "stream consumer stopped: %s", pp_err_str(run->stream_rc));

@@ -60,9 +60,13 @@ double pp_stream_latency_ms(const struct pp_stream_stats *stats, double q);
  * (at most one in flight; wh is used by one thread at a time, never concurrently); a batch
  * that is not full commits before the next is read, so a light load waits for one commit.
  * stats (may be NULL) is reset at start and updated after each commit by the consumer thread.
- * @returns 0 when stopped, <0 on a fatal error (logged). */
+ * flags: PP_STREAM_UNTIL_CAUGHT_UP returns (0) once nothing is in flight and every partition
+ * this process owns is committed up to the log's high watermark (read at that moment), like
+ * `kcat -e` or Spark's Trigger.AvailableNow: a catch-up run.
+ * @returns 0 when stopped (or caught up), <0 on a fatal error (logged). */
+#define PP_STREAM_UNTIL_CAUGHT_UP 1u
 int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linger_ms,
-                  volatile sig_atomic_t *stop, struct pp_stream_stats *stats);
+                  unsigned flags, volatile sig_atomic_t *stop, struct pp_stream_stats *stats);
 
 /* Consumer group "lake": read every partition (on Kafka: the assigned ones, finishing and
  * committing their files before a revoke) from the log's committed "lake" offset, delete

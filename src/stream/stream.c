@@ -644,6 +644,22 @@ static int batch_fill(struct stream *st, int batch_max, int linger_ms)
     }
 }
 
+/* Nothing in flight and every owned partition committed up to the log's high watermark now
+ * (an idle batch_fill came back empty first). False while no partition is owned. */
+static int caught_up(struct stream *st)
+{
+    if (st->fly || st->parts.n == 0)
+        return 0;
+    for (int i = 0; i < st->parts.n; i++) {
+        const struct pp_part *part = &st->parts.v[i];
+        int64_t low, high;
+        if (pp_log_watermarks(st->log, part->topic, part->partition, &low, &high) ||
+            part->committed < high)
+            return 0;
+    }
+    return 1;
+}
+
 static void progress(struct pp_stream_stats *stats, int64_t *last_us, int64_t *last_records)
 {
     int64_t now = pp_mono_us();
@@ -662,7 +678,7 @@ static void progress(struct pp_stream_stats *stats, int64_t *last_us, int64_t *l
 }
 
 int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linger_ms,
-                  volatile sig_atomic_t *stop, struct pp_stream_stats *stats)
+                  unsigned flags, volatile sig_atomic_t *stop, struct pp_stream_stats *stats)
 {
     struct stream st;
     struct pp_stream_stats local;
@@ -750,6 +766,10 @@ int pp_stream_run(struct pp_log *log, struct pp_wh *wh, int batch_max, int linge
             pp_parts_nap(PP_STREAM_DISCOVER_MS, stop);
         log_commit(&st, 0);
         progress(stats, &last_us, &last_records);
+        if ((flags & PP_STREAM_UNTIL_CAUGHT_UP) && n == 0 && caught_up(&st)) {
+            PP_INFO("stream", "caught up with the log: stopping");
+            break;
+        }
     }
     if (batch_settle(&st, stats)) /* stopped with a batch in flight: it is not committed */
         PP_DEBUG("stream", "last batch rolled back error=%s", pp_wh_errmsg(wh));

@@ -208,7 +208,7 @@ struct stream_job {
 static void *stream_main(void *arg)
 {
     struct stream_job *job = arg;
-    job->rc = pp_stream_run(job->log, job->wh, 50, 2, &job->stop, &job->stats);
+    job->rc = pp_stream_run(job->log, job->wh, 50, 2, 0, &job->stop, &job->stats);
     return NULL;
 }
 
@@ -281,6 +281,29 @@ static void test_stream(void)
     pp_wh_close(wh);
 }
 
+/* PP_STREAM_UNTIL_CAUGHT_UP: returns by itself once the new records are committed (no stop
+ * flag), having loaded exactly them; a second run finds nothing and returns too. */
+static void test_until_caught_up(void)
+{
+    char err[256] = "";
+    struct pp_wh *wh = pp_wh_open(wh_path, err, sizeof(err));
+    PP_CHECK(wh != NULL);
+    if (!wh)
+        return;
+    int64_t before = total_appended();
+    append_batch(DAY2 + 3600000, 0);
+    volatile sig_atomic_t never = 0;
+    struct pp_stream_stats stats;
+    PP_CHECK_INT(pp_stream_run(log_w, wh, 7, 0, PP_STREAM_UNTIL_CAUGHT_UP, &never, &stats), 0);
+    PP_CHECK_INT(stats.records, total_appended() - before);
+    PP_CHECK(stats.txns >= 2); /* batches of 7 */
+    check_warehouse(wh);
+    PP_CHECK_INT(pp_stream_run(log_w, wh, 7, 0, PP_STREAM_UNTIL_CAUGHT_UP, &never, &stats), 0);
+    PP_CHECK_INT(stats.records, 0);
+    check_warehouse(wh);
+    pp_wh_close(wh);
+}
+
 /* Fork a consumer process on its own read-only log handle; kill -9 it after delay_ms. */
 static void run_and_kill(int lake, int delay_ms)
 {
@@ -300,7 +323,7 @@ static void run_and_kill(int lake, int delay_ms)
         } else {
             struct pp_wh *wh = pp_wh_open(wh_path, err, sizeof(err));
             if (log && wh)
-                pp_stream_run(log, wh, 7, 0, &never, NULL);
+                pp_stream_run(log, wh, 7, 0, 0, &never, NULL);
         }
         _exit(1);
     }
@@ -616,6 +639,7 @@ int main(void)
     append_batch(DAY1, 1);
 
     test_stream();
+    test_until_caught_up();
     test_stream_crash();
     test_stream_waits_for_topics();
     test_lake();
