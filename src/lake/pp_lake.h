@@ -103,9 +103,13 @@ void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition);
  * offset, never races a stale finish. The lock lasts until pp_lake_drop or pp_lake_close.
  * The lake folder must be one whose flock(2) is shared by every writer (one host, or a
  * network filesystem with working locks); never delete .owners while writers run.
- * S3 has no lock: pp_lake_own returns 0 and does nothing, and a member stalled after its
- * last membership check can still finish one object overlapping the next owner's (the
- * committed offset is then behind it and batch dedups by id; see docs/ARCHITECTURE.md).
+ * S3 has no lock: pp_lake_own returns 0 and does nothing. A member stalled after its last
+ * membership check can still finish the object it had open; its key is the one the next
+ * owner's first object of that partition and day has (both start at the committed offset),
+ * so landing after it, it replaces it: the records between the two objects' ends are then
+ * missing from the lake (the stale one shorter) or doubled (longer). The warehouse is fenced
+ * (pp_wh_offset_set) and unaffected. Closing this needs conditional writes (If-None-Match on
+ * PUT and CompleteMultipartUpload) and a test server that enforces them; docs/ARCHITECTURE.md.
  * Waits up to wait_ms for a holder to let go (polling every 20 ms). Idempotent.
  * @returns 0, PP_EBUSY (still held: pp_lake_errmsg() names the holder), PP_EIO, PP_EINVAL. */
 int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait_ms);
