@@ -83,14 +83,12 @@ for line in list(open(sys.argv[1]))[:5]:
 EOF
 kcat -P -b "$B" -t pin -K: -X partitioner=murmur2 -l "$dir/pins.txt" 2>"$dir/kcat.err" \
   || pp_fail "kcat -P failed: $(cat "$dir/kcat.err")"
-pp_start "$dir" stream --log kafka --brokers "$B"
-for _ in $(seq 1 200); do
-  got=$(sqlite3 -cmd ".timeout 2000" "$dir/warehouse.db" "select count(*) from pin" 2>/dev/null || true)
-  [ "$got" = 5 ] && break
-  sleep 0.05
-done
+# a group member that stops by itself once its partitions are committed up to Kafka's high
+# watermarks (--until-caught-up)
+timeout 60 "$PINPIPE" stream --log kafka --brokers "$B" --data-dir "$dir" --until-caught-up \
+  >"$dir/stream.out" 2>"$dir/stream.err" || pp_fail "stream --until-caught-up exited with $?: $(tail -5 "$dir/stream.err")"
+got=$(sqlite3 -cmd ".timeout 2000" "$dir/warehouse.db" "select count(*) from pin" 2>/dev/null || true)
 [ "$got" = 5 ] || pp_fail "stream loaded ${got:-0} of the 5 records kcat produced"
-pp_stop "$PP_PID"
 "$PINPIPE" log offsets --log kafka --brokers "$B" >"$dir/offsets.tsv" || pp_fail "log offsets failed"
 grep -q "^stream	pin	" "$dir/offsets.tsv" || pp_fail "no stream group commits in Kafka: $(cat "$dir/offsets.tsv")"
 kill -TERM "$MOCK_PID"; wait "$MOCK_PID" || true
