@@ -46,6 +46,8 @@ pg_cpu() {
       { pid = $1; sub(/^.*\) /, ""); t += $12 + $13; if (pid == pm) t += $14 + $15 }
       END { printf "%.2f\n", t / tick }'
 }
+# CPU seconds of the children process $1 has reaped (a side's client, once it exited).
+reaped_cpu() { awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' "/proc/$1/stat"; }
 
 "$PINPIPE" gen --rows "$ROWS" --out "$work/src" >/dev/null 2>&1
 python3 - "$work/src" >"$work/events.jsonl" <<'PY'
@@ -104,13 +106,13 @@ run_stream() {
   pg_sql "truncate pin, geo, \"user\", pp_rejects; delete from pp_offsets where consumer_group = 'stream'; checkpoint" >/dev/null
   local c0 t0 t1 c1 u0 u1 me=$BASHPID done_
   c0=$(pg_cpu)
-  u0=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
+  u0=$(reaped_cpu "$me")
   t0=$(now)
   "$PINPIPE" stream --warehouse "$PG_URL" --batch "$BATCH" --data-dir "$work/d" --until-caught-up \
     >>"$work/stream.out" 2>>"$work/stream.err" || { cat "$work/stream.err" >&2; pp_fail "stream exited with $?"; }
   t1=$(now)
   c1=$(pg_cpu)
-  u1=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
+  u1=$(reaped_cpu "$me")
   done_=$(pg_sql "select coalesce(sum(next_offset), 0) from pp_offsets where consumer_group = 'stream'")
   [ "$done_" = "$total" ] || pp_fail "stream stopped at $done_ of $total records"
   echo "$(count_rows) $t0 $t1 $(python3 -c "print(round($u1 - $u0, 2))") $c0 $c1 $(content)"
@@ -120,14 +122,14 @@ run_copy() {
   pg_sql 'truncate pin, geo, "user"; checkpoint' >/dev/null
   local c0 t0 t1 c1 u0 u1 me=$BASHPID
   c0=$(pg_cpu)
-  u0=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
+  u0=$(reaped_cpu "$me")
   t0=$(now)
   psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" \
     -c "\\copy pin FROM '$work/pin.copy'" -c "\\copy geo FROM '$work/geo.copy'" \
     -c "\\copy \"user\" FROM '$work/user.copy'"
   t1=$(now)
   c1=$(pg_cpu)
-  u1=$(awk -v tick="$tick" '{ sub(/^.*\) /, ""); print ($14 + $15) / tick }' /proc/$me/stat)
+  u1=$(reaped_cpu "$me")
   echo "$(count_rows) $t0 $t1 $(python3 -c "print(round($u1 - $u0, 2))") $c0 $c1 $(content)"
 }
 

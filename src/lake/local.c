@@ -601,9 +601,8 @@ int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait
     char host[64] = "", line[128];
     gethostname(host, sizeof(host) - 1);
     int len = snprintf(line, sizeof(line), "pid=%d host=%s\n", (int)getpid(), host);
-    if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len) {
-        /* informational only: the flock is the ownership */
-    }
+    /* informational only (the flock is the ownership): a failed write changes nothing */
+    (void)(ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len);
     part->lock_fd = fd;
     return 0;
 }

@@ -479,9 +479,8 @@ int wh_pg_bin_row(struct pp_buf *out, const struct pp_row *row, struct pp_buf *s
         if (rc == 1) /* anything else: through its text form */
             rc = bin_field(out, &t->cols[i], v, scratch);
     }
-    if (rc) {
+    if (rc)
         out->len = start;
-    }
     if (out->data)
         out->data[out->len] = '\0';
     return rc;
