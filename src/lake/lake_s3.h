@@ -79,13 +79,50 @@ void pp_lake_s3_close(struct pp_lake_s3 *s3);
 /* @returns borrowed: the last request error ("" none); never holds credentials. */
 const char *pp_lake_s3_errmsg(const struct pp_lake_s3 *s3);
 
-/* An object being written at key prefix + rel; invisible until finished. Memory: at most one
- * part (conf s3_part_bytes) buffered. @returns 0, PP_ENOMEM. */
-int pp_lake_s3_obj_open(struct pp_lake_s3 *s3, const char *rel, struct pp_lake_s3_obj **out);
+/* Pending objects: how S3 keeps exactly once when a member stalls. S3 has no lock, so a
+ * writer finishes each object under a key of its own, "<prefix>_pending/<topic>/<partition>/
+ * <token>/<start:010>.<YYYY-MM-DD>.jsonl" (token: random, per writer and ownership), commits
+ * the offset past it with the commit metadata "pending=<token>" (pp_log_commit_meta), and only
+ * then publishes it: CopyObject to its final key, delete the pending key. The commit is the
+ * fence: Kafka refuses it from a member the group moved on from (ILLEGAL_GENERATION /
+ * UNKNOWN_MEMBER_ID), so a stalled writer's objects stay pending and are never published. A
+ * final key is thus written only for a committed range, by the writer that committed it or by
+ * the next owner (resume publishes the committed token's objects below the committed offset),
+ * with the same bytes either way.
+ * State per (topic, partition): struct pp_lake_s3_tp. */
+struct pp_lake_s3_tp;
+/* @returns owned (pp_lake_s3_tp_free), NULL on OOM or too long a topic. */
+struct pp_lake_s3_tp *pp_lake_s3_tp_new(const char *topic, int partition);
+void pp_lake_s3_tp_free(struct pp_lake_s3_tp *tp);
+/* Forget tp's pending objects and garbage (they stay in S3, for the next owner's resume) and
+ * its token (the next object gets a new one). */
+void pp_lake_s3_tp_drop(struct pp_lake_s3_tp *tp);
+/* The commit metadata for tp's objects: "pending=<token>", or "" before its first object.
+ * @returns 0 or PP_ETOOBIG. */
+int pp_lake_s3_tp_meta(const struct pp_lake_s3_tp *tp, char *out, size_t size);
+/* Start writing tp from its committed offset, whose commit metadata is meta (NULL/"": none):
+ * publish the committed token's pending objects below offset, and note as garbage every other
+ * pending object, finished objects starting at/after offset, and multipart uploads left under
+ * the partition's pending folder. The garbage is deleted only after this writer's next
+ * successful commit (pp_lake_s3_tp_committed), which proves it owns the partition: a stalled
+ * writer resuming late cannot delete its successor's objects. A fresh token.
+ * @returns the number of garbage items (> 0: commit soon), or <0 (PP_EIO: s3 error). */
+int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t offset,
+                         const char *meta);
+/* The offset next_offset was committed with tp's metadata: delete the garbage, then publish
+ * the pending objects that start below next_offset. @returns objects published or <0. */
+int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t next_offset);
+
+/* An object of tp starting at offset start with ingest time ts_ms, written under its pending
+ * key (tp gets a token first if it has none); invisible until finished and published. Memory:
+ * at most one part (conf s3_part_bytes) buffered. @returns 0, PP_ENOMEM, PP_EIO, PP_ETOOBIG. */
+int pp_lake_s3_obj_open(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t start,
+                        int64_t ts_ms, struct pp_lake_s3_obj **out);
 /* Append bytes; uploads a part when the buffer is full. @returns 0, PP_EIO, PP_ENOMEM. */
 int pp_lake_s3_obj_append(struct pp_lake_s3_obj *obj, const char *p, size_t n);
-/* Make the object visible (one PUT, or the last part + CompleteMultipartUpload); frees obj
- * in all cases. @returns 0 or PP_EIO. */
+/* Finish the object under its pending key (one PUT, or the last part +
+ * CompleteMultipartUpload) and add it to its tp's pending objects; frees obj in all cases.
+ * @returns 0 or PP_EIO. */
 int pp_lake_s3_obj_finish(struct pp_lake_s3_obj *obj);
 /* Drop obj unfinished (best-effort AbortMultipartUpload); frees obj; NULL ok. */
 void pp_lake_s3_obj_abort(struct pp_lake_s3_obj *obj);

@@ -39,9 +39,11 @@ struct lake_part {
     uint64_t bytes;             /* bytes in the file, buffered ones included */
     char *buf;                  /* LAKE_BUF_SIZE bytes of buffered, unwritten data */
     size_t blen;
-    /* finished files not yet reported by pp_lake_flush */
-    int unreported;
+    /* finished files not yet reported by pp_lake_flush; uncommitted: reported, but the
+     * callback did not commit them (reported again at the next flush) */
+    int unreported, uncommitted;
     int64_t commit_next;
+    struct pp_lake_s3_tp *s3tp; /* S3: pending objects, token, resume's garbage */
     int lock_fd; /* ownership: flock'ed <root>/.owners/<topic>+<partition>.lock, else -1 */
 };
 
@@ -237,6 +239,7 @@ void pp_lake_close(struct pp_lake *lake)
         if (lake->parts[i]->lock_fd >= 0)
             close(lake->parts[i]->lock_fd); /* releases the flock */
         free(lake->parts[i]->buf);
+        pp_lake_s3_tp_free(lake->parts[i]->s3tp);
         free(lake->parts[i]);
     }
     free(lake->parts);
@@ -324,9 +327,9 @@ static int part_start(struct pp_lake *lake, struct lake_part *part, int64_t offs
     part->next = offset;
     part->day = day;
     if (lake->s3) {
-        int rc = pp_lake_path(part->topic, part->partition, offset, day * DAY_MS, rel, sizeof(rel));
-        if (!rc)
-            rc = pp_lake_s3_obj_open(lake->s3, rel, &part->obj);
+        if (!part->s3tp && !(part->s3tp = pp_lake_s3_tp_new(part->topic, part->partition)))
+            return PP_ENOMEM;
+        int rc = pp_lake_s3_obj_open(lake->s3, part->s3tp, offset, day * DAY_MS, &part->obj);
         if (rc)
             return rc;
         part->opened_ms = pp_now_ms();
@@ -372,7 +375,7 @@ static int part_finish(struct pp_lake *lake, struct lake_part *part)
         part_abandon(lake, part, 1);
         return fenced;
     }
-    if (part->obj) { /* S3: the PUT / CompleteMultipartUpload makes it visible */
+    if (part->obj) { /* S3: finished under its pending key, published after the commit */
         int rc = part_drain(part);
         struct pp_lake_s3_obj *obj = part->obj;
         part->obj = NULL;
@@ -467,8 +470,7 @@ static int write_rec(struct pp_lake *lake, struct lake_part *part, int64_t offse
     return 0;
 }
 
-int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
-                  void (*cb)(void *arg, const char *topic, int partition, int64_t next_offset),
+int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force, pp_lake_commit_cb cb,
                   void *arg)
 {
     int finished = 0, err = 0;
@@ -484,11 +486,23 @@ int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
         }
         if (part->err && !err)
             err = part->err;
-        if (part->unreported) {
+        if (part->unreported || part->uncommitted) {
+            char meta[PP_LAKE_META_MAX + 1] = "";
             finished += part->unreported;
             part->unreported = 0;
-            if (cb)
-                cb(arg, part->topic, part->partition, part->commit_next);
+            if (part->s3tp && pp_lake_s3_tp_meta(part->s3tp, meta, sizeof(meta)))
+                meta[0] = '\0'; /* not reached: a token is 16 hex digits */
+            part->uncommitted = cb && cb(arg, part->topic, part->partition, part->commit_next,
+                                         part->s3tp ? meta : NULL);
+            int rc = !part->uncommitted && part->s3tp && !part->err
+                         ? pp_lake_s3_tp_committed(lake->s3, part->s3tp, part->commit_next)
+                         : 0;
+            if (rc < 0) {
+                part_abandon(lake, part, 1);
+                part->err = rc;
+                if (!err)
+                    err = rc;
+            }
         }
     }
     return err ? err : finished;
@@ -534,8 +548,9 @@ void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition)
         return;
     part_abandon(lake, part, 1);
     part->last_offset = -1;
-    part->unreported = 0;
+    part->unreported = part->uncommitted = 0;
     part->err = 0;
+    pp_lake_s3_tp_drop(part->s3tp);
     if (part->lock_fd >= 0) {
         close(part->lock_fd); /* releases the flock */
         part->lock_fd = -1;
@@ -619,8 +634,9 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
     if (part) {
         part_abandon(lake, part, 1);
         part->last_offset = -1;
-        part->unreported = 0;
+        part->unreported = part->uncommitted = 0;
         part->err = 0;
+        pp_lake_s3_tp_drop(part->s3tp);
     }
     if (lake->s3)
         return pp_lake_s3_truncate(lake->s3, topic, partition, offset);
@@ -661,6 +677,28 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
     }
     closedir(td);
     return rc ? rc : deleted;
+}
+
+int pp_lake_resume(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
+                   const char *meta)
+{
+    if (!lake->s3)
+        return pp_lake_truncate_from(lake, topic, partition, offset);
+    if (!topic_valid(topic) || partition < 0 || offset < 0)
+        return PP_EINVAL;
+    struct lake_part *part = part_get(lake, topic, partition, 1);
+    if (!part || (!part->s3tp && !(part->s3tp = pp_lake_s3_tp_new(topic, partition))))
+        return PP_ENOMEM;
+    part_abandon(lake, part, 1);
+    part->last_offset = -1;
+    part->unreported = part->uncommitted = 0;
+    part->err = 0;
+    int rc = pp_lake_s3_tp_resume(lake->s3, part->s3tp, offset, meta);
+    if (rc > 0) { /* the garbage goes after the next commit: make one at the next flush */
+        part->uncommitted = 1;
+        part->commit_next = offset;
+    }
+    return rc;
 }
 
 static int cmp_names(const void *a, const void *b)

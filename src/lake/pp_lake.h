@@ -6,15 +6,19 @@
  * Exactly once: a file is written as a hidden temp name, fsynced, renamed to its deterministic
  * final name, its directory fsynced; only then may the consumer commit past its last offset.
  * A rerun from the committed offset first deletes finished files that start at or after it
- * (pp_lake_truncate_from), then rewrites them. This is the interface S3 will implement too.
+ * (pp_lake_truncate_from / pp_lake_resume), then rewrites them. S3 below.
  * Open files are "<dir>/.<final name>.tmp"; each (topic, partition) has at most one, written
  * through a 64 KiB buffer (memory stays bounded). @thread one thread at a time per pp_lake.
  *
  * S3 (root "s3://bucket/prefix", any S3-compatible endpoint; src/lake/s3.c): the same layout
- * as keys under prefix. An object becomes visible only when finished: one PUT, or for objects
- * past s3_part_bytes a multipart upload (CreateMultipartUpload / UploadPart /
- * CompleteMultipartUpload), so at most one part is buffered per open object. The committable
- * offset is reported only after the PUT / Complete succeeded. Requests are signed by libcurl's
+ * as keys under prefix. An object is finished under a pending key of its writer's own
+ * (<prefix>_pending/..., hidden from readers): one PUT, or for objects past s3_part_bytes a
+ * multipart upload (CreateMultipartUpload / UploadPart / CompleteMultipartUpload), so at most
+ * one part is buffered per open object. The committable offset is reported only after that
+ * succeeded, with commit metadata naming the pending objects; once the callback committed
+ * both, the lake publishes them to their final keys (CopyObject, then the pending key is
+ * deleted). The commit is the fence against a stalled writer (lake_s3.h: pending objects);
+ * pp_lake_resume publishes what a crash between commit and publication left pending. Requests are signed by libcurl's
  * SigV4 (payload hash: libcrypto's SHA-256, or UNSIGNED-PAYLOAD). Every request is retried
  * INSIDE the lake, bounded (8 tries, backoff 100 ms doubling to 5 s, full jitter) on
  * connection errors, timeouts, 5xx, 503 SlowDown and 429; other 4xx (bucket missing, access
@@ -45,6 +49,15 @@ struct pp_lake_conf {
 
 struct pp_lake;
 
+/* Longest commit metadata the lake asks to store with an offset (fits PP_LOG_META_MAX). */
+#define PP_LAKE_META_MAX 64
+/* Commit callback of pp_lake_flush: store next_offset (the next offset to consume) of
+ * (topic, partition) durably, with meta (NULL: none; else a short printable string) in the
+ * same atomic write (pp_log_commit_meta). @returns 0 when committed; anything else leaves the
+ * files unpublished (S3) and reports them again at the next flush. */
+typedef int (*pp_lake_commit_cb)(void *arg, const char *topic, int partition,
+                                 int64_t next_offset, const char *meta);
+
 /* Defaults for every field (S3 ones NULL / 0). */
 void pp_lake_conf_defaults(struct pp_lake_conf *conf);
 /* @returns owned: release with pp_lake_close() (which does NOT finish open files: the
@@ -74,18 +87,31 @@ int pp_lake_write(struct pp_lake *lake, const char *topic, int partition, int64_
 
 /* Finish files that are due (size/age at now_ms, or every open file when force) and report, for
  * each partition whose files were finished, the next offset that is now safe to commit:
- * cb(arg, topic, partition, next_offset) (also for files finished by size/day rolls inside
- * pp_lake_write since the last flush). Age counts from the wall clock when the file was opened.
+ * cb(arg, topic, partition, next_offset, meta) (also for files finished by size/day rolls
+ * inside pp_lake_write since the last flush, for files whose commit failed before, and, on
+ * S3, once after a pp_lake_resume that found garbage). S3: when cb returns 0 the files are
+ * published (a failure there is the partition's error: rerun from the committed offset); cb
+ * NULL publishes at once. Age counts from the wall clock when the file was opened.
  * @returns number of files finished or <0 error (the first failed partition's; cb still ran
  * for the others). */
-int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force,
-                  void (*cb)(void *arg, const char *topic, int partition, int64_t next_offset),
+int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force, pp_lake_commit_cb cb,
                   void *arg);
 
 /* Delete finished files of (topic, partition) whose start offset >= offset (crash recovery:
  * they hold records past the committed offset and will be rewritten), and its temps; drops
  * its open file and clears its error state. @returns files deleted or <0 error. */
 int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition, int64_t offset);
+
+/* Start (or restart) writing (topic, partition) at its committed offset, whose commit
+ * metadata is meta (pp_log_committed_meta; NULL or "": none), as a consumer does on every
+ * assignment and after a failure. Local lakes: pp_lake_truncate_from(offset). S3: publishes
+ * the objects the commit covers that a crash or stall left pending, and notes the rest (other
+ * writers' pending objects, finished objects at/after offset) for deletion after this
+ * writer's next successful commit, which the next pp_lake_flush makes even with no new files
+ * -- never before it, so a writer that stalled and resumes late cannot delete its
+ * successor's objects. @returns files deleted (local) / noted for deletion (S3), or <0. */
+int pp_lake_resume(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
+                   const char *meta);
 
 /* Drop the open file of (topic, partition) unfinished (its temp deleted; S3: the upload
  * aborted), clear its state and give up its ownership (pp_lake_own); finished files stay.
@@ -103,13 +129,10 @@ void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition);
  * offset, never races a stale finish. The lock lasts until pp_lake_drop or pp_lake_close.
  * The lake folder must be one whose flock(2) is shared by every writer (one host, or a
  * network filesystem with working locks); never delete .owners while writers run.
- * S3 has no lock: pp_lake_own returns 0 and does nothing. A member stalled after its last
- * membership check can still finish the object it had open; its key is the one the next
- * owner's first object of that partition and day has (both start at the committed offset),
- * so landing after it, it replaces it: the records between the two objects' ends are then
- * missing from the lake (the stale one shorter) or doubled (longer). The warehouse is fenced
- * (pp_wh_offset_set) and unaffected. Closing this needs conditional writes (If-None-Match on
- * PUT and CompleteMultipartUpload) and a test server that enforces them; docs/ARCHITECTURE.md.
+ * S3 has no lock: pp_lake_own returns 0 and does nothing. There the fence is the commit: a
+ * stalled member finishes objects only under its own pending keys and publishes them only
+ * after its commit succeeded, which the group refuses once it moved on (see pp_lake_flush,
+ * pp_lake_resume and lake_s3.h).
  * Waits up to wait_ms for a holder to let go (polling every 20 ms). Idempotent.
  * @returns 0, PP_EBUSY (still held: pp_lake_errmsg() names the holder), PP_EIO, PP_EINVAL. */
 int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait_ms);

@@ -1,9 +1,11 @@
 /* s3.c: the lake on S3 (any S3-compatible endpoint): libcurl + its SigV4, PUT / multipart,
  * bounded retries, listing, streamed reads. Pure parts live in s3_util.c. */
 #include <curl/curl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,11 @@
 #define S3_URL_MAX 4096
 #define S3_BACKOFF_MS 100
 #define S3_BACKOFF_MAX_MS 5000
+/* Pending objects (see lake_s3.h) live under <prefix>_pending/: a leading '_' hides the folder
+ * from Spark, Hive and Athena, as they hide _SUCCESS and _temporary. */
+#define S3_PENDING "_pending"
+#define S3_TOKEN_BYTES 8
+#define S3_META_PREFIX "pending=" /* the commit metadata: "pending=<token>" */
 /* SHA-256 of the empty payload (GET, DELETE, empty POST): a published constant of SigV4 */
 #define S3_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -44,6 +51,8 @@ struct pp_lake_s3 {
 
 struct pp_lake_s3_obj {
     struct pp_lake_s3 *s3;
+    struct pp_lake_s3_tp *tp; /* its partition (pending objects), or NULL */
+    int64_t start, ts_ms;     /* its first offset and ingest time (the final key) */
     char key[S3_KEY_MAX];
     char *buf; /* the current part, grown up to part_bytes */
     size_t len, cap;
@@ -59,6 +68,7 @@ struct s3_req {
     const char *query; /* canonical query string (encoded, sorted, "k=v"), or NULL */
     const char *body;
     size_t blen;
+    const char *copy_source; /* CopyObject: "/bucket/<encoded key>" */
     size_t (*sink)(const char *p, size_t n, void *arg);
     void *sink_arg;
     void (*before_try)(void *arg); /* resets sink state before each attempt */
@@ -239,8 +249,13 @@ static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
     if (s3->creds.token &&
         snprintf(hdr, sizeof(hdr), "x-amz-security-token: %s", s3->creds.token) < (int)sizeof(hdr))
         hdrs = curl_slist_append(hdrs, hdr);
+    if (req->copy_source &&
+        snprintf(hdr, sizeof(hdr), "x-amz-copy-source: %s", req->copy_source) < (int)sizeof(hdr))
+        hdrs = curl_slist_append(hdrs, hdr);
     if (!strcmp(req->method, "GET")) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else if (!strcmp(req->method, "HEAD")) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (!strcmp(req->method, "DELETE")) {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
     } else { /* PUT/POST from memory */
@@ -249,8 +264,9 @@ static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->blen);
         /* objects (PUT, or CreateMultipartUpload for the final object) are JSON lines */
         int xml = !strcmp(req->method, "POST") && req->blen > 0; /* CompleteMultipartUpload */
-        hdrs = curl_slist_append(hdrs, xml ? "Content-Type: application/xml"
-                                           : "Content-Type: application/x-ndjson");
+        if (!req->copy_source) /* a copy keeps its source's type */
+            hdrs = curl_slist_append(hdrs, xml ? "Content-Type: application/xml"
+                                               : "Content-Type: application/x-ndjson");
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     req->status = 0;
@@ -434,15 +450,137 @@ const char *pp_lake_s3_errmsg(const struct pp_lake_s3 *s3)
 
 /* ---- objects being written ---- */
 
-int pp_lake_s3_obj_open(struct pp_lake_s3 *s3, const char *rel, struct pp_lake_s3_obj **out)
+/* ---- a partition's pending objects ---- */
+
+/* One object finished under its pending key, not yet published. */
+struct s3_pending {
+    int64_t start, ts_ms;
+};
+
+struct pp_lake_s3_tp {
+    char topic[256];
+    int partition;
+    char token[2 * S3_TOKEN_BYTES + 1]; /* this writer's pending keys; "" until needed */
+    struct s3_pending *pend; /* finished, unpublished, in offset order */
+    int npend, pcap;
+    /* found by resume, deleted after the next commit: keys (stale pending objects, finished
+     * objects past the committed offset) and multipart uploads (key + id) */
+    char **garbage;
+    int ngarbage;
+    char **gup_keys, **gup_ids;
+    int ngup;
+};
+
+struct pp_lake_s3_tp *pp_lake_s3_tp_new(const char *topic, int partition)
 {
+    struct pp_lake_s3_tp *tp = calloc(1, sizeof(*tp));
+    if (!tp)
+        return NULL;
+    if (snprintf(tp->topic, sizeof(tp->topic), "%s", topic) >= (int)sizeof(tp->topic)) {
+        free(tp);
+        return NULL;
+    }
+    tp->partition = partition;
+    return tp;
+}
+
+static void tp_forget_garbage(struct pp_lake_s3_tp *tp)
+{
+    for (int i = 0; i < tp->ngarbage; i++)
+        free(tp->garbage[i]);
+    for (int i = 0; i < tp->ngup; i++) {
+        free(tp->gup_keys[i]);
+        free(tp->gup_ids[i]);
+    }
+    free(tp->garbage);
+    free(tp->gup_keys);
+    free(tp->gup_ids);
+    tp->garbage = tp->gup_keys = tp->gup_ids = NULL;
+    tp->ngarbage = tp->ngup = 0;
+}
+
+void pp_lake_s3_tp_drop(struct pp_lake_s3_tp *tp)
+{
+    if (!tp)
+        return;
+    tp_forget_garbage(tp);
+    free(tp->pend);
+    tp->pend = NULL;
+    tp->npend = tp->pcap = 0;
+    tp->token[0] = '\0';
+}
+
+void pp_lake_s3_tp_free(struct pp_lake_s3_tp *tp)
+{
+    pp_lake_s3_tp_drop(tp);
+    free(tp);
+}
+
+/* A fresh token: S3_TOKEN_BYTES random bytes in hex (unique per writer and ownership). */
+static int tp_new_token(struct pp_lake_s3_tp *tp)
+{
+    unsigned char r[S3_TOKEN_BYTES];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        return PP_EIO;
+    for (size_t i = 0; i < sizeof(r); i++)
+        snprintf(tp->token + 2 * i, 3, "%02x", r[i]);
+    return 0;
+}
+
+/* "<prefix>_pending/<topic>/<partition>/" */
+static int tp_dir(const struct pp_lake_s3 *s3, const struct pp_lake_s3_tp *tp, char *out,
+                  size_t size)
+{
+    int w = snprintf(out, size, "%s" S3_PENDING "/%s/%d/", s3->prefix, tp->topic, tp->partition);
+    return w < 0 || (size_t)w >= size ? PP_ETOOBIG : 0;
+}
+
+/* The pending key of an object: "<dir><token>/<start:010>.<YYYY-MM-DD>.jsonl". */
+static int tp_pending_key(const struct pp_lake_s3 *s3, const struct pp_lake_s3_tp *tp,
+                          const char *token, int64_t start, int64_t ts_ms, char *out, size_t size)
+{
+    char dir[S3_KEY_MAX], date[16];
+    if (tp_dir(s3, tp, dir, sizeof(dir)))
+        return PP_ETOOBIG;
+    pp_date_format(ts_ms, date, sizeof(date));
+    int w = snprintf(out, size, "%s%s/%010" PRId64 ".%s.jsonl", dir, token, start, date);
+    return w < 0 || (size_t)w >= size ? PP_ETOOBIG : 0;
+}
+
+/* The final key of an object (pp_lake_path under the prefix). */
+static int final_key(const struct pp_lake_s3 *s3, const struct pp_lake_s3_tp *tp, int64_t start,
+                     int64_t ts_ms, char *out, size_t size)
+{
+    char rel[S3_KEY_MAX];
+    int rc = pp_lake_path(tp->topic, tp->partition, start, ts_ms, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    int w = snprintf(out, size, "%s%s", s3->prefix, rel);
+    return w < 0 || (size_t)w >= size ? PP_ETOOBIG : 0;
+}
+
+int pp_lake_s3_tp_meta(const struct pp_lake_s3_tp *tp, char *out, size_t size)
+{
+    int w = snprintf(out, size, "%s%s", tp->token[0] ? S3_META_PREFIX : "", tp->token);
+    return w < 0 || (size_t)w >= size ? PP_ETOOBIG : 0;
+}
+
+int pp_lake_s3_obj_open(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t start,
+                        int64_t ts_ms, struct pp_lake_s3_obj **out)
+{
+    int rc;
+    if (!tp->token[0] && (rc = tp_new_token(tp)))
+        return rc;
     struct pp_lake_s3_obj *obj = calloc(1, sizeof(*obj));
     if (!obj)
         return PP_ENOMEM;
     obj->s3 = s3;
-    if (snprintf(obj->key, sizeof(obj->key), "%s%s", s3->prefix, rel) >= (int)sizeof(obj->key)) {
+    obj->tp = tp;
+    obj->start = start;
+    obj->ts_ms = ts_ms;
+    if ((rc = tp_pending_key(s3, tp, tp->token, start, ts_ms, obj->key, sizeof(obj->key)))) {
         free(obj);
-        return PP_ETOOBIG;
+        return rc;
     }
     *out = obj;
     return 0;
@@ -577,6 +715,18 @@ int pp_lake_s3_obj_finish(struct pp_lake_s3_obj *obj)
         pp_lake_s3_obj_abort(obj);
         return rc;
     }
+    struct pp_lake_s3_tp *tp = obj->tp;
+    if (tp->npend == tp->pcap) {
+        int cap = tp->pcap ? tp->pcap * 2 : 4;
+        struct s3_pending *p = realloc(tp->pend, (size_t)cap * sizeof(*p));
+        if (!p) { /* finished but unrecorded: a rerun from the committed offset redoes it */
+            obj_free(obj);
+            return PP_ENOMEM;
+        }
+        tp->pend = p;
+        tp->pcap = cap;
+    }
+    tp->pend[tp->npend++] = (struct s3_pending){.start = obj->start, .ts_ms = obj->ts_ms};
     obj_free(obj);
     return 0;
 }
@@ -679,6 +829,234 @@ int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition,
         free(t.keys[i]);
     free(t.keys);
     return rc < 0 ? rc : t.n;
+}
+
+/* ---- resume and publish (pending objects) ---- */
+
+static int s3_delete(struct pp_lake_s3 *s3, const char *key, int tries)
+{
+    struct s3_req req;
+    req_init(&req, "DELETE", key, NULL);
+    int rc = s3_do(s3, &req, tries);
+    pp_buf_free(&req.resp);
+    return rc;
+}
+
+/* Does key exist? @returns 1, 0, or <0. */
+static int s3_exists(struct pp_lake_s3 *s3, const char *key)
+{
+    struct s3_req req;
+    req_init(&req, "HEAD", key, NULL);
+    int rc = s3_do(s3, &req, s3->tries);
+    long status = req.status;
+    pp_buf_free(&req.resp);
+    return !rc ? 1 : status == 404 ? 0 : rc;
+}
+
+/* Publish one pending object: CopyObject to its final key, then delete the pending key (best
+ * effort: a leftover is published again, identically, by the next resume). A missing source
+ * means another process (a next owner resuming from this commit, or a stalled one finishing
+ * its publication) published it already: then the final key must exist. */
+static int publish_one(struct pp_lake_s3 *s3, const struct pp_lake_s3_tp *tp, const char *token,
+                       int64_t start, int64_t ts_ms)
+{
+    char src[S3_KEY_MAX], dst[S3_KEY_MAX], esrc[S3_KEY_MAX * 3], hdr[S3_KEY_MAX * 3 + 80];
+    int rc = tp_pending_key(s3, tp, token, start, ts_ms, src, sizeof(src));
+    if (!rc)
+        rc = final_key(s3, tp, start, ts_ms, dst, sizeof(dst));
+    if (!rc && (pp_lake_s3_encode(src, 1, esrc, sizeof(esrc)) ||
+                snprintf(hdr, sizeof(hdr), "/%s/%s", s3->bucket, esrc) >= (int)sizeof(hdr)))
+        rc = PP_ETOOBIG;
+    if (rc)
+        return rc;
+    struct s3_req req;
+    req_init(&req, "PUT", dst, NULL);
+    req.copy_source = hdr;
+    rc = s3_do(s3, &req, s3->tries);
+    long status = req.status;
+    pp_buf_free(&req.resp);
+    if (rc && status == 404) {
+        int there = s3_exists(s3, dst);
+        if (there < 0)
+            return there;
+        if (!there) {
+            snprintf(s3->err, sizeof(s3->err),
+                     "s3 publish s3://%s/%.300s: its pending object is gone and it was never "
+                     "published", s3->bucket, dst);
+            return PP_EIO;
+        }
+        return 0;
+    }
+    if (!rc)
+        s3_delete(s3, src, 2);
+    return rc;
+}
+
+/* Parse a pending key's name below tp_dir: "<token>/<start:010>.<YYYY-MM-DD>.jsonl".
+ * @returns 1 with token (>= 2*S3_TOKEN_BYTES+1 bytes), start, ts_ms; 0 when not one. */
+static int parse_pending(const char *name, char *token, int64_t *start, int64_t *ts_ms)
+{
+    const char *slash = strchr(name, '/');
+    size_t tlen = slash ? (size_t)(slash - name) : 0;
+    if (tlen != 2 * S3_TOKEN_BYTES || strspn(name, "0123456789abcdef") != tlen)
+        return 0;
+    const char *p = slash + 1;
+    char *end;
+    if (strspn(p, "0123456789") != 10)
+        return 0;
+    long long v = strtoll(p, &end, 10);
+    char date[11];
+    if (*end != '.' || strlen(end + 1) != 16 || strcmp(end + 11, ".jsonl"))
+        return 0;
+    memcpy(date, end + 1, 10);
+    date[10] = '\0';
+    if (pp_date_parse(date, ts_ms))
+        return 0;
+    memcpy(token, name, tlen);
+    token[tlen] = '\0';
+    *start = v;
+    return 1;
+}
+
+struct resume {
+    struct pp_lake_s3_tp *tp;
+    size_t dlen;  /* length of tp_dir */
+    const char *committed; /* token of the committed offset's objects, "" none */
+    int64_t offset;
+    struct s3_pending *promote; /* the committed token's objects below offset */
+    int npromote;
+    int err;
+};
+
+static int add_str(char ***v, int *n, const char *s)
+{
+    char **nv = realloc(*v, (size_t)(*n + 1) * sizeof(**v));
+    if (!nv)
+        return PP_ENOMEM;
+    *v = nv;
+    if (!(nv[*n] = strdup(s)))
+        return PP_ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+static int resume_key(void *arg, const char *key, const char *upload_id)
+{
+    struct resume *r = arg;
+    char token[2 * S3_TOKEN_BYTES + 1];
+    int64_t start, ts_ms;
+    (void)upload_id;
+    if (!parse_pending(key + r->dlen, token, &start, &ts_ms))
+        return 0; /* not ours to touch */
+    if (!strcmp(token, r->committed) && start < r->offset) {
+        struct s3_pending *p = realloc(r->promote, (size_t)(r->npromote + 1) * sizeof(*p));
+        if (!p)
+            return PP_ENOMEM;
+        r->promote = p;
+        p[r->npromote++] = (struct s3_pending){.start = start, .ts_ms = ts_ms};
+        return 0;
+    }
+    return add_str(&r->tp->garbage, &r->tp->ngarbage, key);
+}
+
+static int resume_upload(void *arg, const char *key, const char *upload_id)
+{
+    struct resume *r = arg;
+    struct pp_lake_s3_tp *tp = r->tp;
+    if (!upload_id)
+        return 0;
+    int n = tp->ngup;
+    if (add_str(&tp->gup_keys, &n, key))
+        return PP_ENOMEM;
+    n = tp->ngup;
+    if (add_str(&tp->gup_ids, &n, upload_id)) {
+        free(tp->gup_keys[tp->ngup]);
+        return PP_ENOMEM;
+    }
+    tp->ngup = n;
+    return 0;
+}
+
+int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t offset,
+                         const char *meta)
+{
+    char dir[S3_KEY_MAX], tprefix[S3_KEY_MAX];
+    pp_lake_s3_tp_drop(tp);
+    int rc = tp_new_token(tp);
+    if (!rc)
+        rc = tp_dir(s3, tp, dir, sizeof(dir));
+    if (rc)
+        return rc;
+    size_t mlen = strlen(S3_META_PREFIX);
+    struct resume r = {.tp = tp, .dlen = strlen(dir), .offset = offset,
+                       .committed = meta && !strncmp(meta, S3_META_PREFIX, mlen) ? meta + mlen
+                                                                                  : ""};
+    /* 1. publish what the committed offset covers (a crash or a stall between the commit and
+     *    the publication left it pending); everything else pending is garbage */
+    rc = s3_list(s3, dir, 0, resume_key, &r);
+    for (int i = 0; rc >= 0 && i < r.npromote; i++)
+        rc = publish_one(s3, tp, r.committed, r.promote[i].start, r.promote[i].ts_ms);
+    free(r.promote);
+    /* 2. finished objects at/after the committed offset (an older version's crash, or offsets
+     *    moved back by an operator): garbage too, as pp_lake_truncate_from would delete */
+    struct trunc t = {.s3 = s3, .offset = offset};
+    if (rc >= 0 &&
+        (snprintf(tprefix, sizeof(tprefix), "%stopic=%s/", s3->prefix, tp->topic) >=
+             (int)sizeof(tprefix) ||
+         snprintf(t.name, sizeof(t.name), "%s+%d+", tp->topic, tp->partition) >=
+             (int)sizeof(t.name)))
+        rc = PP_ETOOBIG;
+    if (rc >= 0) {
+        t.tplen = strlen(tprefix);
+        rc = s3_list(s3, tprefix, 0, trunc_key, &t);
+    }
+    for (int i = 0; i < t.n; i++) {
+        if (rc >= 0)
+            rc = add_str(&tp->garbage, &tp->ngarbage, t.keys[i]);
+        free(t.keys[i]);
+    }
+    free(t.keys);
+    /* 3. multipart uploads left under the pending folder (best effort: not every server lists
+     *    them; a bucket lifecycle rule cleans up the rest) */
+    if (rc >= 0) {
+        char err[sizeof(s3->err)];
+        memcpy(err, s3->err, sizeof(err));
+        s3_list(s3, dir, 1, resume_upload, &r);
+        memcpy(s3->err, err, sizeof(err));
+    }
+    if (rc < 0) {
+        pp_lake_s3_tp_drop(tp);
+        return rc;
+    }
+    return tp->ngarbage + tp->ngup;
+}
+
+int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t next_offset)
+{
+    int rc = 0, n = 0;
+    /* first the garbage resume found: this commit proved this writer owns the partition now,
+     * so no other writer can publish there any more (its commits are refused) */
+    for (int i = 0; i < tp->ngup; i++)
+        abort_upload(s3, tp->gup_keys[i], tp->gup_ids[i]);
+    for (int i = 0; !rc && i < tp->ngarbage; i++) {
+        int stale_final = strncmp(tp->garbage[i] + strlen(s3->prefix), S3_PENDING "/",
+                                  strlen(S3_PENDING) + 1) != 0;
+        rc = s3_delete(s3, tp->garbage[i], stale_final ? s3->tries : 2);
+        if (!stale_final)
+            rc = 0; /* a leftover pending object is hidden and harmless */
+    }
+    if (rc)
+        return rc;
+    tp_forget_garbage(tp);
+    /* then publish the objects the commit covers, in offset order */
+    while (n < tp->npend && tp->pend[n].start < next_offset) {
+        if ((rc = publish_one(s3, tp, tp->token, tp->pend[n].start, tp->pend[n].ts_ms)))
+            break;
+        n++;
+    }
+    memmove(tp->pend, tp->pend + n, (size_t)(tp->npend - n) * sizeof(*tp->pend));
+    tp->npend -= n;
+    return rc ? rc : n;
 }
 
 /* ---- read a day ---- */

@@ -25,12 +25,31 @@ static int group_path(struct pp_log *log, const char *group, const char *topic, 
     return 0;
 }
 
+/* Is meta a valid commit metadata string (NULL and "" are: none)? */
+static int meta_valid(const char *meta)
+{
+    size_t n = 0;
+    for (; meta && meta[n]; n++)
+        if (meta[n] <= ' ' || meta[n] > '~')
+            return 0;
+    return n <= PP_LOG_META_MAX;
+}
+
 int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int partition,
                   int64_t next_offset)
 {
+    return pp_log_commit_meta(log, group, topic, partition, next_offset, NULL);
+}
+
+int pp_log_commit_meta(struct pp_log *log, const char *group, const char *topic, int partition,
+                       int64_t next_offset, const char *meta)
+{
+    if (!meta_valid(meta))
+        return PP_EINVAL;
     if (log->kafka)
-        return log_kafka_commit(log, group, topic, partition, next_offset);
-    char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], tmp[sizeof(file) + 40], buf[32];
+        return log_kafka_commit(log, group, topic, partition, next_offset, meta);
+    char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], tmp[sizeof(file) + 40];
+    char buf[32 + PP_LOG_META_MAX];
     int rc = group_path(log, group, topic, partition, dir, sizeof(dir), file, sizeof(file));
     if (rc)
         return rc;
@@ -43,7 +62,9 @@ int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int 
     /* unique per process and thread, so two committers never share a temp file */
     snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%lu", file, (long)getpid(),
              (unsigned long)pthread_self());
-    int n = snprintf(buf, sizeof(buf), "%lld\n", (long long)next_offset);
+    /* the offset line first: readers of older versions read only that */
+    int n = snprintf(buf, sizeof(buf), "%lld\n%s%s", (long long)next_offset, meta ? meta : "",
+                     meta && *meta ? "\n" : "");
     int fd = log->io->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return PP_EIO;
@@ -63,9 +84,17 @@ int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int 
 int pp_log_committed(struct pp_log *log, const char *group, const char *topic, int partition,
                      int64_t *next_offset)
 {
+    return pp_log_committed_meta(log, group, topic, partition, next_offset, NULL, 0);
+}
+
+int pp_log_committed_meta(struct pp_log *log, const char *group, const char *topic,
+                          int partition, int64_t *next_offset, char *meta, size_t meta_size)
+{
+    if (meta && meta_size)
+        meta[0] = '\0';
     if (log->kafka)
-        return log_kafka_committed(log, group, topic, partition, next_offset);
-    char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], buf[32];
+        return log_kafka_committed(log, group, topic, partition, next_offset, meta, meta_size);
+    char dir[LOG_PATH_MAX], file[LOG_PATH_MAX + 300], buf[32 + PP_LOG_META_MAX + 2];
     int rc = group_path(log, group, topic, partition, dir, sizeof(dir), file, sizeof(file));
     if (rc)
         return rc;
@@ -77,8 +106,15 @@ int pp_log_committed(struct pp_log *log, const char *group, const char *topic, i
     if (n <= 0)
         return n < 0 ? PP_EIO : PP_ECORRUPT;
     buf[n] = 0;
-    buf[strcspn(buf, "\n")] = 0;
-    return pp_parse_i64(buf, 0, INT64_MAX, next_offset) ? PP_ECORRUPT : 0;
+    char *rest = buf + strcspn(buf, "\n");
+    if (*rest)
+        *rest++ = 0;
+    rest[strcspn(rest, "\n")] = 0;
+    if (pp_parse_i64(buf, 0, INT64_MAX, next_offset) || !meta_valid(rest))
+        return PP_ECORRUPT;
+    if (meta && meta_size)
+        snprintf(meta, meta_size, "%s", rest);
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b)

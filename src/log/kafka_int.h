@@ -120,9 +120,9 @@ void log_kafka_reader_close(struct kafka_reader *krd);
 int log_kafka_read(struct kafka_reader *krd, struct pp_log_rec *recs, int max, int timeout_ms);
 int64_t log_kafka_reader_position(const struct kafka_reader *krd);
 int log_kafka_commit(struct pp_log *log, const char *group, const char *topic, int partition,
-                     int64_t next_offset);
+                     int64_t next_offset, const char *meta);
 int log_kafka_committed(struct pp_log *log, const char *group, const char *topic, int partition,
-                        int64_t *next_offset);
+                        int64_t *next_offset, char *meta, size_t meta_size);
 int log_kafka_groups(struct pp_log *log, char **names, int max);
 void log_kafka_read_free(struct log_kafka *kf);
 /* Route commits of group through member (NULL: back to the plain commit handle). */

@@ -246,12 +246,21 @@ out:
 }
 
 static rd_kafka_resp_err_t commit_on(rd_kafka_t *rk, const char *topic, int partition,
-                                     int64_t next_offset)
+                                     int64_t next_offset, const char *meta)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     if (!l)
         return RD_KAFKA_RESP_ERR__FAIL; /* not reached: librdkafka aborts on OOM */
-    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = next_offset;
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, topic, partition);
+    tp->offset = next_offset;
+    if (meta && *meta) { /* freed with the list */
+        tp->metadata = strdup(meta);
+        tp->metadata_size = tp->metadata ? strlen(meta) : 0;
+        if (!tp->metadata) {
+            rd_kafka_topic_partition_list_destroy(l);
+            return RD_KAFKA_RESP_ERR__FAIL;
+        }
+    }
     rd_kafka_resp_err_t err = rd_kafka_commit(rk, l, 0);
     if (!err && l->elems[0].err)
         err = l->elems[0].err;
@@ -260,14 +269,14 @@ static rd_kafka_resp_err_t commit_on(rd_kafka_t *rk, const char *topic, int part
 }
 
 int log_kafka_commit(struct pp_log *log, const char *group, const char *topic, int partition,
-                     int64_t next_offset)
+                     int64_t next_offset, const char *meta)
 {
     if (next_offset < 0 || partition < 0 || !log_valid_name(topic))
         return PP_EINVAL;
     rd_kafka_t *rk = group_handle(log->kafka, group, 1);
     if (!rk)
         return PP_EINVAL;
-    rd_kafka_resp_err_t err = commit_on(rk, topic, partition, next_offset);
+    rd_kafka_resp_err_t err = commit_on(rk, topic, partition, next_offset, meta);
     /* A member revoking its partitions commits while the group rebalances: Kafka accepts that
      * (PreparingRebalance); librdkafka's mock refuses it (REBALANCE_IN_PROGRESS), which costs
      * the next owner a rewrite (pp_lake_truncate_from), not correctness. */
@@ -275,7 +284,7 @@ int log_kafka_commit(struct pp_log *log, const char *group, const char *topic, i
 }
 
 int log_kafka_committed(struct pp_log *log, const char *group, const char *topic, int partition,
-                        int64_t *next_offset)
+                        int64_t *next_offset, char *meta, size_t meta_size)
 {
     if (partition < 0 || !log_valid_name(topic))
         return PP_EINVAL;
@@ -290,6 +299,13 @@ int log_kafka_committed(struct pp_log *log, const char *group, const char *topic
     if (!err)
         err = l->elems[0].err;
     int64_t off = l->elems[0].offset;
+    if (meta && meta_size) {
+        size_t n = l->elems[0].metadata ? l->elems[0].metadata_size : 0;
+        n = n < meta_size ? n : meta_size - 1;
+        if (n)
+            memcpy(meta, l->elems[0].metadata, n);
+        meta[n] = '\0';
+    }
     rd_kafka_topic_partition_list_destroy(l);
     if (err)
         return log_kafka_err(err);

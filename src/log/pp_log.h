@@ -201,6 +201,19 @@ int pp_log_commit(struct pp_log *log, const char *group, const char *topic, int 
 /* @returns 0 with *next_offset, or PP_ENOENT when the group has no commit there. */
 int pp_log_committed(struct pp_log *log, const char *group, const char *topic, int partition,
                      int64_t *next_offset);
+/* Commit metadata: a short string stored with a committed offset, in the same atomic write
+ * (Kafka: the OffsetCommit request's metadata, kept by the group coordinator; embedded: the
+ * group file's second line). Printable ASCII without spaces, at most PP_LOG_META_MAX bytes.
+ * The lake keeps the name of the objects a commit publishes there (pp_lake.h). */
+#define PP_LOG_META_MAX 128
+/* As pp_log_commit, with meta (NULL or "": none) stored along. @returns as pp_log_commit,
+ * PP_EINVAL for a bad meta. */
+int pp_log_commit_meta(struct pp_log *log, const char *group, const char *topic, int partition,
+                       int64_t next_offset, const char *meta);
+/* As pp_log_committed, also copying the commit's metadata ("" when none) into meta
+ * (meta_size >= PP_LOG_META_MAX + 1). */
+int pp_log_committed_meta(struct pp_log *log, const char *group, const char *topic,
+                          int partition, int64_t *next_offset, char *meta, size_t meta_size);
 /* Consumer groups that have commits. @returns count written into names (owned by caller: free
  * each with free()). */
 int pp_log_groups(struct pp_log *log, char **names, int max);

@@ -1,6 +1,8 @@
 /* lake_run.c: consumer group "lake": log -> raw JSON lines in the lake, committing each
  * partition's offset only after its files are durable (exactly once by deterministic names). */
 #include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pp_err.h"
@@ -23,6 +25,23 @@
  * a stalled member lets go as soon as it runs again and learns it lost the partition. */
 #define OWN_WAIT_MS 60000
 #define OWN_LOG_MS 5000
+
+/* Test fault point (tests/integration/s3_stall.sh), never set in production:
+ * PINPIPE_TEST_LAKE_STOP=finish stops this process (SIGSTOP) once, right after its membership
+ * check and before it finishes its first files; =commit, once, right before its first commit;
+ * =publish, once, right after its first commit with metadata (S3: objects still pending).
+ * A test resumes it (SIGCONT) after the group has given its partitions to another member: the
+ * window a stalled member wakes up in. */
+static int test_stop(const char *point)
+{
+    static int done;
+    const char *v = getenv("PINPIPE_TEST_LAKE_STOP");
+    if (done || !v || strcmp(v, point))
+        return 0;
+    done = 1;
+    PP_WARN("lake", "PINPIPE_TEST_LAKE_STOP=%s: stopping this process (SIGSTOP)", point);
+    return raise(SIGSTOP) ? 0 : 1;
+}
 
 struct lake_consumer {
     struct pp_log *log;
@@ -59,36 +78,50 @@ static int start_at(void *arg, const char *topic, int partition, int64_t *offset
     int rc = own(lc, topic, partition);
     if (rc)
         return rc;
-    rc = pp_log_committed(lc->log, GROUP, topic, partition, offset);
+    char meta[PP_LOG_META_MAX + 1];
+    rc = pp_log_committed_meta(lc->log, GROUP, topic, partition, offset, meta, sizeof(meta));
     if (rc == PP_ENOENT) {
         *offset = 0;
+        meta[0] = '\0';
         rc = 0;
     }
     if (rc)
         return rc;
-    /* files at/after the committed offset were finished but not committed: rewrite them */
-    int deleted = pp_lake_truncate_from(lc->lake, topic, partition, *offset);
-    if (deleted < 0)
-        return deleted;
-    if (deleted > 0)
-        PP_INFO("lake", "rerun topic=%s partition=%d from=%" PRId64 " deleted_files=%d", topic,
-                partition, *offset, deleted);
+    /* files at/after the committed offset were finished but not committed: rewrite them (S3:
+     * publish what the commit covers, clean up the rest after this member's next commit) */
+    int stale = pp_lake_resume(lc->lake, topic, partition, *offset, meta);
+    if (stale < 0) {
+        PP_ERROR("lake", "resume topic=%s partition=%d from=%" PRId64 " error=%s (%s)", topic,
+                 partition, *offset, pp_err_str(stale), pp_lake_errmsg(lc->lake));
+        return stale;
+    }
+    if (stale > 0)
+        PP_INFO("lake", "rerun topic=%s partition=%d from=%" PRId64 " stale_files=%d", topic,
+                partition, *offset, stale);
     return 0;
 }
 
-static void on_durable(void *arg, const char *topic, int partition, int64_t next_offset)
+/* pp_lake_flush's commit: the offset past durable files, with the lake's metadata (S3: the
+ * pending objects it publishes once this returns 0). */
+static int on_durable(void *arg, const char *topic, int partition, int64_t next_offset,
+                      const char *meta)
 {
     struct lake_consumer *lc = arg;
-    int rc = pp_log_commit(lc->log, GROUP, topic, partition, next_offset);
+    test_stop("commit");
+    int rc = pp_log_commit_meta(lc->log, GROUP, topic, partition, next_offset, meta);
+    if (!rc && meta && *meta)
+        test_stop("publish"); /* committed, its objects not yet published */
     if (rc) { /* the files get rewritten on rerun: costs time, not correctness */
         lc->commit_errors++;
         lc->st->commit_errors++;
         PP_WARN("lake", "commit failed topic=%s partition=%d offset=%" PRId64 " error=%s", topic,
                 partition, next_offset,
                 rc == PP_EBUSY ? "the group is rebalancing or moved on without this member "
-                                 "(the partition's next owner rewrites these files)"
+                                 "(the partition's next owner rewrites these files; on S3 they are never "
+                                 "published)"
                                : pp_err_str(rc));
     }
+    return rc;
 }
 
 static int pull(struct lake_consumer *lc, struct pp_part *part, int timeout_ms, int64_t *records)
@@ -228,6 +261,8 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
             if ((rc = pp_parts_discover(&lc.parts, 0)))
                 break;
             int64_t files = stats->files;
+            if (stats->records > 0 && stats->files == 0)
+                test_stop("finish");
             if ((rc = flush(&lc, 0))) {
                 if ((rc = recover(&lc, &failures, stop)))
                     break;

@@ -58,8 +58,7 @@ mv "$PP_TMP/l2/stderr.log" "$PP_TMP/l2/stderr.killed.log"
 sleep 0.5
 worker s2
 # l1 alone gets all 18 lake partitions once the killed l2's session (6 s) has expired
-for _ in $(seq 1 300); do grep -q "assigned partitions=18" "$PP_TMP/l1/stderr.log" && break; sleep 0.1; done
-grep -q "assigned partitions=18" "$PP_TMP/l1/stderr.log" \
+pp_wait_log "$PP_TMP/l1/stderr.log" "assigned partitions=18" \
   || pp_fail "l1 never took over l2's partitions: $(tail -5 "$PP_TMP/l1/stderr.log")"
 # a stalled member: l1 stopped (SIGSTOP) holding every lake partition while l2 restarts and the
 # load goes on; once l1's session times out the group gives l2 everything, but l2 must not
@@ -68,11 +67,7 @@ grep -q "assigned partitions=18" "$PP_TMP/l1/stderr.log" \
 # tiling check at the end catches an overlap)
 kill -STOP "${W[l1]}"
 worker l2
-for _ in $(seq 1 300); do
-  grep -q "waiting for the previous writer" "$PP_TMP/l2/stderr.log" && break
-  sleep 0.1
-done
-grep -q "waiting for the previous writer" "$PP_TMP/l2/stderr.log" \
+pp_wait_log "$PP_TMP/l2/stderr.log" "waiting for the previous writer" \
   || pp_fail "l2 did not wait for the stalled l1's partitions: $(tail -5 "$PP_TMP/l2/stderr.log")"
 echo "ok: the next owner waits while the stalled worker still holds its partitions"
 kill -CONT "${W[l1]}"

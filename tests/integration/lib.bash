@@ -48,6 +48,17 @@ pp_stop() {
   [ "$rc" = 0 ] || pp_fail "process $1 exited with $rc on SIGTERM"
 }
 
+# pp_wait_log FILE ERE [TIMEOUT_S]: wait until FILE has a line matching ERE (default 30 s);
+# returns 1 on timeout (the caller says what failed).
+pp_wait_log() {
+  local i
+  for i in $(seq 1 $((${3:-30} * 10))); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # pp_wait_rows WH N [TIMEOUT_S]: wait until pin, geo and user each hold N rows.
 pp_wait_rows() {
   local wh=$1 n=$2 t=${3:-60} i

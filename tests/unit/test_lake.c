@@ -84,15 +84,18 @@ struct commits {
     int64_t next_by_part[4];
 };
 
-static void commit_cb(void *arg, const char *topic, int partition, int64_t next_offset)
+static int commit_cb(void *arg, const char *topic, int partition, int64_t next_offset,
+                     const char *meta)
 {
     struct commits *c = arg;
+    PP_CHECK(meta == NULL); /* local lakes publish nothing after the commit */
     c->calls++;
     snprintf(c->topic, sizeof(c->topic), "%s", topic);
     c->partition = partition;
     c->next = next_offset;
     if (partition >= 0 && partition < 4)
         c->next_by_part[partition] = next_offset;
+    return 0;
 }
 
 static struct pp_lake *open_lake(uint64_t roll_bytes, int64_t roll_ms)

@@ -698,6 +698,27 @@ static void test_groups(void)
     PP_CHECK_INT(pp_log_committed(log, "stream", "pin", 0, &off), 0);
     PP_CHECK_INT(off, 43);
     PP_CHECK_INT(pp_log_committed(log, "stream", "pin", 1, &off), PP_ENOENT);
+    /* commit metadata: stored with the offset in the same file, read back; bad ones refused */
+    char meta[PP_LOG_META_MAX + 1], big[PP_LOG_META_MAX + 2];
+    PP_CHECK_INT(pp_log_commit_meta(log, "lake", "pin", 2, 9, "pending=0a1b"), 0);
+    PP_CHECK_INT(pp_log_committed_meta(log, "lake", "pin", 2, &off, meta, sizeof(meta)), 0);
+    PP_CHECK_INT(off, 9);
+    PP_CHECK_STR(meta, "pending=0a1b");
+    PP_CHECK_INT(pp_log_committed(log, "lake", "pin", 2, &off), 0); /* the offset line alone */
+    PP_CHECK_INT(off, 9);
+    PP_CHECK_INT(pp_log_commit_meta(log, "lake", "pin", 2, 10, "a b"), PP_EINVAL);
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    PP_CHECK_INT(pp_log_commit_meta(log, "lake", "pin", 2, 10, big), PP_EINVAL);
+    big[PP_LOG_META_MAX] = '\0'; /* the longest allowed */
+    PP_CHECK_INT(pp_log_commit_meta(log, "lake", "pin", 2, 10, big), 0);
+    PP_CHECK_INT(pp_log_committed_meta(log, "lake", "pin", 2, &off, meta, sizeof(meta)), 0);
+    PP_CHECK_INT(off, 10);
+    PP_CHECK_STR(meta, big);
+    PP_CHECK_INT(pp_log_commit(log, "lake", "pin", 2, 11), 0); /* no metadata: none read back */
+    PP_CHECK_INT(pp_log_committed_meta(log, "lake", "pin", 2, &off, meta, sizeof(meta)), 0);
+    PP_CHECK_INT(off, 11);
+    PP_CHECK_STR(meta, "");
     pp_log_close(log);
 
     log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 2, NULL, 1); /* a reader process */
@@ -1384,14 +1405,22 @@ static void test_kafka_commits(struct kmock *km)
     PP_CHECK_INT(pp_log_committed(log, "g1", "pin", 1, &next), 0);
     PP_CHECK_INT(next, 42);
     PP_CHECK_INT(pp_log_commit(log, "g1", "pin", 1, 43), 0);
+    PP_CHECK_INT(pp_log_commit_meta(log, "g1", "pin", 2, 7, "pending=beef"), 0);
     pp_log_close(log);
-    /* another process (handle) sees the group's commit */
+    /* another process (handle) sees the group's commit, with its metadata (OffsetCommit's
+     * metadata, kept by the group coordinator) */
     log = kafka_open(km, NULL, 0);
     PP_CHECK(log != NULL);
     if (!log)
         return;
     PP_CHECK_INT(pp_log_committed(log, "g1", "pin", 1, &next), 0);
     PP_CHECK_INT(next, 43);
+    char meta[PP_LOG_META_MAX + 1];
+    PP_CHECK_INT(pp_log_committed_meta(log, "g1", "pin", 2, &next, meta, sizeof(meta)), 0);
+    PP_CHECK_INT(next, 7);
+    PP_CHECK_STR(meta, "pending=beef");
+    PP_CHECK_INT(pp_log_committed_meta(log, "g1", "pin", 1, &next, meta, sizeof(meta)), 0);
+    PP_CHECK_STR(meta, "");
     char *names[8];
     int n = pp_log_groups(log, names, 8), found = 0;
     for (int i = 0; i < n; i++) {
