@@ -22,6 +22,8 @@
 #define LAKE_TOPIC_MAX 200
 #define LAKE_PATH_MAX 4096
 #define DAY_MS 86400000LL
+/* S3: largest roll size (an object may pass it by one record; CopyObject's limit is 5 GiB) */
+#define LAKE_S3_ROLL_MAX (4ULL << 30)
 
 /* State of one (topic, partition): at most one open (temp) file. */
 struct lake_part {
@@ -171,13 +173,19 @@ struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size
             snprintf(errstr, errstr_size, "out of memory");
             return NULL;
         }
-        if (!(lake->s3 = pp_lake_s3_open(conf, errstr, errstr_size))) {
+        lake->roll_bytes = conf->roll_bytes ? conf->roll_bytes : 64ULL * 1024 * 1024;
+        lake->roll_ms = conf->roll_ms > 0 ? conf->roll_ms : 60000;
+        if (lake->roll_bytes > LAKE_S3_ROLL_MAX)
+            snprintf(errstr, errstr_size,
+                     "roll size %llu bytes is past 4 GiB: S3 lake objects are published by "
+                     "CopyObject, which takes objects of up to 5 GiB (lower --roll-bytes)",
+                     (unsigned long long)lake->roll_bytes);
+        if (lake->roll_bytes > LAKE_S3_ROLL_MAX ||
+            !(lake->s3 = pp_lake_s3_open(conf, errstr, errstr_size))) {
             free(lake->root);
             free(lake);
             return NULL;
         }
-        lake->roll_bytes = conf->roll_bytes ? conf->roll_bytes : 64ULL * 1024 * 1024;
-        lake->roll_ms = conf->roll_ms > 0 ? conf->roll_ms : 60000;
         return lake;
     }
     if (mkdir(conf->root, 0755) && errno != EEXIST) {

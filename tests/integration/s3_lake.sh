@@ -30,7 +30,10 @@ n=$(wc -l <"$PP_TMP/ls.txt")
 [ "$n" -ge 9 ] || pp_fail "expected >= 9 objects (3 topics x 3 partitions), got $n"
 bad=$(awk '{print $4}' "$PP_TMP/ls.txt" |
   grep -Evc '^raw/topic=(pin|geo|user)/dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/(pin|geo|user)\+[0-9]+\+[0-9]{10}\.jsonl$' || true)
-[ "$bad" = 0 ] || { cat "$PP_TMP/ls.txt"; pp_fail "$bad object names off the layout"; }
+# (objects are finished under _pending/ and copied to their names after the commit: after a
+# clean stop every one is published and no pending key is left)
+[ "$bad" = 0 ] || { cat "$PP_TMP/ls.txt"; pp_fail "$bad object names off the layout (or left pending)"; }
+grep -q "Copied object" "$PP_TMP/s3/s3rver.log" || pp_fail "no object was published by CopyObject"
 awk '{print $4}' "$PP_TMP/ls.txt" | awk -F/ '{split($2,a,"="); split($4,b,"+"); if (a[2] != b[1]) exit 1}' ||
   pp_fail "topic folder and file name disagree"
 # s3rver's request log: "<path>?uploads= 200" per CreateMultipartUpload, "Stored object" per
@@ -77,3 +80,10 @@ grep -q "NoSuchBucket" "$PP_TMP/nob.err" || { cat "$PP_TMP/nob.err"; pp_fail "mi
 ! grep -q "$AWS_SECRET_ACCESS_KEY" "$PP_TMP/nob.err" "$PP_TMP/batch.err" "$PP_TMP/faulty.err" \
   "$dir/stderr.log" || pp_fail "credentials in pinpipe's output"
 echo "ok: missing bucket -> $(head -c 160 "$PP_TMP/nob.err")"
+# a roll size S3 cannot publish (CopyObject takes up to 5 GiB) is refused before any request
+if "$PINPIPE" lake --lake s3://lake/raw --s3-endpoint "$S3_URL" --s3-path-style --roll-bytes 5G \
+  --data-dir "$dir" 2>"$PP_TMP/roll.err"; then
+  pp_fail "lake with --roll-bytes 5G on S3 started"
+fi
+grep -q "lower --roll-bytes" "$PP_TMP/roll.err" || { cat "$PP_TMP/roll.err"; pp_fail "roll error"; }
+echo "ok: --roll-bytes 5G on S3 -> $(head -c 160 "$PP_TMP/roll.err")"
