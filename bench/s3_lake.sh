@@ -5,7 +5,9 @@
 # The log is filled first (serve + emulate, not timed); a local-folder lake run of the same log
 # gives the files that aws s3 cp uploads, so both sides move identical bytes. pinpipe's time
 # runs from process start until every partition's committed offset reached the high watermark
-# (objects durable), so it includes startup and up to one --roll-age (200 ms) wait.
+# and the process, then sent SIGTERM, exited: on S3 objects are published (CopyObject from
+# their pending keys) right after the commit, so the exit waits for that; it includes startup,
+# shutdown and up to one --roll-age (200 ms) wait.
 set -eu
 PINPIPE=$(realpath "${1:-${PINPIPE:-build/pinpipe}}")
 EVENTS=${2:-100000}
@@ -41,8 +43,8 @@ lake_until_caught_up() { # DATADIR ARGS...: run lake until its group has no lag;
     kill -0 "$pid" 2>/dev/null || { cat "$T/lake.err" >&2; echo "lake exited" >&2; exit 1; }
     sleep 0.02
   done
-  t1=$(now)
   kill -TERM "$pid"; wait "$pid"
+  t1=$(now)
   echo "$t1 - $t0" | bc -l
 }
 
