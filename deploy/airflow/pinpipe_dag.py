@@ -6,7 +6,8 @@ alerts work unchanged. Settings come from PINPIPE_CONFIG (see `pinpipe config --
 
 Tasks, the same graph as pinpipe's own scheduler (`pinpipe dag show`):
   lake_caught_up  the day is closed in the lake: the lake consumer has no lag, so every
-                  record up to now is in finished lake files
+                  record up to now is in finished lake files (after `pinpipe lake --publish`
+                  published any an S3 lake worker killed mid-commit left pending)
   load            the day's lake files -> clean -> reconcile pin/geo/user into the warehouse
                   (`pinpipe batch --step load`)
   insights        the insights snapshot of the run date (`pinpipe batch --step insights`)
@@ -48,7 +49,9 @@ with DAG(
 ) as dag:
     lake_caught_up = BashOperator(
         task_id="lake_caught_up",
-        bash_command=f"{PINPIPE} status | awk '{LAKE_CAUGHT_UP_AWK}'",
+        # first publish what the lake committed but a killed worker left pending (S3)
+        bash_command=f"{PINPIPE} lake --publish --quiet >/dev/null && "
+        f"{PINPIPE} status | awk '{LAKE_CAUGHT_UP_AWK}'",
         env=ENV,
         append_env=True,
     )

@@ -20,8 +20,9 @@
 #define DAG_MAX_DATES 400
 
 /* Succeeds only when the lake consumer group's total lag is 0 (all records so far are in
- * finished lake files), or when it has committed nothing and pin/geo/user hold no records (a
- * fresh install); the same check as deploy/airflow/pinpipe_dag.py. */
+ * finished lake files; `lake --publish` runs first, so on S3 also published), or when it has
+ * committed nothing and pin/geo/user hold no records (a fresh install); the same check as
+ * deploy/airflow/pinpipe_dag.py. */
 #define LAKE_CAUGHT_UP_AWK                                                                         \
     "$1 ~ /^(pin|geo|user)$/ && NF == 4 && $2 ~ /^[0-9]+$/ { high += $4 } "                       \
     "$1 == \"lake\" && $2 == \"total\" { lag = $4 } "                                              \
@@ -146,8 +147,18 @@ static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
         /* its table is in the warehouse; the scheduler keeps stderr's last line */
         {"quality", "insights", "quality", 3600000},
     };
+    /* lake_caught_up: first publish what the lake committed but a killed worker left pending
+     * (S3; nothing to do on a local lake), then the lag check */
     char *st = c->cmd[0];
     st[0] = '\0';
+    shq(st, sizeof(c->cmd[0]), exe);
+    append(st, sizeof(c->cmd[0]), " lake --publish --quiet --data-dir ");
+    shq(st, sizeof(c->cmd[0]), o->data_dir);
+    if (o->lake) {
+        append(st, sizeof(c->cmd[0]), " --lake ");
+        shq(st, sizeof(c->cmd[0]), o->lake);
+    }
+    append(st, sizeof(c->cmd[0]), " >/dev/null && ");
     shq(st, sizeof(c->cmd[0]), exe);
     append(st, sizeof(c->cmd[0]), " status --data-dir ");
     shq(st, sizeof(c->cmd[0]), o->data_dir);

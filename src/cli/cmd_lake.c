@@ -1,8 +1,10 @@
 /* cmd_lake.c: `pinpipe lake`: consumer group "lake" (log -> raw JSON lines in the lake). */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pp_cli.h"
 #include "pp_err.h"
@@ -15,7 +17,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: pinpipe lake [--data-dir DIR] [--lake DIR] [--roll-bytes SIZE]\n"
-            "                    [--roll-age DURATION] [--metrics-listen HOST:PORT]\n"
+            "                    [--roll-age DURATION] [--metrics-listen HOST:PORT] [--publish]\n"
             "\n"
             "Consumer group 'lake': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from the\n"
@@ -37,6 +39,9 @@ static void usage(FILE *out)
             "                        /readyz (503 while the log is not open or a failed lake\n"
             "                        write is retried) on HOST:PORT (port 0 = any free; the\n"
             "                        address goes to DIR/workers/lake-<pid>/listen)\n"
+            "  --publish             do not consume: publish the files the lake group has\n"
+            "                        committed but a killed worker left pending (S3), then\n"
+            "                        exit (the daily DAG runs it before its lag check)\n"
             PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  -h, --help            this help\n"
             "\n"
@@ -70,6 +75,36 @@ static int ready(void *arg, char *why, size_t why_size)
     return 1;
 }
 
+/* --publish: publish what the lake group committed but a killed worker left pending. */
+static int publish_committed(const char *cmd, const char *log_dir,
+                             const struct pp_log_conf *logconf, const struct pp_lake_conf *lconf)
+{
+    char err[512] = "";
+    struct pp_log_conf conf = *logconf;
+    conf.dir = log_dir;
+    conf.readonly = 1;
+    struct stat st;
+    if (conf.backend == PP_LOG_EMBEDDED && stat(log_dir, &st) && errno == ENOENT) {
+        printf("lake: published=0 (no log yet)\n"); /* a fresh install: nothing committed */
+        return 0;
+    }
+    struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
+    if (!log)
+        return pp_cli_fail(cmd, 1, "log %s: %s", log_dir, err);
+    struct pp_lake *lake = pp_lake_open(lconf, err, sizeof(err));
+    if (!lake) {
+        pp_log_close(log);
+        return pp_cli_fail(cmd, 1, "lake %s: %s", lconf->root, err);
+    }
+    int rc = pp_lake_publish_committed(log, lake);
+    pp_lake_close(lake);
+    pp_log_close(log);
+    if (rc < 0)
+        return pp_cli_fail(cmd, 1, "publishing committed files failed: %s", pp_err_str(rc));
+    printf("lake: published=%d\n", rc);
+    return 0;
+}
+
 int cmd_lake(int argc, char **argv)
 {
     static const struct option opts[] = {{"data-dir", required_argument, NULL, 'd'},
@@ -77,13 +112,14 @@ int cmd_lake(int argc, char **argv)
                                          {"roll-bytes", required_argument, NULL, 'b'},
                                          {"roll-age", required_argument, NULL, 'a'},
                                          {"metrics-listen", required_argument, NULL, 'M'},
+                                         {"publish", no_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_LAKE_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL, *metrics_listen = NULL;
     char host[256];
-    int port;
+    int port, publish = 0;
     struct pp_lake_conf lconf;
     struct pp_log_conf logconf;
     pp_lake_conf_defaults(&lconf);
@@ -113,6 +149,9 @@ int cmd_lake(int argc, char **argv)
                                    optarg);
             metrics_listen = optarg;
             break;
+        case 'P':
+            publish = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -135,6 +174,8 @@ int cmd_lake(int argc, char **argv)
     pp_cli_path(data_dir, "lake", lake_default, sizeof(lake_default));
     lconf.root = lake_dir ? lake_dir : lake_default;
 
+    if (publish) /* one pass, no waiting: the DAG's lake_caught_up runs it */
+        return publish_committed(argv[0], log_dir, &logconf, &lconf);
     pp_cli_signals();
     static struct pp_lake_stats stats; /* static: read by the metrics thread until the end */
     struct health health = {NULL, &stats, 0};

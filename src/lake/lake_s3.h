@@ -109,6 +109,11 @@ int pp_lake_s3_tp_meta(const struct pp_lake_s3_tp *tp, char *out, size_t size);
  * @returns the number of garbage items (> 0: commit soon), or <0 (PP_EIO: s3 error). */
 int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t offset,
                          const char *meta);
+/* Publish only: the pending objects of (topic, partition) that the commit (offset, meta)
+ * covers; nothing is deleted but their pending keys (safe from any process at any time: the
+ * same bytes go to the same final keys). @returns objects published or <0. */
+int pp_lake_s3_publish(struct pp_lake_s3 *s3, const char *topic, int partition, int64_t offset,
+                       const char *meta);
 /* The offset next_offset was committed with tp's metadata: delete the garbage, then publish
  * the pending objects that start below next_offset. @returns objects published or <0. */
 int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t next_offset);

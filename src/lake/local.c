@@ -709,6 +709,14 @@ int pp_lake_resume(struct pp_lake *lake, const char *topic, int partition, int64
     return rc;
 }
 
+int pp_lake_publish(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
+                    const char *meta)
+{
+    if (!topic_valid(topic) || partition < 0 || offset < 0)
+        return PP_EINVAL;
+    return lake->s3 ? pp_lake_s3_publish(lake->s3, topic, partition, offset, meta) : 0;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

@@ -113,6 +113,13 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
 int pp_lake_resume(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
                    const char *meta);
 
+/* Publish the files of (topic, partition) that its commit (offset, meta) covers but that are
+ * still pending (S3: a writer killed between its commit and the copy), without writing or
+ * owning anything: safe from any process while writers run (`pinpipe lake --publish`, the
+ * DAG's lake_caught_up). Local lakes: nothing to do (0). @returns files published or <0. */
+int pp_lake_publish(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
+                    const char *meta);
+
 /* Drop the open file of (topic, partition) unfinished (its temp deleted; S3: the upload
  * aborted), clear its state and give up its ownership (pp_lake_own); finished files stay.
  * For partitions lost or handed over (after pp_lake_flush) to another member. */

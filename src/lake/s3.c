@@ -925,7 +925,7 @@ struct resume {
     int64_t offset;
     struct s3_pending *promote; /* the committed token's objects below offset */
     int npromote;
-    int err;
+    int collect; /* note the other pending objects as tp's garbage */
 };
 
 static int add_str(char ***v, int *n, const char *s)
@@ -956,7 +956,39 @@ static int resume_key(void *arg, const char *key, const char *upload_id)
         p[r->npromote++] = (struct s3_pending){.start = start, .ts_ms = ts_ms};
         return 0;
     }
-    return add_str(&r->tp->garbage, &r->tp->ngarbage, key);
+    return r->collect ? add_str(&r->tp->garbage, &r->tp->ngarbage, key) : 0;
+}
+
+/* Publish tp's pending objects that the commit (offset, meta) covers: those of the committed
+ * token that start below offset. With r->collect, the others become tp's garbage.
+ * @returns objects published or <0. */
+static int publish_committed(struct pp_lake_s3 *s3, struct resume *r, const char *dir,
+                             const char *meta)
+{
+    size_t mlen = strlen(S3_META_PREFIX);
+    r->committed = meta && !strncmp(meta, S3_META_PREFIX, mlen) ? meta + mlen : "";
+    r->dlen = strlen(dir);
+    int rc = s3_list(s3, dir, 0, resume_key, r);
+    for (int i = 0; rc >= 0 && i < r->npromote; i++)
+        rc = publish_one(s3, r->tp, r->committed, r->promote[i].start, r->promote[i].ts_ms);
+    free(r->promote);
+    r->promote = NULL;
+    return rc < 0 ? rc : r->npromote;
+}
+
+int pp_lake_s3_publish(struct pp_lake_s3 *s3, const char *topic, int partition, int64_t offset,
+                       const char *meta)
+{
+    char dir[S3_KEY_MAX];
+    struct pp_lake_s3_tp *tp = pp_lake_s3_tp_new(topic, partition);
+    if (!tp)
+        return PP_ENOMEM;
+    struct resume r = {.tp = tp, .offset = offset};
+    int rc = tp_dir(s3, tp, dir, sizeof(dir));
+    if (!rc)
+        rc = publish_committed(s3, &r, dir, meta);
+    pp_lake_s3_tp_free(tp);
+    return rc;
 }
 
 static int resume_upload(void *arg, const char *key, const char *upload_id)
@@ -987,16 +1019,10 @@ int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_
         rc = tp_dir(s3, tp, dir, sizeof(dir));
     if (rc)
         return rc;
-    size_t mlen = strlen(S3_META_PREFIX);
-    struct resume r = {.tp = tp, .dlen = strlen(dir), .offset = offset,
-                       .committed = meta && !strncmp(meta, S3_META_PREFIX, mlen) ? meta + mlen
-                                                                                  : ""};
+    struct resume r = {.tp = tp, .offset = offset, .collect = 1};
     /* 1. publish what the committed offset covers (a crash or a stall between the commit and
      *    the publication left it pending); everything else pending is garbage */
-    rc = s3_list(s3, dir, 0, resume_key, &r);
-    for (int i = 0; rc >= 0 && i < r.npromote; i++)
-        rc = publish_one(s3, tp, r.committed, r.promote[i].start, r.promote[i].ts_ms);
-    free(r.promote);
+    rc = publish_committed(s3, &r, dir, meta);
     /* 2. finished objects at/after the committed offset (an older version's crash, or offsets
      *    moved back by an operator): garbage too, as pp_lake_truncate_from would delete */
     struct trunc t = {.s3 = s3, .offset = offset};

@@ -286,6 +286,35 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
     return rc;
 }
 
+int pp_lake_publish_committed(struct pp_log *log, struct pp_lake *lake)
+{
+    static const char *const topics[] = {"pin", "geo", "user"};
+    int total = 0, err = 0;
+    for (int t = 0; t < 3; t++) {
+        int n = pp_log_partitions(log, topics[t], 0);
+        for (int p = 0; p < n; p++) {
+            char meta[PP_LOG_META_MAX + 1];
+            int64_t off;
+            int rc = pp_log_committed_meta(log, GROUP, topics[t], p, &off, meta, sizeof(meta));
+            if (rc == PP_ENOENT)
+                continue;
+            if (!rc)
+                rc = pp_lake_publish(lake, topics[t], p, off, meta);
+            if (rc > 0)
+                PP_INFO("lake", "published topic=%s partition=%d files=%d (committed, left pending)",
+                        topics[t], p, rc);
+            if (rc < 0) {
+                PP_ERROR("lake", "publish topic=%s partition=%d error=%s (%s)", topics[t], p,
+                         pp_err_str(rc), pp_lake_errmsg(lake));
+                err = err ? err : rc;
+            } else {
+                total += rc;
+            }
+        }
+    }
+    return err ? err : total;
+}
+
 int pp_lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
                 int64_t *records_out)
 {

@@ -98,4 +98,10 @@ struct pp_lake_stats {
 int pp_lake_run_stats(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
                       struct pp_lake_stats *stats);
 
+/* For every partition of pin, geo and user with a "lake" commit: publish the files the commit
+ * covers that are still pending (pp_lake_publish; S3 only, a writer killed between its commit
+ * and the copy). Reads the committed offsets and metadata, joins no group, writes no log.
+ * @returns files published, or <0 (the first error; the other partitions are still tried). */
+int pp_lake_publish_committed(struct pp_log *log, struct pp_lake *lake);
+
 #endif

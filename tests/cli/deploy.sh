@@ -46,13 +46,16 @@ ok "lake_caught_up fails with lag > 0" '! awk "$check" <"$tmp/lagging" 2>/dev/nu
 python3 - "$PP_SRC/deploy/airflow/pinpipe_dag.py" "$tmp/show" >"$tmp/graphs" 2>&1 <<'PY'
 import ast, re, shlex, sys
 
-def words(cmd):  # the pinpipe subcommand and its flags, before --date / --data-dir / a pipe
-    out = []
-    for w in cmd.split()[1:]:
-        if w.startswith("--date") or w.startswith("--data-dir") or w == "|":
-            break
-        out.append(w)
-    return " ".join(out)
+def words(cmd):  # per command of an && chain: the pinpipe subcommand and its flags, before
+    segs = []     # --date / --data-dir / a pipe / a redirection
+    for seg in cmd.split(" | ", 1)[0].split("&&"):
+        out = []
+        for w in seg.split()[1:]:
+            if w.startswith("--date") or w.startswith("--data-dir") or w == "|" or w[0] == ">":
+                break
+            out.append(w)
+        segs.append(" ".join(out))
+    return " && ".join(segs)
 
 air, after = {}, {}
 tree = ast.parse(open(sys.argv[1]).read())

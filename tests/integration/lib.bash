@@ -48,6 +48,9 @@ pp_stop() {
   [ "$rc" = 0 ] || pp_fail "process $1 exited with $rc on SIGTERM"
 }
 
+# pp_pstate PID: the process state letter (T while stopped), "" once gone
+pp_pstate() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1 || true; }
+
 # pp_wait_log FILE ERE [TIMEOUT_S]: wait until FILE has a line matching ERE (default 30 s);
 # returns 1 on timeout (the caller says what failed).
 pp_wait_log() {

@@ -24,6 +24,23 @@ serve=$PP_PID
   >"$PP_TMP/emulate.out" 2>&1 &
 emu=$!
 PP_PIDS+=("$emu")
+# a worker killed between its commit and the copy (fault point: it stops itself right after
+# its first commit, then it is killed): the committed objects stay pending, hidden, until a
+# resume or `pinpipe lake --publish` (the DAG's lake_caught_up runs it) publishes them
+PINPIPE_TEST_LAKE_STOP=publish pp_start "$dir" lake "${LAKEARGS[@]}"
+for _ in $(seq 1 600); do [ "$(pp_pstate "$PP_PID")" = T ] && break; sleep 0.05; done
+[ "$(pp_pstate "$PP_PID")" = T ] || pp_fail "the lake did not stop after its first commit"
+kill -9 "$PP_PID"
+wait "$PP_PID" 2>/dev/null || true
+[ -z "$(pp_aws s3 ls --recursive s3://lake/raw/topic= || true)" ] \
+  || pp_fail "an object was published before the commit's copy"
+"$PINPIPE" lake --publish --data-dir "$dir" "${LAKEARGS[@]}" >"$PP_TMP/publish.out" \
+  || pp_fail "lake --publish: $(cat "$PP_TMP/publish.out")"
+published=$(sed -n 's/^lake: published=\([0-9]*\).*/\1/p' "$PP_TMP/publish.out")
+visible=$( (pp_aws s3 ls --recursive s3://lake/raw/topic= || true) | wc -l)
+[ "${published:-0}" -ge 1 ] && [ "$visible" = "$published" ] \
+  || pp_fail "lake --publish published ${published:-?} objects, $visible visible"
+echo "ok: lake --publish published the $published committed object(s) a killed worker left pending"
 for round in 1 2 3; do
   pp_start "$dir" lake "${LAKEARGS[@]}"
   sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 1.5 + (r % 150) / 100 }')" # 1.5-3 s

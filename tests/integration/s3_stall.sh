@@ -23,8 +23,6 @@ MOCK=${PP_TOOLS:-$(dirname "$PINPIPE")}/pp_kafka_mock
 trap 'pp_s3_stop; pp_cleanup' EXIT
 pp_s3_start "$PP_TMP/s3"
 
-# pstate PID: the process state letter (T while stopped), "" once gone
-pstate() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1 || true; }
 # offsets_of R: the committed offsets of every group of round R in R/offsets.tsv
 offsets_of() {
   "$PINPIPE" log offsets "${KAFKA[@]}" --data-dir "$PP_TMP/$1/serve" >"$PP_TMP/$1/offsets.tsv" \
@@ -77,8 +75,8 @@ stall_round() {
     --json >"$d/emulate.json" &
   local em=$!
   PP_PIDS+=("$em")
-  for _ in $(seq 1 200); do [ "$(pstate "$l1")" = T ] && break; sleep 0.05; done
-  [ "$(pstate "$l1")" = T ] || pp_fail "$r: l1 did not stop itself: $(tail -5 "$d/l1/stderr.log")"
+  for _ in $(seq 1 200); do [ "$(pp_pstate "$l1")" = T ] && break; sleep 0.05; done
+  [ "$(pp_pstate "$l1")" = T ] || pp_fail "$r: l1 did not stop itself: $(tail -5 "$d/l1/stderr.log")"
   grep -q "PINPIPE_TEST_LAKE_STOP=$r: stopping this process (SIGSTOP)" "$d/l1/stderr.log" \
     || pp_fail "$r: l1 is stopped but did not log the fault point"
   echo "$r: l1 stopped itself at +$((SECONDS - t0)) s holding every lake partition"
@@ -103,7 +101,7 @@ stall_round() {
     sleep 0.2
   done
   [ "$n" = 18 ] || pp_fail "$r: l2 committed lake offsets on $n of 18 partitions: $(cat "$d/offsets.tsv")"
-  [ "$(pstate "$l1")" = T ] || pp_fail "$r: l1 is no longer stopped"
+  [ "$(pp_pstate "$l1")" = T ] || pp_fail "$r: l1 is no longer stopped"
   echo "$r: l2 owns every lake partition and committed its first objects at +$((SECONDS - t0)) s"
   if [ -n "$pub" ]; then # l1's committed object can only have been published by l2's resume
     local listing=""
