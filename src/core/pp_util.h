@@ -32,6 +32,13 @@ int pp_parse_duration_ms(const char *s, int64_t *ms);
 /* Split "HOST:PORT" (host may be empty, "*", or [v6]). host gets a NUL-terminated copy. */
 int pp_parse_hostport(const char *s, char *host, size_t host_size, int *port);
 
+/* Take an exclusive flock(2) on path (created 0644 if missing), waiting up to wait_ms
+ * (polling every 20 ms), and write "pid=<pid> host=<host>" into it (for diagnostics only: the
+ * kernel drops the lock when the process dies). The lock lasts until close(fd).
+ * @returns the fd, PP_EBUSY (still held: the holder's line in why), or PP_EIO (errno's text
+ * in why). */
+int pp_lock_file(const char *path, int wait_ms, char *why, size_t why_size);
+
 enum pp_level { PP_LVL_ERROR, PP_LVL_WARN, PP_LVL_INFO, PP_LVL_DEBUG };
 /* Diagnostics threshold for this process (default INFO): `--quiet` sets WARN, `--verbose`
  * DEBUG (src/cli/main.c). */

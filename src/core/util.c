@@ -1,9 +1,11 @@
 /* util.c: clocks, datetimes, number/size/duration parsing and stderr diagnostics. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -269,4 +271,40 @@ void pp_diag(enum pp_level level, const char *module, const char *fmt, ...)
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;
+}
+
+int pp_lock_file(const char *path, int wait_ms, char *why, size_t why_size)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(why, why_size, "open %s: %s", path, strerror(errno));
+        return PP_EIO;
+    }
+    int64_t deadline = pp_mono_us() + (int64_t)(wait_ms > 0 ? wait_ms : 0) * 1000;
+    while (flock(fd, LOCK_EX | LOCK_NB)) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK) {
+            snprintf(why, why_size, "flock %s: %s", path, strerror(errno));
+            close(fd);
+            return PP_EIO;
+        }
+        if (pp_mono_us() >= deadline) { /* the holder's line names it */
+            ssize_t n = pread(fd, why, why_size - 1, 0);
+            why[n > 0 ? n : 0] = '\0';
+            why[strcspn(why, "\n")] = '\0';
+            if (!why[0])
+                snprintf(why, why_size, "unknown");
+            close(fd);
+            return PP_EBUSY;
+        }
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    char host[64] = "", line[128];
+    gethostname(host, sizeof(host) - 1);
+    int len = snprintf(line, sizeof(line), "pid=%d host=%s\n", (int)getpid(), host);
+    /* informational only (the flock is the lock): a failed write changes nothing */
+    (void)(ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len);
+    return fd;
 }

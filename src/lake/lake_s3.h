@@ -114,6 +114,9 @@ int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_
  * same bytes go to the same final keys). @returns objects published or <0. */
 int pp_lake_s3_publish(struct pp_lake_s3 *s3, const char *topic, int partition, int64_t offset,
                        const char *meta);
+/* Forget the stale finished objects resume noted (they stay): for when they can no longer be
+ * deleted safely (the fence commit failed and a later commit may move past them). */
+void pp_lake_s3_tp_forget_stale(struct pp_lake_s3_tp *tp);
 /* The offset next_offset was committed with tp's metadata: delete the garbage, then publish
  * the pending objects that start below next_offset. @returns objects published or <0. */
 int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t next_offset);

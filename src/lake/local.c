@@ -565,16 +565,6 @@ void pp_lake_drop(struct pp_lake *lake, const char *topic, int partition)
     }
 }
 
-/* The lock file's first line names its holder: "pid=<pid> host=<hostname>". */
-static void lock_holder(int fd, char *out, size_t size)
-{
-    ssize_t n = pread(fd, out, size - 1, 0);
-    out[n > 0 ? n : 0] = '\0';
-    out[strcspn(out, "\n")] = '\0';
-    if (!out[0])
-        snprintf(out, size, "unknown");
-}
-
 int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait_ms)
 {
     char dir[LAKE_PATH_MAX], path[LAKE_PATH_MAX];
@@ -596,36 +586,17 @@ int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait
         snprintf(lake->msg, sizeof(lake->msg), "mkdir %s: %s", dir, strerror(errno));
         return PP_EIO;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    char why[256];
+    int fd = pp_lock_file(path, wait_ms, why, sizeof(why));
+    if (fd == PP_EBUSY) {
+        snprintf(lake->msg, sizeof(lake->msg), "%s+%d is held by another lake writer (%s)",
+                 topic, partition, why);
+        return PP_EBUSY;
+    }
     if (fd < 0) {
-        snprintf(lake->msg, sizeof(lake->msg), "open %s: %s", path, strerror(errno));
+        snprintf(lake->msg, sizeof(lake->msg), "%s", why);
         return PP_EIO;
     }
-    int64_t deadline = pp_mono_us() + (int64_t)(wait_ms > 0 ? wait_ms : 0) * 1000;
-    while (flock(fd, LOCK_EX | LOCK_NB)) {
-        if (errno == EINTR)
-            continue;
-        if (errno != EWOULDBLOCK) {
-            snprintf(lake->msg, sizeof(lake->msg), "flock %s: %s", path, strerror(errno));
-            close(fd);
-            return PP_EIO;
-        }
-        if (pp_mono_us() >= deadline) {
-            char holder[128];
-            lock_holder(fd, holder, sizeof(holder));
-            snprintf(lake->msg, sizeof(lake->msg), "%s+%d is held by another lake writer (%s)",
-                     topic, partition, holder);
-            close(fd);
-            return PP_EBUSY;
-        }
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    char host[64] = "", line[128];
-    gethostname(host, sizeof(host) - 1);
-    int len = snprintf(line, sizeof(line), "pid=%d host=%s\n", (int)getpid(), host);
-    /* informational only (the flock is the ownership): a failed write changes nothing */
-    (void)(ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len);
     part->lock_fd = fd;
     return 0;
 }
@@ -707,6 +678,27 @@ int pp_lake_resume(struct pp_lake *lake, const char *topic, int partition, int64
         part->commit_next = offset;
     }
     return rc;
+}
+
+int pp_lake_fence(struct pp_lake *lake, const char *topic, int partition, pp_lake_commit_cb cb,
+                  void *arg)
+{
+    struct lake_part *part = lake->s3 && topic_valid(topic) && partition >= 0
+                                 ? part_get(lake, topic, partition, 0)
+                                 : NULL;
+    char meta[PP_LAKE_META_MAX + 1];
+    if (!part || !part->s3tp || !part->uncommitted || !cb)
+        return 0;
+    if (pp_lake_s3_tp_meta(part->s3tp, meta, sizeof(meta)) ||
+        cb(arg, topic, partition, part->commit_next, meta)) {
+        /* the next flush retries the commit, but by then files may move the offset past the
+         * stale objects: never delete those any more (other pending keys are still safe to) */
+        pp_lake_s3_tp_forget_stale(part->s3tp);
+        return PP_EBUSY;
+    }
+    part->uncommitted = 0;
+    int rc = pp_lake_s3_tp_committed(lake->s3, part->s3tp, part->commit_next);
+    return rc < 0 ? rc : 0;
 }
 
 int pp_lake_publish(struct pp_lake *lake, const char *topic, int partition, int64_t offset,

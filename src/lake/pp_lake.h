@@ -113,6 +113,16 @@ int pp_lake_truncate_from(struct pp_lake *lake, const char *topic, int partition
 int pp_lake_resume(struct pp_lake *lake, const char *topic, int partition, int64_t offset,
                    const char *meta);
 
+/* Right after pp_lake_resume, before any pp_lake_write of (topic, partition): if resume
+ * found garbage (S3), commit the offset now through cb (with the new token as metadata) and
+ * delete the garbage, while this writer has no files of its own there; a stale finished
+ * object is deleted only while it still has the ETag resume saw (If-Match). Local lakes, or
+ * nothing found: 0. @returns 0, PP_EBUSY (cb did not commit: the stale finished objects are
+ * then left in place, reported by the caller; pending ones go after the next commit), or an
+ * S3 error. */
+int pp_lake_fence(struct pp_lake *lake, const char *topic, int partition, pp_lake_commit_cb cb,
+                  void *arg);
+
 /* Publish the files of (topic, partition) that its commit (offset, meta) covers but that are
  * still pending (S3: a writer killed between its commit and the copy), without writing or
  * owning anything: safe from any process while writers run (`pinpipe lake --publish`, the

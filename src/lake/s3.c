@@ -68,7 +68,8 @@ struct s3_req {
     const char *query; /* canonical query string (encoded, sorted, "k=v"), or NULL */
     const char *body;
     size_t blen;
-    const char *copy_source; /* CopyObject: "/bucket/<encoded key>" */
+    const char *copy_source;  /* CopyObject: "/bucket/<encoded key>" */
+    const char *extra_header; /* one more header line ("If-Match: ..."), or NULL */
     size_t (*sink)(const char *p, size_t n, void *arg);
     void *sink_arg;
     void (*before_try)(void *arg); /* resets sink state before each attempt */
@@ -250,8 +251,14 @@ static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
         snprintf(hdr, sizeof(hdr), "x-amz-security-token: %s", s3->creds.token) < (int)sizeof(hdr))
         hdrs = curl_slist_append(hdrs, hdr);
     if (req->copy_source &&
-        snprintf(hdr, sizeof(hdr), "x-amz-copy-source: %s", req->copy_source) < (int)sizeof(hdr))
+        snprintf(hdr, sizeof(hdr), "x-amz-copy-source: %s", req->copy_source) < (int)sizeof(hdr)) {
         hdrs = curl_slist_append(hdrs, hdr);
+        /* a large copy may send nothing but keep-alive whitespace for a while */
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 300L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    }
+    if (req->extra_header)
+        hdrs = curl_slist_append(hdrs, req->extra_header);
     if (!strcmp(req->method, "GET")) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else if (!strcmp(req->method, "HEAD")) {
@@ -463,10 +470,13 @@ struct pp_lake_s3_tp {
     char token[2 * S3_TOKEN_BYTES + 1]; /* this writer's pending keys; "" until needed */
     struct s3_pending *pend; /* finished, unpublished, in offset order */
     int npend, pcap;
-    /* found by resume, deleted after the next commit: keys (stale pending objects, finished
-     * objects past the committed offset) and multipart uploads (key + id) */
+    /* found by resume, deleted after the next commit: other writers' pending keys, finished
+     * objects past the committed offset (with the ETag they had then) and multipart uploads
+     * (key + id) */
     char **garbage;
     int ngarbage;
+    char **stale_keys, **stale_etags;
+    int nstale;
     char **gup_keys, **gup_ids;
     int ngup;
 };
@@ -484,8 +494,24 @@ struct pp_lake_s3_tp *pp_lake_s3_tp_new(const char *topic, int partition)
     return tp;
 }
 
+static void free_strs(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void pp_lake_s3_tp_forget_stale(struct pp_lake_s3_tp *tp)
+{
+    free_strs(tp->stale_keys, tp->nstale);
+    free_strs(tp->stale_etags, tp->nstale);
+    tp->stale_keys = tp->stale_etags = NULL;
+    tp->nstale = 0;
+}
+
 static void tp_forget_garbage(struct pp_lake_s3_tp *tp)
 {
+    pp_lake_s3_tp_forget_stale(tp);
     for (int i = 0; i < tp->ngarbage; i++)
         free(tp->garbage[i]);
     for (int i = 0; i < tp->ngup; i++) {
@@ -719,9 +745,10 @@ int pp_lake_s3_obj_finish(struct pp_lake_s3_obj *obj)
     if (tp->npend == tp->pcap) {
         int cap = tp->pcap ? tp->pcap * 2 : 4;
         struct s3_pending *p = realloc(tp->pend, (size_t)cap * sizeof(*p));
-        if (!p) { /* finished but unrecorded: a rerun from the committed offset redoes it */
+        if (!p) { /* finished but unrecorded: an I/O-like failure, so the partition reruns
+                   * from the committed offset (an ENOMEM would let the caller go on) */
             obj_free(obj);
-            return PP_ENOMEM;
+            return PP_EIO;
         }
         tp->pend = p;
         tp->pcap = cap;
@@ -842,13 +869,15 @@ static int s3_delete(struct pp_lake_s3 *s3, const char *key, int tries)
     return rc;
 }
 
-/* Does key exist? @returns 1, 0, or <0. */
-static int s3_exists(struct pp_lake_s3 *s3, const char *key)
+/* Does key exist? etag (NULL: not wanted; >= 128 bytes) gets its ETag. @returns 1, 0, <0. */
+static int s3_exists(struct pp_lake_s3 *s3, const char *key, char *etag)
 {
     struct s3_req req;
     req_init(&req, "HEAD", key, NULL);
     int rc = s3_do(s3, &req, s3->tries);
     long status = req.status;
+    if (!rc && etag)
+        snprintf(etag, sizeof(req.etag), "%s", req.etag);
     pp_buf_free(&req.resp);
     return !rc ? 1 : status == 404 ? 0 : rc;
 }
@@ -876,7 +905,7 @@ static int publish_one(struct pp_lake_s3 *s3, const struct pp_lake_s3_tp *tp, co
     long status = req.status;
     pp_buf_free(&req.resp);
     if (rc && status == 404) {
-        int there = s3_exists(s3, dst);
+        int there = s3_exists(s3, dst, NULL);
         if (there < 0)
             return there;
         if (!there) {
@@ -902,7 +931,8 @@ static int parse_pending(const char *name, char *token, int64_t *start, int64_t 
         return 0;
     const char *p = slash + 1;
     char *end;
-    if (strspn(p, "0123456789") != 10)
+    size_t digits = strspn(p, "0123456789");
+    if (digits < 10 || digits > 19) /* %010: at least 10 */
         return 0;
     long long v = strtoll(p, &end, 10);
     char date[11];
@@ -1036,9 +1066,21 @@ int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_
         t.tplen = strlen(tprefix);
         rc = s3_list(s3, tprefix, 0, trunc_key, &t);
     }
-    for (int i = 0; i < t.n; i++) {
-        if (rc >= 0)
-            rc = add_str(&tp->garbage, &tp->ngarbage, t.keys[i]);
+    for (int i = 0; i < t.n; i++) { /* with the ETag each has now (tp_delete_stale) */
+        char etag[128] = "";
+        int there = rc >= 0 ? s3_exists(s3, t.keys[i], etag) : 0;
+        if (there < 0)
+            rc = there;
+        if (there > 0) {
+            int n = tp->nstale;
+            if ((rc = add_str(&tp->stale_keys, &n, t.keys[i])) >= 0) {
+                n = tp->nstale;
+                if ((rc = add_str(&tp->stale_etags, &n, etag)) < 0)
+                    free(tp->stale_keys[tp->nstale]);
+                else
+                    tp->nstale = n;
+            }
+        }
         free(t.keys[i]);
     }
     free(t.keys);
@@ -1054,7 +1096,33 @@ int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_
         pp_lake_s3_tp_drop(tp);
         return rc;
     }
-    return tp->ngarbage + tp->ngup;
+    return tp->ngarbage + tp->nstale + tp->ngup;
+}
+
+/* Delete the stale finished objects resume found, each only while it still has the ETag it
+ * had then (HEAD, then DELETE with If-Match where the server honours it): a key a successor
+ * has meanwhile published anew (same start offset) is left alone. */
+static int tp_delete_stale(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp)
+{
+    for (int i = 0; i < tp->nstale; i++) {
+        char etag[128] = "", hdr[160];
+        int there = s3_exists(s3, tp->stale_keys[i], etag);
+        if (there < 0)
+            return there;
+        if (!there || strcmp(etag, tp->stale_etags[i]))
+            continue; /* gone, or rewritten since */
+        struct s3_req req;
+        req_init(&req, "DELETE", tp->stale_keys[i], NULL);
+        snprintf(hdr, sizeof(hdr), "If-Match: %s", etag);
+        req.extra_header = hdr;
+        int rc = s3_do(s3, &req, s3->tries);
+        long status = req.status;
+        pp_buf_free(&req.resp);
+        if (rc && status != 412) /* 412: rewritten between the HEAD and the DELETE */
+            return rc;
+    }
+    pp_lake_s3_tp_forget_stale(tp);
+    return 0;
 }
 
 int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t next_offset)
@@ -1064,15 +1132,10 @@ int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int
      * so no other writer can publish there any more (its commits are refused) */
     for (int i = 0; i < tp->ngup; i++)
         abort_upload(s3, tp->gup_keys[i], tp->gup_ids[i]);
-    for (int i = 0; !rc && i < tp->ngarbage; i++) {
-        int stale_final = strncmp(tp->garbage[i] + strlen(s3->prefix), S3_PENDING "/",
-                                  strlen(S3_PENDING) + 1) != 0;
-        rc = s3_delete(s3, tp->garbage[i], stale_final ? s3->tries : 2);
-        if (!stale_final)
-            rc = 0; /* a leftover pending object is hidden and harmless */
-    }
-    if (rc)
+    if ((rc = tp_delete_stale(s3, tp)))
         return rc;
+    for (int i = 0; i < tp->ngarbage; i++) /* a leftover pending object is hidden, harmless */
+        s3_delete(s3, tp->garbage[i], 2);
     tp_forget_garbage(tp);
     /* then publish the objects the commit covers, in offset order */
     while (n < tp->npend && tp->pend[n].start < next_offset) {

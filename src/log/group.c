@@ -117,6 +117,29 @@ int pp_log_committed_meta(struct pp_log *log, const char *group, const char *top
     return 0;
 }
 
+int pp_log_group_lock(struct pp_log *log, const char *group, int wait_ms, int *fd, char *why,
+                      size_t why_size)
+{
+    char top[LOG_DIR_MAX + 8], path[LOG_DIR_MAX + LOG_NAME_MAX + 32];
+    *fd = -1;
+    if (log->kafka)
+        return 0;
+    if (!log_valid_name(group))
+        return PP_EINVAL;
+    snprintf(top, sizeof(top), "%s/groups", log->dir);
+    /* '+' keeps it out of pp_log_groups' listing (not a valid group name) */
+    snprintf(path, sizeof(path), "%s/%s+member.lock", top, group);
+    if (mkdir(top, 0755) < 0 && errno != EEXIST) {
+        snprintf(why, why_size, "mkdir %s: %s", top, strerror(errno));
+        return PP_EIO;
+    }
+    int rc = pp_lock_file(path, wait_ms, why, why_size);
+    if (rc < 0)
+        return rc;
+    *fd = rc;
+    return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

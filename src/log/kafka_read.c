@@ -279,7 +279,7 @@ int log_kafka_commit(struct pp_log *log, const char *group, const char *topic, i
     rd_kafka_resp_err_t err = commit_on(rk, topic, partition, next_offset, meta);
     /* A member revoking its partitions commits while the group rebalances: Kafka accepts that
      * (PreparingRebalance); librdkafka's mock refuses it (REBALANCE_IN_PROGRESS), which costs
-     * the next owner a rewrite (pp_lake_truncate_from), not correctness. */
+     * the next owner a rewrite (pp_lake_resume), not correctness. */
     return log_kafka_err(err);
 }
 

@@ -17,7 +17,9 @@
  *   <dir>/topics/<topic>/<p>/<base:020>.log   segment: frames back to back, named by the offset
  *                                     of its first record; a new one starts when the next frame
  *                                     would pass segment_bytes (the active one is never deleted)
- *   <dir>/groups/<group>/<topic>.<p>  committed next offset as decimal text + "\n"
+ *   <dir>/groups/<group>/<topic>.<p>  committed next offset as decimal text + "\n", then its
+ *                                     commit metadata + "\n" when it has some
+ *   <dir>/groups/<group>+member.lock  flock'ed by the group's one member (pp_log_group_lock)
  * Frame (PP_LOG_FRAME_HEADER = 28 bytes + key + value):
  *   u32 crc     CRC32C (Castagnoli) of every byte after this field up to the end of the value
  *   u32 len     bytes after this field: 20 + keylen + vlen
@@ -214,6 +216,13 @@ int pp_log_commit_meta(struct pp_log *log, const char *group, const char *topic,
  * (meta_size >= PP_LOG_META_MAX + 1). */
 int pp_log_committed_meta(struct pp_log *log, const char *group, const char *topic,
                           int partition, int64_t *next_offset, char *meta, size_t meta_size);
+/* Embedded log: make this process the group's only member until close(*fd) (or death): an
+ * exclusive flock(2) on <dir>/groups/<group>+member.lock (pp_lock_file), waiting up to wait_ms.
+ * Two members would both consume every partition; where nothing else fences them (an S3
+ * lake) the second must not start. Kafka: the group protocol shares partitions, *fd = -1.
+ * @returns 0, PP_EBUSY (why names the holder), PP_EIO, PP_EINVAL. */
+int pp_log_group_lock(struct pp_log *log, const char *group, int wait_ms, int *fd, char *why,
+                      size_t why_size);
 /* Consumer groups that have commits. @returns count written into names (owned by caller: free
  * each with free()). */
 int pp_log_groups(struct pp_log *log, char **names, int max);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pp_err.h"
 #include "pp_stream.h"
@@ -49,8 +50,33 @@ struct lake_consumer {
     struct pp_parts parts;
     int commit_errors;
     int lake_failed; /* a lake write failed (already logged) */
+    int fencing;     /* inside pp_lake_fence: its commit covers no files */
     struct pp_lake_stats *st;
 };
+
+/* Embedded log: be the lake group's only member (pp_log_group_lock), waiting up to
+ * OWN_WAIT_MS for another lake worker on the same log to stop (or until stopped: 0, no lock).
+ * @returns 0 with *fd (-1 on Kafka) or <0. */
+static int lock_group(struct pp_log *log, volatile sig_atomic_t *stop, int *fd)
+{
+    char why[256] = "";
+    int rc = pp_log_group_lock(log, GROUP, 0, fd, why, sizeof(why)), waited = 0;
+    for (; rc == PP_EBUSY && waited < OWN_WAIT_MS && !*stop; waited += 1000) {
+        if (waited % OWN_LOG_MS == 0)
+            PP_WARN("lake", "waiting for the other lake worker on this log to stop (%s)", why);
+        rc = pp_log_group_lock(log, GROUP, 1000, fd, why, sizeof(why));
+    }
+    if (rc == PP_EBUSY && *stop)
+        return 0;
+    if (!rc && waited)
+        PP_INFO("lake", "the lake group's member now, after the other lake worker stopped");
+    if (rc)
+        PP_ERROR("lake", "cannot be the lake group's member error=%s (%s)%s", pp_err_str(rc), why,
+                 rc == PP_EBUSY ? ": another lake worker consumes this embedded log (one member "
+                                  "only); stop it, or share partitions on Kafka (--log kafka)"
+                                : "");
+    return rc;
+}
 
 /* Take the partition from whoever may still write it, waiting up to OWN_WAIT_MS. */
 static int own(struct lake_consumer *lc, const char *topic, int partition)
@@ -70,6 +96,9 @@ static int own(struct lake_consumer *lc, const char *topic, int partition)
                 partition);
     return rc;
 }
+
+static int on_durable(void *arg, const char *topic, int partition, int64_t next_offset,
+                      const char *meta);
 
 static int start_at(void *arg, const char *topic, int partition, int64_t *offset)
 {
@@ -98,7 +127,18 @@ static int start_at(void *arg, const char *topic, int partition, int64_t *offset
     if (stale > 0)
         PP_INFO("lake", "rerun topic=%s partition=%d from=%" PRId64 " stale_files=%d", topic,
                 partition, *offset, stale);
-    return 0;
+    /* S3: commit now and clean up, before this writer has objects of its own there */
+    lc->fencing = 1;
+    rc = pp_lake_fence(lc->lake, topic, partition, on_durable, lc);
+    lc->fencing = 0;
+    if (rc == PP_EBUSY)
+        PP_WARN("lake", "topic=%s partition=%d: finished objects past the committed offset left "
+                "in place (the commit before deleting them failed); remove them by hand if the "
+                "lake shows them twice", topic, partition);
+    else if (rc)
+        PP_ERROR("lake", "cleanup topic=%s partition=%d error=%s (%s)", topic, partition,
+                 pp_err_str(rc), pp_lake_errmsg(lc->lake));
+    return rc == PP_EBUSY ? 0 : rc;
 }
 
 /* pp_lake_flush's commit: the offset past durable files, with the lake's metadata (S3: the
@@ -109,18 +149,22 @@ static int on_durable(void *arg, const char *topic, int partition, int64_t next_
     struct lake_consumer *lc = arg;
     test_stop("commit");
     int rc = pp_log_commit_meta(lc->log, GROUP, topic, partition, next_offset, meta);
-    if (!rc && meta && *meta)
+    if (!rc && meta && *meta && !lc->fencing)
         test_stop("publish"); /* committed, its objects not yet published */
-    if (rc) { /* the files get rewritten on rerun: costs time, not correctness */
-        lc->commit_errors++;
-        lc->st->commit_errors++;
+    /* the files get rewritten on rerun: costs time, not correctness. A failed commit is
+     * retried at every flush (100 ms) until it works or the partition is revoked: warn on the
+     * first failure of a streak and every 100th after it. */
+    if (rc && lc->commit_errors++ % 100 == 0)
         PP_WARN("lake", "commit failed topic=%s partition=%d offset=%" PRId64 " error=%s", topic,
                 partition, next_offset,
                 rc == PP_EBUSY ? "the group is rebalancing or moved on without this member "
-                                 "(the partition's next owner rewrites these files; on S3 they are never "
-                                 "published)"
+                                 "(the partition's next owner rewrites these files; on S3 they "
+                                 "stay unpublished until a commit of this member succeeds)"
                                : pp_err_str(rc));
-    }
+    if (rc)
+        lc->st->commit_errors++;
+    else
+        lc->commit_errors = 0;
     return rc;
 }
 
@@ -218,11 +262,13 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
     int64_t local = 0, *records = records_out ? records_out : &local;
     int64_t last_flush = pp_mono_us(), last_progress = last_flush, last_records = 0;
     int64_t last_round = last_flush;
-    int rc = 0, failures = 0;
+    int rc = 0, failures = 0, member_fd = -1;
     *records = 0;
     pp_parts_init(&lc.parts, log, start_at, &lc);
     lc.parts.mod = "lake";
-    rc = pp_parts_subscribe(&lc.parts, GROUP, give_up);
+    rc = lock_group(log, stop, &member_fd);
+    if (!rc)
+        rc = pp_parts_subscribe(&lc.parts, GROUP, give_up);
     while (!*stop && !rc) {
         if ((rc = pp_parts_discover(&lc.parts, 0)))
             break;
@@ -282,6 +328,8 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
     if (rc == 0 || rc == PP_ESHUTDOWN) /* on stop: finish open files and commit them */
         rc = flush(&lc, 1);
     pp_parts_free(&lc.parts);
+    if (member_fd >= 0)
+        close(member_fd); /* releases the group's flock */
     stats->running = 0;
     return rc;
 }
@@ -292,6 +340,10 @@ int pp_lake_publish_committed(struct pp_log *log, struct pp_lake *lake)
     int total = 0, err = 0;
     for (int t = 0; t < 3; t++) {
         int n = pp_log_partitions(log, topics[t], 0);
+        if (n < 0 && n != PP_ENOENT) { /* e.g. Kafka metadata unreachable */
+            PP_ERROR("lake", "partitions of topic=%s error=%s", topics[t], pp_err_str(n));
+            err = err ? err : n;
+        }
         for (int p = 0; p < n; p++) {
             char meta[PP_LOG_META_MAX + 1];
             int64_t off;

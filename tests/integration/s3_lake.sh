@@ -21,7 +21,17 @@ run=$PP_PID
 "$PINPIPE" emulate --url "$PP_URL" --replay "$EVENTS" --concurrency 4 --quiet --json \
   >"$PP_TMP/emulate.json" || pp_fail "emulate"
 sleep 2 # the lake consumer catches up with the log (it is not latency-critical)
+# the embedded log's lake group has one member (nothing else would keep two S3 lake writers
+# apart): a second lake worker on the same log waits until run's has stopped
+pp_start "$dir" lake "${S3ARGS[@]}"
+second=$PP_PID
+pp_wait_log "$dir/stderr.log" "waiting for the other lake worker on this log to stop" \
+  || pp_fail "a second lake worker on the embedded log did not wait: $(tail -3 "$dir/stderr.log")"
 pp_stop "$run"
+pp_wait_log "$dir/stderr.log" "the lake group's member now" \
+  || pp_fail "the second lake worker did not take over: $(tail -3 "$dir/stderr.log")"
+pp_stop "$second"
+echo "ok: one lake member per embedded log: the second worker waited, then took over"
 grep -q "lake_records=6786" "$dir/stderr.log" || { tail "$dir/stderr.log"; pp_fail "run lake_records"; }
 
 # (a) names, multipart use, exactly once (awscli: an independent S3 client)

@@ -54,7 +54,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/xml")
             self.send_header("Content-Length", str(len(SLOWDOWN)))
             self.end_headers()
-            self.wfile.write(SLOWDOWN)
+            if self.command != "HEAD":  # a HEAD response has no body (else the client desyncs)
+                self.wfile.write(SLOWDOWN)
             return
         up = http.client.HTTPConnection("127.0.0.1", args.upstream, timeout=60)
         headers = {k: v for k, v in self.headers.items()}  # Host kept: the signature covers it
