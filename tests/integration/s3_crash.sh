@@ -71,21 +71,21 @@ for off in "$committed" $((committed + 7)); do
 done
 echo "planted stale objects for pin/0 at offsets $committed and $((committed + 7))"
 
-ok=0
-for attempt in 1 2 3 4 5; do
-  pp_start "$dir" lake "${LAKEARGS[@]}"
-  sleep 2
-  pp_stop "$PP_PID"
-  rm -rf "$PP_TMP/copy"
-  mkdir -p "$PP_TMP/copy"
-  pp_aws s3 cp --recursive --only-show-errors s3://lake/raw/ "$PP_TMP/copy/" || pp_fail "aws s3 cp"
-  if python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" \
-    --data-dir "$dir" --events "$EVENTS" --lake "$PP_TMP/copy" >"$PP_TMP/check.out" 2>&1; then
-    ok=1
-    break
-  fi
-done
-if [ "$ok" != 1 ]; then
+# the restart runs until the lake group has no lag on any of the 9 partitions (every object
+# committed, hence published), then stops; the lake must then hold the log exactly once
+lake_caught_up() {
+  "$PINPIPE" log offsets --data-dir "$dir" --group lake 2>/dev/null |
+    awk 'NR > 1 { n++; if ($6 != "0") bad = 1 } END { exit !(n == 9 && !bad) }'
+}
+pp_start "$dir" lake "${LAKEARGS[@]}"
+for _ in $(seq 1 900); do lake_caught_up && break; sleep 0.1; done
+lake_caught_up || { "$PINPIPE" log offsets --data-dir "$dir" --group lake >&2;
+  tail -5 "$dir/stderr.log" >&2; pp_fail "the restarted lake did not catch up in 90 s"; }
+pp_stop "$PP_PID"
+mkdir -p "$PP_TMP/copy"
+pp_aws s3 cp --recursive --only-show-errors s3://lake/raw/ "$PP_TMP/copy/" || pp_fail "aws s3 cp"
+if ! python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" \
+  --data-dir "$dir" --events "$EVENTS" --lake "$PP_TMP/copy" >"$PP_TMP/check.out" 2>&1; then
   cat "$PP_TMP/check.out" "$dir/stderr.log" >&2
   pp_fail "lake on S3 not exactly once after kill -9 and restart"
 fi
