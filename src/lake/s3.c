@@ -512,15 +512,9 @@ void pp_lake_s3_tp_forget_stale(struct pp_lake_s3_tp *tp)
 static void tp_forget_garbage(struct pp_lake_s3_tp *tp)
 {
     pp_lake_s3_tp_forget_stale(tp);
-    for (int i = 0; i < tp->ngarbage; i++)
-        free(tp->garbage[i]);
-    for (int i = 0; i < tp->ngup; i++) {
-        free(tp->gup_keys[i]);
-        free(tp->gup_ids[i]);
-    }
-    free(tp->garbage);
-    free(tp->gup_keys);
-    free(tp->gup_ids);
+    free_strs(tp->garbage, tp->ngarbage);
+    free_strs(tp->gup_keys, tp->ngup);
+    free_strs(tp->gup_ids, tp->ngup);
     tp->garbage = tp->gup_keys = tp->gup_ids = NULL;
     tp->ngarbage = tp->ngup = 0;
 }
@@ -783,6 +777,15 @@ void pp_lake_s3_obj_abort(struct pp_lake_s3_obj *obj)
     obj_free(obj);
 }
 
+static int s3_delete(struct pp_lake_s3 *s3, const char *key, int tries)
+{
+    struct s3_req req;
+    req_init(&req, "DELETE", key, NULL);
+    int rc = s3_do(s3, &req, tries);
+    pp_buf_free(&req.resp);
+    return rc;
+}
+
 /* ---- truncate ---- */
 
 struct trunc {
@@ -840,12 +843,8 @@ int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition,
         return PP_ETOOBIG;
     t.tplen = strlen(tp);
     int rc = s3_list(s3, tp, 0, trunc_key, &t);
-    for (int i = 0; rc >= 0 && i < t.n; i++) {
-        struct s3_req req;
-        req_init(&req, "DELETE", t.keys[i], NULL);
-        rc = s3_do(s3, &req, s3->tries);
-        pp_buf_free(&req.resp);
-    }
+    for (int i = 0; rc >= 0 && i < t.n; i++)
+        rc = s3_delete(s3, t.keys[i], s3->tries);
     if (rc >= 0) {
         char err[sizeof(s3->err)];
         memcpy(err, s3->err, sizeof(err));
@@ -859,15 +858,6 @@ int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition,
 }
 
 /* ---- resume and publish (pending objects) ---- */
-
-static int s3_delete(struct pp_lake_s3 *s3, const char *key, int tries)
-{
-    struct s3_req req;
-    req_init(&req, "DELETE", key, NULL);
-    int rc = s3_do(s3, &req, tries);
-    pp_buf_free(&req.resp);
-    return rc;
-}
 
 /* Does key exist? etag (NULL: not wanted; >= 128 bytes) gets its ETag. @returns 1, 0, <0. */
 static int s3_exists(struct pp_lake_s3 *s3, const char *key, char *etag)
@@ -970,6 +960,20 @@ static int add_str(char ***v, int *n, const char *s)
     return 0;
 }
 
+/* Append the pair (a, b) to the parallel arrays va, vb of *n entries. @returns 0, PP_ENOMEM. */
+static int add_pair(char ***va, char ***vb, int *n, const char *a, const char *b)
+{
+    int na = *n, nb = *n;
+    if (add_str(va, &na, a))
+        return PP_ENOMEM;
+    if (add_str(vb, &nb, b)) {
+        free((*va)[*n]);
+        return PP_ENOMEM;
+    }
+    *n = na;
+    return 0;
+}
+
 static int resume_key(void *arg, const char *key, const char *upload_id)
 {
     struct resume *r = arg;
@@ -1025,18 +1029,7 @@ static int resume_upload(void *arg, const char *key, const char *upload_id)
 {
     struct resume *r = arg;
     struct pp_lake_s3_tp *tp = r->tp;
-    if (!upload_id)
-        return 0;
-    int n = tp->ngup;
-    if (add_str(&tp->gup_keys, &n, key))
-        return PP_ENOMEM;
-    n = tp->ngup;
-    if (add_str(&tp->gup_ids, &n, upload_id)) {
-        free(tp->gup_keys[tp->ngup]);
-        return PP_ENOMEM;
-    }
-    tp->ngup = n;
-    return 0;
+    return upload_id ? add_pair(&tp->gup_keys, &tp->gup_ids, &tp->ngup, key, upload_id) : 0;
 }
 
 int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_t offset,
@@ -1071,16 +1064,8 @@ int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_
         int there = rc >= 0 ? s3_exists(s3, t.keys[i], etag) : 0;
         if (there < 0)
             rc = there;
-        if (there > 0) {
-            int n = tp->nstale;
-            if ((rc = add_str(&tp->stale_keys, &n, t.keys[i])) >= 0) {
-                n = tp->nstale;
-                if ((rc = add_str(&tp->stale_etags, &n, etag)) < 0)
-                    free(tp->stale_keys[tp->nstale]);
-                else
-                    tp->nstale = n;
-            }
-        }
+        if (there > 0)
+            rc = add_pair(&tp->stale_keys, &tp->stale_etags, &tp->nstale, t.keys[i], etag);
         free(t.keys[i]);
     }
     free(t.keys);
