@@ -54,6 +54,11 @@ int pp_http_proxy_parse(struct pp_http_batch *batch, struct pp_json *doc, const 
         return fail(resp, 422, 422, "body must be an object with a \"records\" array");
     if (doc->tok[recs].size == 0)
         return fail(resp, 422, 422, "records may not be empty");
+    if (batch->max_items > 0 && doc->tok[recs].size > batch->max_items) {
+        snprintf(msg, sizeof(msg), "too many records: %d, at most %d per request",
+                 doc->tok[recs].size, batch->max_items);
+        return fail(resp, 413, 413, msg);
+    }
     /* Check the shape of every record before storing any (nothing is half-stored). */
     int t = recs + 1;
     for (int i = 0; i < doc->tok[recs].size; i++, t = pp_json_next(doc, t)) {
