@@ -106,11 +106,12 @@ int pp_http_proxy_respond(const struct pp_http_batch *batch, struct pp_http_resp
             rc = pp_buf_putc(b, '}');
             continue;
         }
-        /* error_code: 1 = non-retriable, 2 = retriable (REST Proxy v2 produce response). */
+        /* error_code: 1 = non-retriable, 2 = retriable (REST Proxy v2 produce response): only
+         * an invalid record is final; a log that failed it (full disk, I/O) may take it later. */
         size_t mlen;
         const char *m = pp_http_item_msg(batch, i, &mlen);
         pp_buf_printf(b, "{\"partition\":null,\"offset\":null,\"error_code\":%d,\"error\":",
-                      item->status == PP_HTTP_REC_RETRY ? 2 : 1);
+                      item->status == PP_HTTP_REC_INVALID ? 1 : 2);
         pp_json_put_str(b, m, mlen);
         rc = pp_buf_putc(b, '}');
     }

@@ -34,7 +34,7 @@ enum req_state { REQ_NEW, REQ_DEFER, REQ_BODY, REQ_WAIT, REQ_READY };
 static const char *const route_names[NROUTES] = {
     "unknown", "healthz", "readyz", "metrics", "fastapi", "topics", "topic", "produce",
     "streams", "stream", "put_record", "put_records", "dashboard"};
-static const int codes[] = {200, 304, 400, 404, 405, 411, 413, 415, 422, 500, 503};
+static const int codes[] = {200, 304, 400, 401, 403, 404, 405, 411, 413, 415, 422, 429, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]) + 1) /* + "other" */
 enum rec_outcome { OUT_ACCEPTED, OUT_REJECTED, OUT_FAILED, NOUTCOMES };
 static const char *const phase_names[PP_HTTP_PHASE_COUNT] = {"headers", "body"};
@@ -64,7 +64,50 @@ struct pp_http {
     struct pp_http_guard *guard;
     atomic_llong timeouts[PP_HTTP_PHASE_COUNT];
     atomic_llong unhandled[NTERM][2]; /* [how][0 = before the handler, 1 = in the body] */
+    atomic_int append_failing;     /* the last append failed */
+    atomic_llong append_failed_ms; /* when (pp_now_ms) */
+    atomic_int append_failed_rc;
+    atomic_llong append_warn_ms;   /* last warning about it */
+    atomic_int append_warned;      /* a warning is out for this episode */
 };
+
+/* While appends fail (full disk, I/O error, a failed fsync) /readyz answers 503, for at most
+ * this long after the last failure; then traffic may probe the log again (a load balancer that
+ * took the server out would otherwise never send the request that shows the log recovered). */
+#define APPEND_FAIL_READY_MS 5000
+
+/* Appends failing and succeeding again: not ready while failing; a warning when they start
+ * to fail and a line when they succeed again, at most once a minute (a nearly full disk makes
+ * appends alternate between failing and succeeding). rc 0 = success. */
+static void note_append(struct pp_http *http, int rc)
+{
+    if (!rc) {
+        if (atomic_load_explicit(&http->append_failing, memory_order_relaxed) &&
+            atomic_exchange(&http->append_failing, 0) && atomic_exchange(&http->append_warned, 0))
+            PP_INFO(MOD, "log appends succeed again: ready");
+        return;
+    }
+    if (rc == PP_EFULL || rc == PP_ESHUTDOWN || rc == PP_ETOOBIG || rc == PP_EAGAIN)
+        return; /* back-pressure, stopping, or the request's own fault: not the log failing */
+    int64_t now = pp_now_ms();
+    atomic_store(&http->append_failed_rc, rc);
+    atomic_store(&http->append_failed_ms, now);
+    if (atomic_exchange(&http->append_failing, 1))
+        return;
+    long long last = atomic_load(&http->append_warn_ms);
+    if (now - last >= 60000 && atomic_compare_exchange_strong(&http->append_warn_ms, &last, now)) {
+        atomic_store(&http->append_warned, 1);
+        PP_WARN(MOD, "log appends fail (%s: disk full?): answering 503 + Retry-After and "
+                "not ready until they succeed", pp_err_str(rc));
+    }
+}
+
+static int append_failing(struct pp_http *http)
+{
+    return atomic_load(&http->append_failing) &&
+           pp_now_ms() - atomic_load(&http->append_failed_ms) < APPEND_FAIL_READY_MS;
+}
+
 
 static void count_request(struct pp_http *http, enum pp_http_route_id route, int status)
 {
@@ -392,6 +435,12 @@ static enum MHD_Result answer_get(struct conn_ctx *ctx)
     case PP_ROUTE_READY:
         if (atomic_load(&http->stopping))
             return send_error(ctx, 503, 0, NULL, "shutting down");
+        if (append_failing(http)) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "log appends fail (%s: disk full?)",
+                     pp_err_str(atomic_load(&http->append_failed_rc)));
+            return send_error(ctx, 503, 0, NULL, msg);
+        }
         n = pp_log_topics(http->log, names, 64);
         if (n < PP_KIND_COUNT)
             return send_error(ctx, 503, 0, NULL, "the log is not reachable or lacks topics");
@@ -608,7 +657,7 @@ static int rec_status(int rc)
 {
     return rc == PP_EFULL || rc == PP_ESHUTDOWN || rc == PP_EAGAIN ? PP_HTTP_REC_RETRY
            : rc == PP_ETOOBIG                   ? PP_HTTP_REC_INVALID
-                                                : PP_HTTP_REC_FAILED;
+                                                : PP_HTTP_REC_FAILED; /* retriable too */
 }
 
 /* Record an append failure in the item's slot. */
@@ -619,7 +668,10 @@ static void item_failed(struct pp_http_batch *batch, struct pp_http_item *item, 
         *first_err = rc;
     item->status = rec_status(rc);
     item->moff = batch->msgs.len;
-    pp_buf_puts(&batch->msgs, rc == PP_EFULL ? "log full, retry later" : pp_err_str(rc));
+    pp_buf_puts(&batch->msgs, rc == PP_EFULL                    ? "log full, retry later"
+                              : item->status == PP_HTTP_REC_FAILED ? "log append failed (disk full "
+                                                                   "or I/O error), retry later"
+                                                                 : pp_err_str(rc));
     item->mlen = batch->msgs.len - item->moff;
 }
 
@@ -713,8 +765,10 @@ static enum MHD_Result append_error(struct conn_ctx *ctx, int rc)
     if (rc == PP_ETOOBIG)
         return refuse(ctx, 413, 413, "RequestEntityTooLargeException",
                       "record too large for the log");
-    PP_ERROR(MOD, "append failed rc=%s", pp_err_str(rc));
-    return send_error(ctx, 500, 50002, "InternalFailure", "log append failed");
+    /* a failing log (full disk, I/O error) may take the record later: retriable, said once
+     * per episode by note_append */
+    return send_error(ctx, 503, 50003, "ServiceUnavailableException",
+                      "log append failed (disk full or I/O error), retry later");
 }
 
 static int parse_body(struct conn_ctx *ctx)
@@ -842,6 +896,7 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
     uint64_t ticket;
     int err;
     int stored = append_batch(ctx, &ticket, &err);
+    note_append(http, stored ? 0 : err);
     count_records(ctx);
     int single = ctx->route.id == PP_ROUTE_FASTAPI || ctx->route.id == PP_ROUTE_PUT_RECORD;
     if (err && (single || (!stored && (err == PP_EFULL || err == PP_ESHUTDOWN))))
@@ -915,6 +970,7 @@ static enum MHD_Result after_wait(struct conn_ctx *ctx)
 {
     int rc = atomic_load(&ctx->durable_rc);
     int many = ctx->route.id == PP_ROUTE_PRODUCE || ctx->route.id == PP_ROUTE_PUT_RECORDS;
+    note_append(ctx->http, rc);
     /* A batch whose ticket failed on Kafka answers per record (REST proxy error_code 2,
      * Kinesis ErrorCode): the stored ones keep their offsets, clients resend only the others. */
     if (!rc || (many && settle_offsets(ctx, 1) > 0)) {
@@ -933,9 +989,9 @@ static enum MHD_Result after_wait(struct conn_ctx *ctx)
     if (rc == PP_ETOOBIG)
         return send_error(ctx, 413, 413, "RequestEntityTooLargeException",
                           "record too large for the log");
-    PP_ERROR(MOD, "durability wait failed rc=%s", pp_err_str(rc));
-    return send_error(ctx, 500, 50002, "InternalFailure",
-                      "the log failed to make the records durable: not acknowledged");
+    return send_error(ctx, 503, 50003, "ServiceUnavailableException",
+                      "the log failed to make the records durable (disk full or I/O error): "
+                      "not acknowledged, retry later");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
