@@ -43,7 +43,8 @@ static void test_json_invalid(void)
 {
     static const char *bad[] = {"", "{", "{\"a\":}", "{\"a\":1,}", "{a:1}", "[1,]", "{\"a\" 1}",
                                 "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{} {}", "[1] x",
-                                "{\"a\":\"\\x\"}", "{\"a\":1}}"};
+                                "{\"a\":\"\\x\"}", "{\"a\":1}}", "[\"a\":1]",
+                                "{\"k\":[1,-2]:\"x\"}", "{\"k\":1:2}", "[1:2]"};
     struct pp_json doc;
     pp_json_init(&doc);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
