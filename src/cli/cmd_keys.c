@@ -71,21 +71,24 @@ static int parse_rate(const char *s, double *v)
 static int parse(int argc, char **argv, struct keys_opts *o)
 {
     static const struct option opts[] = {
-        {"keys", 1, 0, 'k'},  {"api-keys", 1, 0, 'k'}, {"role", 1, 0, 'r'},
-        {"topics", 1, 0, 't'}, {"rate", 1, 0, 'R'},    {"burst", 1, 0, 'B'},
-        {"help", 0, 0, 'h'},  {0, 0, 0, 0}};
+        {"keys", 1, 0, 'k'}, {"api-keys", 1, 0, 'k'}, {"role", 1, 0, 'r'}, {"topics", 1, 0, 't'},
+        {"rate", 1, 0, 'R'}, {"burst", 1, 0, 'B'},    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "hk:", opts, NULL)) != -1) {
         switch (c) {
-        case 'k': o->file = optarg; break;
+        case 'k':
+            o->file = optarg;
+            break;
         case 'r':
             if (pp_auth_role_parse(optarg, &o->role))
                 return pp_cli_fail(CMD, 2, "--role wants ingest|read|admin, got '%s'", optarg);
             o->has_role = 1;
             break;
-        case 't': o->topics = optarg; break;
+        case 't':
+            o->topics = optarg;
+            break;
         case 'R':
             if (parse_rate(optarg, &o->rate))
                 return pp_cli_fail(CMD, 2, "--rate wants requests per second > 0, got '%s'",
@@ -97,7 +100,9 @@ static int parse(int argc, char **argv, struct keys_opts *o)
                 return pp_cli_fail(CMD, 2, "--burst wants a number >= 1, got '%s'", optarg);
             o->has_burst = 1;
             break;
-        case 'h': o->help = 1; break;
+        case 'h':
+            o->help = 1;
+            break;
         default:
             return pp_cli_fail(CMD, 2, "unknown or incomplete option '%s' (see --help)",
                                argv[optind - 1]);
@@ -188,8 +193,9 @@ static int keys_add(const struct keys_opts *o, struct pp_auth_keys *keys)
         return pp_cli_fail(CMD, 1, "key %s not added", o->name);
     }
     if (pp_cli_verbosity >= 0)
-        fprintf(stderr, "pinpipe keys: added %s (role %s) to %s; the key is on the next line "
-                        "and is not shown again\n",
+        fprintf(stderr,
+                "pinpipe keys: added %s (role %s) to %s; the key is on the next line "
+                "and is not shown again\n",
                 o->name, pp_auth_role_name(o->role), o->file);
     printf("%s\n", secret); /* the contract: the key alone on the last line of stdout */
     fflush(stdout);
@@ -213,8 +219,8 @@ static void keys_list(const struct pp_auth_keys *keys)
         }
         gmtime_r(&sec, &tm);
         strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        printf("%-24s %-7s %-13s %10s %10s  %s\n", key->name, pp_auth_role_name(key->role),
-               topics, rate, burst, created);
+        printf("%-24s %-7s %-13s %10s %10s  %s\n", key->name, pp_auth_role_name(key->role), topics,
+               rate, burst, created);
     }
 }
 
@@ -282,41 +288,50 @@ int pp_cli_auth_open(const char *cmd, const char *keys, const char *key_rate, co
     char err[700];
     int missing = 0;
     *auth = NULL;
+    struct sigaction sa; /* SIGHUP reloads the keys; without keys it does nothing (rather than
+                            end the process, its default): `systemctl reload` is safe */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
     if (key_rate && (!keys || parse_key_rate(key_rate, &conf)))
-        return pp_cli_fail(cmd, 2, "--key-rate wants R or R:BURST (requests/s > 0) with "
-                                   "--api-keys, got '%s'", key_rate);
+        return pp_cli_fail(cmd, 2,
+                           "--key-rate wants R or R:BURST (requests/s > 0) with "
+                           "--api-keys, got '%s'",
+                           key_rate);
     if (!keys && !insecure && !pp_auth_listen_loopback(listen))
-        return pp_cli_fail(cmd, 2, "--listen %s is not loopback: give --api-keys FILE (make "
-                                   "keys with pinpipe keys add) or --insecure to serve it open",
+        return pp_cli_fail(cmd, 2,
+                           "--listen %s is not loopback: give --api-keys FILE (make "
+                           "keys with pinpipe keys add) or --insecure to serve it open",
                            listen);
     if (!keys) {
         if (!pp_auth_listen_loopback(listen))
-            PP_WARN(cmd, "serving %s without API keys (--insecure): anyone who reaches it can "
-                         "post and read", listen);
+            PP_WARN(cmd,
+                    "serving %s without API keys (--insecure): anyone who reaches it can "
+                    "post and read",
+                    listen);
         return 0;
     }
     if (!(*auth = pp_auth_open(&conf, &missing, err, sizeof(err))))
         return pp_cli_fail(cmd, 1, "api keys: %s", err);
     struct stat st;
     if (missing)
-        PP_WARN(cmd, "api keys file %s does not exist: every request but /healthz and /readyz "
-                     "gets 401 until `pinpipe keys add` makes it", keys);
+        PP_WARN(cmd,
+                "api keys file %s does not exist: every request but /healthz and /readyz "
+                "gets 401 until `pinpipe keys add` makes it",
+                keys);
     else if (!stat(keys, &st) && (st.st_mode & 077))
         PP_WARN(cmd, "api keys file %s is readable by others (mode %03o): chmod 600 it", keys,
                 (unsigned)(st.st_mode & 0777));
     PP_INFO(cmd, "api keys on keys=%d file=%s", pp_auth_count(*auth), keys);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_hup;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGHUP, &sa, NULL);
     return 0;
 }
 
 void pp_cli_auth_poll(struct pp_auth *auth)
 {
-    if (!auth || !hup)
+    if (!hup)
         return;
     hup = 0;
-    pp_auth_reload(auth, 1);
+    if (auth)
+        pp_auth_reload(auth, 1);
 }

@@ -39,7 +39,8 @@ int cmd_keys(int argc, char **argv);
 struct pp_auth;
 int pp_cli_auth_open(const char *cmd, const char *keys, const char *key_rate, const char *listen,
                      int insecure, struct pp_auth **auth);
-/* From the main loop: reload the keys after a SIGHUP. auth may be NULL. */
+/* From the main loop: reload the keys after a SIGHUP (which never stops serve/run). auth may
+ * be NULL. */
 void pp_cli_auth_poll(struct pp_auth *auth);
 
 /* Set by SIGINT/SIGTERM once pp_cli_signals() ran. */
