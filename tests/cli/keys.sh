@@ -121,6 +121,15 @@ check "metrics: invalid" "$(metric 'pinpipe_http_auth_refusals_total{reason="inv
 check "metrics: forbidden" "$(metric 'pinpipe_http_auth_refusals_total{reason="forbidden"}')" 9
 check "metrics: 401s by route" "$(metric 'pinpipe_http_requests_total{route="fastapi",code="401"}')" 2
 
+# the emulator sends $PINPIPE_API_KEY as each API's clients do
+for api in fastapi rest-proxy kinesis; do
+  PINPIPE_API_KEY=$ALL "$PINPIPE" emulate --url "$url" --api $api --events 3 --rows 10 --quiet \
+    >/dev/null 2>"$tmp/emu.err"
+  check "emulate $api with PINPIPE_API_KEY" "$?" 0
+done
+"$PINPIPE" emulate --url "$url" --api kinesis --events 1 --rows 10 --quiet >/dev/null 2>&1
+check "emulate without a key is refused" "$?" 1
+
 # revoke while a keep-alive connection is open: the key is refused within a bounded wait, the
 # connection (opened before the reload) keeps working for the keys that remain
 python3 - "$url" "$ALL" "$ADM" "$PINPIPE" "$K" >"$tmp/ka" 2>&1 <<'PY'
