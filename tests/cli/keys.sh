@@ -165,8 +165,8 @@ kill -HUP $pid
 for _ in $(seq 100); do [ "$(grep -c 'api keys reloaded' "$tmp/serve.log")" -ge 2 ] && break; sleep 0.05; done
 check "SIGHUP: reloaded, still serving" "$(kill -0 $pid && fast /pin/ "$PIN" -H "x-api-key: $NEW")" 200
 
-kill -TERM $pid; wait $pid; pid=
-check "serve stopped cleanly" "$?" 0
+kill -TERM $pid; wait $pid; rc=$?; pid=
+check "serve stopped cleanly" "$rc" 0
 # auth refusals are not dead letters (an unauthenticated flood must not fill the disk)
 check "no dead letters from auth" \
   "$("$PINPIPE" log tail --data-dir "$D" --topic pinpipe.rejected --from-beginning --value-only 2>/dev/null | grep -cE '"status":(401|403|429)')" 0
@@ -183,7 +183,8 @@ url=http://$(cat "$tmp/r/listen")
 check "run: /healthz open" "$(req "$url/healthz")" 200
 check "run: no key" "$(fast /pin/ "$PIN")" 401
 check "run: ingest key" "$(fast /pin/ "$PIN" -H "x-api-key: $ING")" 200
-kill -TERM $pid; wait $pid; pid=
+kill -TERM $pid; wait $pid; rc=$?; pid=
+check "run stopped cleanly" "$rc" 0
 
 echo "keys: $pass passed, $fail failed"
 [ "$fail" = 0 ]
