@@ -129,8 +129,8 @@ int pp_auth_permits(const struct pp_auth_key *key, const char *method, int match
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (key->role == PP_AUTH_ADMIN)
         return 1;
-    if (match == 404) /* a GET there is the dashboard's (pp_http_conf.get) or nothing */
-        return get ? key->role == PP_AUTH_READ : 1;
+    if (match == 404) /* a plain GET there is the dashboard's (pp_http_conf.get) or nothing */
+        return get && route->api == PP_HTTP_API_PLAIN ? key->role == PP_AUTH_READ : 1;
     if (match != 200)
         return 1; /* 405: the answer says no more than the route table does */
     switch (route->id) {
@@ -389,7 +389,11 @@ static int refuse(struct pp_auth *auth, enum reason why, enum pp_http_api api,
                   why == R_MISSING ? "Not authenticated: an API key is required (x-api-key, "
                                      "Authorization: Bearer or Basic)"
                                    : "Invalid API key");
-    resp->www_auth = api == PP_HTTP_API_PROXY ? "Basic realm=\"pinpipe\"" : "Bearer";
+    /* Basic for REST proxy clients, and for the dashboard and /metrics: a browser asks for a
+     * user and password (any user, the read key) and sends them with the page's /api calls */
+    resp->www_auth = api == PP_HTTP_API_PROXY || api == PP_HTTP_API_PLAIN
+                         ? "Basic realm=\"pinpipe\""
+                         : "Bearer";
     return 401;
 }
 

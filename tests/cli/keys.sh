@@ -100,6 +100,8 @@ check "metrics: ingest key" "$(req -H "x-api-key: $ING" "$url/metrics")" 403
 check "metrics: read key" "$(req -H "Authorization: Bearer $RD" "$url/metrics")" 200
 check "metrics: admin key" "$(req -H "Authorization: Bearer $ADM" "$url/metrics")" 200
 check "dashboard: no key" "$(req "$url/")" 401
+check "dashboard: a browser asks for Basic" "$(hdr WWW-Authenticate)" 'Basic'
+check "dashboard: Basic, read key" "$(req -u "me:$RD" "$url/api/stats")" 200
 check "dashboard: ingest key" "$(req -H "x-api-key: $ALL" "$url/")" 403
 check "dashboard: read key" "$(req -H "x-api-key: $RD" "$url/")" 200
 check "dashboard api: read key" "$(req -H "x-api-key: $RD" "$url/api/stats")" 200

@@ -774,6 +774,7 @@ static void test_auth_roles(void)
     /* 405s and non-GET 404s say nothing a key could not learn: any valid key gets them */
     PP_CHECK(permits(PP_AUTH_READ, 0, "DELETE", "/pin/"));
     PP_CHECK(permits(PP_AUTH_INGEST, 0, "POST", "/no/such/route"));
+    PP_CHECK(permits(PP_AUTH_INGEST, 0, "GET", "/topics/x.pin/nope")); /* the API's own 404 */
 }
 
 static void test_auth_tokens(void)
@@ -865,6 +866,8 @@ static void test_auth_live(void)
     PP_CHECK_INT(auth_req(auth, "GET", "/healthz", NULL, &resp), 0);
     PP_CHECK_INT(auth_req(auth, "POST", "/pin/", NULL, &resp), 401);
     PP_CHECK_STR(resp.www_auth, "Bearer");
+    PP_CHECK_INT(auth_req(auth, "GET", "/", NULL, &resp), 401);
+    PP_CHECK_STR(resp.www_auth, "Basic realm=\"pinpipe\"");
     PP_CHECK_INT(auth_req(auth, "POST", "/topics/a.pin", "pp_wrong", &resp), 401);
     PP_CHECK_STR(resp.body.data, "{\"error_code\":40101,\"message\":\"Invalid API key\"}");
     PP_CHECK_INT(auth_req(auth, "GET", "/metrics", key, &resp), 403);
