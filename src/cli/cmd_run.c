@@ -46,7 +46,7 @@ static void usage(FILE *out)
             "  --no-schedule           do not run the daily DAG (lake_caught_up -> load ->\n"
             "                          insights -> quality, @daily after midnight UTC) in a\n"
             "                          `pinpipe schedule --allow-empty` child process\n"
-            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
             PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
@@ -76,7 +76,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"api-keys", 1, 0, O_KEYS},      {"key-rate", 1, 0, O_KEYRATE},
         {"insecure", 0, 0, O_INSECURE},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
-        {0, 0, 0, 0}};
+        PP_CLI_HTTP_OPTIONS,             {0, 0, 0, 0}};
     int c;
     int64_t n;
     uint64_t sz;
@@ -136,7 +136,13 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         case O_INSECURE: insecure = 1; break;
         case 'h': usage(stdout); return -1;
         default: {
-            int rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
+            int rc = pp_cli_http_opt("run", c, optarg, &conf->http);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
+            rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
             if (rc)
                 return rc;
             break;

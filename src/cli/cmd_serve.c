@@ -52,7 +52,7 @@ static void usage(FILE *out)
             "                          Basic; 401/403 by role and topic; reloaded on change\n"
             "  --key-rate R[:B]        quota of keys without their own: R requests/s, burst B\n"
             "  --insecure              allow a non-loopback --listen without --api-keys\n"
-            PP_CLI_LOG_HELP
+            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP
             "  -h, --help              this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -89,6 +89,7 @@ int cmd_serve(int argc, char **argv)
                                          {"insecure", no_argument, NULL, 'I'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
+                                         PP_CLI_HTTP_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL;
     const char *keys = NULL, *key_rate = NULL; /* API keys (cmd_keys.c) */
@@ -175,7 +176,13 @@ int cmd_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         default: {
-            int rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
+            int rc = pp_cli_http_opt(argv[0], c, optarg, &hconf);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
+            rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
             if (rc)
                 return rc;
             break;
