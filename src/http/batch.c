@@ -83,7 +83,7 @@ static int item_msg(struct pp_http_batch *batch, struct pp_http_item *item, int 
     item->status = status;
     item->moff = batch->msgs.len;
     if (batch->nmsgs++ >= PP_HTTP_FULL_ERRORS)
-        msg = "invalid record (the first invalid records of this request carry the reasons)";
+        msg = "invalid record"; /* the first ones carry the reasons */
     int rc = pp_buf_puts(&batch->msgs, msg);
     item->mlen = rc ? 0 : batch->msgs.len - item->moff;
     return rc == PP_ENOMEM ? rc : 0;

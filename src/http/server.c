@@ -43,8 +43,8 @@ static const char *const phase_names[PP_HTTP_PHASE_COUNT] = {"headers", "body"};
  * (enum MHD_RequestTerminationCode): malformed or oversized request lines and headers (it
  * answers 400/414/431 itself), bad chunked bodies, clients that went away, timeouts. */
 #define NTERM 6
-static const char *const term_names[NTERM] = {"answered_by_library", "error", "timeout",
-                                              "shutdown", "read_error", "client_abort"};
+static const char *const term_names[NTERM] = {"completed", "error", "timeout", "shutdown",
+                                              "read_error", "client_abort"};
 static const char *const outcome_names[NOUTCOMES] = {"accepted", "rejected", "failed"};
 
 struct pp_http {
@@ -161,9 +161,10 @@ static void http_collect(void *arg, struct pp_buf *out)
                           (double)atomic_load(&http->timeouts[p]));
     }
     pp_metrics_head(out, "pinpipe_http_unhandled_requests_total", "counter",
-                    "requests ended inside the HTTP library, by how (answered_by_library: its "
-                    "own 400/414/431 to a malformed or oversized request line or headers) and "
-                    "where (headers: before routing; body: while the body was read)");
+                    "requests ended inside the HTTP library, by how (libmicrohttpd's "
+                    "termination code; error: it answered 400/413/414/431 itself to a malformed "
+                    "or oversized request line, headers or chunked body) and where (headers: "
+                    "before routing; body: while the body was read)");
     for (int t = 0; t < NTERM; t++)
         for (int w = 0; w < 2; w++) {
             long long v = atomic_load(&http->unhandled[t][w]);
