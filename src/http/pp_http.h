@@ -9,6 +9,7 @@
 
 #include "pp_log.h"
 #include "pp_metrics.h"
+#include "pp_tls.h"
 
 struct pp_http_resp;
 
@@ -31,6 +32,8 @@ struct pp_http_conf {
      * threads call it concurrently. NULL: such paths get 404. */
     int (*get)(void *arg, const char *path, const char *query, struct pp_http_resp *resp);
     void *get_arg;
+    struct pp_tls *tls; /* borrowed (pp_tls.h): serve HTTPS with these credentials, reloadable;
+                           NULL = plain HTTP. Must outlive the server. */
 };
 
 struct pp_http;
