@@ -304,7 +304,8 @@ static int schedule(struct dag_ctx *c, struct dag_opts *o)
             o->catchup);
     struct pp_worker_http *mh = NULL;
     if (o->metrics_listen &&
-        !(mh = pp_worker_http_start("schedule", o->data_dir, o->metrics_listen, &o->tls, pp_collect_dag,
+        !(mh = pp_worker_http_start("schedule", o->data_dir, o->metrics_listen, &o->tls,
+                                    pp_collect_dag,
                                     NULL, sched_ready, NULL, err, sizeof(err))))
         return pp_cli_fail("dag", 1, "%s", err);
     while (!pp_cli_stop) {

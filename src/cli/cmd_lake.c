@@ -195,7 +195,8 @@ int cmd_lake(int argc, char **argv)
     struct health health = {NULL, &stats, 0};
     struct pp_worker_http *mh = NULL;
     if (metrics_listen &&
-        !(mh = pp_worker_http_start("lake", data_dir, metrics_listen, &tls, pp_collect_lake, &stats, ready,
+        !(mh = pp_worker_http_start("lake", data_dir, metrics_listen, &tls, pp_collect_lake,
+                                    &stats, ready,
                                     &health, err, sizeof(err))))
         return pp_cli_fail(argv[0], 1, "%s", err);
     struct pp_log *log = pp_cli_open_log_wait("lake", log_dir, &logconf, err, sizeof(err));

@@ -15,7 +15,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: pinpipe stream [--data-dir DIR] [--warehouse PATH] [--batch N] [--linger MS]\n"
             "                      [--sync full|normal] [--metrics-listen HOST:PORT]\n"
-            "                      [--until-caught-up] [--metrics-tls-cert FILE --metrics-tls-key FILE]\n"
+            "                      [--until-caught-up]\n"
+            "                      [--metrics-tls-cert FILE --metrics-tls-key FILE]\n"
             "\n"
             "Consumer group 'stream': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from\n"
@@ -167,7 +168,8 @@ int cmd_stream(int argc, char **argv)
     struct health health = {NULL, &stats, 0};
     struct pp_worker_http *mh = NULL;
     if (metrics_listen &&
-        !(mh = pp_worker_http_start("stream", data_dir, metrics_listen, &tls, pp_collect_stream, &stats, ready,
+        !(mh = pp_worker_http_start("stream", data_dir, metrics_listen, &tls, pp_collect_stream,
+                                    &stats, ready,
                                     &health, err, sizeof(err))))
         return pp_cli_fail(argv[0], 1, "%s", err);
     struct pp_log *log = pp_cli_open_log_wait("stream", log_dir, &lconf, err, sizeof(err));

@@ -16,7 +16,7 @@
 #include "pp_err.h"
 #include "pp_tls.h"
 
-#define MAX_CHAIN 8              /* certificates in the chain file */
+#define MAX_CHAIN 8               /* certificates in the chain file */
 #define MAX_PEM ((size_t)1 << 20) /* bytes per file: far more than any real chain */
 #define NBUCKETS 256
 #define NSLOTS 8
@@ -67,7 +67,9 @@ static int read_file(const char *what, const char *path, gnutls_datum_t *d, char
     if (bad) {
         int rc = buf ? PP_EIO : PP_ENOMEM;
         snprintf(errstr, errstr_size, "%s %s: %s", what, path,
-                 !buf ? "out of memory" : n > MAX_PEM ? "larger than 1 MiB" : "read error");
+                 !buf          ? "out of memory"
+                 : n > MAX_PEM ? "larger than 1 MiB"
+                               : "read error");
         free(buf);
         return rc;
     }
@@ -124,7 +126,8 @@ static void gen_describe(struct gen *g)
         if (t != (time_t)-1 && gmtime_r(&t, &tm))
             strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
         snprintf(g->desc, sizeof(g->desc), "subject=%.*s not_after=%s%s", (int)dn.size,
-                 (const char *)dn.data, when, t != (time_t)-1 && t < time(NULL) ? " (expired)" : "");
+                 (const char *)dn.data, when,
+                 t != (time_t)-1 && t < time(NULL) ? " (expired)" : "");
         gnutls_free(dn.data);
     }
     gnutls_x509_crt_deinit(crt);
@@ -142,8 +145,10 @@ static int gen_load_cert(struct gen *g, const char *path, char *errstr, size_t e
     free(d.data);
     if (grc < 0 || g->npcert == 0) {
         g->npcert = 0;
-        snprintf(errstr, errstr_size, "certificate %s: not a PEM certificate chain (leaf first, "
-                 "at most %d): %s", path, MAX_CHAIN, gnutls_strerror(grc));
+        snprintf(errstr, errstr_size,
+                 "certificate %s: not a PEM certificate chain (leaf first, "
+                 "at most %d): %s",
+                 path, MAX_CHAIN, gnutls_strerror(grc));
         return PP_EPARSE;
     }
     return 0;
@@ -243,13 +248,13 @@ static int cert_pick(struct pp_tls *tls, gnutls_session_t session, gnutls_pcert_
 static struct pp_tls *slots[NSLOTS];
 static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
 
-#define TRAMPOLINE(i)                                                                          \
-    static int cert_cb##i(gnutls_session_t s, const gnutls_datum_t *rdn, int nrdn,              \
-                          const gnutls_pk_algorithm_t *algos, int nalgos, gnutls_pcert_st **pc, \
-                          unsigned *npc, gnutls_privkey_t *key)                                 \
-    {                                                                                          \
-        (void)rdn, (void)nrdn, (void)algos, (void)nalgos;                                      \
-        return cert_pick(slots[i], s, pc, npc, key);                                           \
+#define TRAMPOLINE(i)                                                                              \
+    static int cert_cb##i(gnutls_session_t s, const gnutls_datum_t *rdn, int nrdn,                 \
+                          const gnutls_pk_algorithm_t *algos, int nalgos, gnutls_pcert_st **pc,    \
+                          unsigned *npc, gnutls_privkey_t *key)                                    \
+    {                                                                                              \
+        (void)rdn, (void)nrdn, (void)algos, (void)nalgos;                                          \
+        return cert_pick(slots[i], s, pc, npc, key);                                               \
     }
 TRAMPOLINE(0)
 TRAMPOLINE(1)
@@ -279,7 +284,8 @@ int pp_tls_supported(char *errstr, size_t errstr_size)
 {
     if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES ||
         MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) != MHD_YES) {
-        snprintf(errstr, errstr_size, "this libmicrohttpd was built without TLS (GnuTLS): "
+        snprintf(errstr, errstr_size,
+                 "this libmicrohttpd was built without TLS (GnuTLS): "
                  "cannot serve HTTPS");
         return PP_EINVAL;
     }
@@ -310,10 +316,10 @@ struct pp_tls *pp_tls_new(const char *cert_path, const char *key_path, char *err
         pp_tls_destroy(tls);
         return NULL;
     }
-    tls->opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
-                                           (void *)trampolines[tls->slot]};
-    tls->opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
-                                           (void *)PP_TLS_PRIORITIES};
+    tls->opts[0] =
+        (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)trampolines[tls->slot]};
+    tls->opts[1] =
+        (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)PP_TLS_PRIORITIES};
     tls->opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     return tls;
 }
