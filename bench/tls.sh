@@ -3,6 +3,7 @@
 # never --tls-cert/--tls-key` and nginx over TLS answering `return 200` (same cert, same request),
 # plus both over plain HTTP for reference; runs interleaved, medians and ratios.
 # Usage: bench/tls.sh [BUILD_DIR]   (needs wrk, nginx-light, openssl: scripts/deps.sh --bench)
+# wrk opens every connection from 127.0.0.1: pinpipe runs with --max-conns-per-ip 0.
 # Env: DUR (s per run, 10), RUNS (3), CONNS (64), THREADS (wrk threads, 1), FSYNC (never).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,9 +42,9 @@ EOF
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 nginx -c "$tmp/nginx.conf" -p "$tmp" & pids+=($!)
 "$PINPIPE" serve --listen 127.0.0.1:18443 --data-dir "$tmp/tls" --fsync "$FSYNC" --no-dashboard \
-  --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" 2>"$tmp/serve-tls.log" & pids+=($!)
+  --max-conns-per-ip 0 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" 2>"$tmp/serve-tls.log" & pids+=($!)
 "$PINPIPE" serve --listen 127.0.0.1:18080 --data-dir "$tmp/plain" --fsync "$FSYNC" --no-dashboard \
-  2>"$tmp/serve-plain.log" & pids+=($!)
+  --max-conns-per-ip 0 2>"$tmp/serve-plain.log" & pids+=($!)
 for p in 18081 18444 18443 18080; do wait_port $p || { echo "nothing on port $p" >&2; exit 1; }; done
 
 declare -A URL=([nginx_tls]=https://127.0.0.1:18444/pin/ [pinpipe_tls]=https://127.0.0.1:18443/pin/

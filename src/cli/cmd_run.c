@@ -46,7 +46,7 @@ static void usage(FILE *out)
             "  --tls-cert FILE         serve HTTPS (TLS 1.2+) with this PEM certificate chain;\n"
             "  --tls-key FILE          and its PEM key (both or neither; SIGHUP re-reads them:\n"
             "                          new connections get the new certificate, open ones stay)\n"
-            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
             PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
@@ -74,7 +74,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"no-dashboard", 0, 0, O_NODASH}, {"no-schedule", 0, 0, O_NOSCHED},
         {"tls-cert", 1, 0, O_TLS_CERT},  {"tls-key", 1, 0, O_TLS_KEY},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
-        {0, 0, 0, 0}};
+        PP_CLI_HTTP_OPTIONS,             {0, 0, 0, 0}};
     int c;
     int64_t n;
     uint64_t sz;
@@ -133,7 +133,13 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         case O_TLS_KEY: tls_key = optarg; break;
         case 'h': usage(stdout); return -1;
         default: {
-            int rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
+            int rc = pp_cli_http_opt("run", c, optarg, &conf->http);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
+            rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
             if (rc)
                 return rc;
             break;

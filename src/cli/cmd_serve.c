@@ -54,7 +54,7 @@ static void usage(FILE *out)
             "                          SIGHUP re-reads both files: new connections get the new\n"
             "                          certificate, open ones keep theirs; a bad file is logged\n"
             "                          and the previous certificate stays\n"
-            PP_CLI_LOG_HELP
+            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP
             "  -h, --help              this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -90,6 +90,7 @@ int cmd_serve(int argc, char **argv)
                                          {"tls-key", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
+                                         PP_CLI_HTTP_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL, *tls_cert = NULL, *tls_key = NULL;
     int dashboard = 1;
@@ -172,7 +173,13 @@ int cmd_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         default: {
-            int rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
+            int rc = pp_cli_http_opt(argv[0], c, optarg, &hconf);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
+            rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
             if (rc)
                 return rc;
             break;

@@ -161,6 +161,30 @@ static int parse_bare_primitive(struct pp_json *doc, size_t start, char *errmsg,
     return 0;
 }
 
+/* Nesting depth of js[0..len) in one linear pass, stopping as soon as it passes
+ * PP_JSON_MAX_DEPTH (strings skipped, escapes honoured). Run before jsmn because jsmn walks
+ * back through every enclosing token at each closing bracket (quadratic in the depth, even
+ * with parent links) and check_structure recurses once per level. @returns 0 or the byte
+ * offset + 1 of the bracket that went too deep. */
+static size_t depth_exceeded(const char *js, size_t len)
+{
+    int depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = js[i];
+        if (c == '"') {
+            for (i++; i < len && js[i] != '"'; i++)
+                if (js[i] == '\\')
+                    i++;
+        } else if (c == '[' || c == '{') {
+            if (++depth > PP_JSON_MAX_DEPTH)
+                return i + 1;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 int pp_json_parse(struct pp_json *doc, const char *js, size_t len, int max_tokens, char *errmsg,
                   size_t errmsg_size)
 {
@@ -169,6 +193,17 @@ int pp_json_parse(struct pp_json *doc, const char *js, size_t len, int max_token
     doc->js = js;
     doc->len = len;
     doc->ntok = 0;
+    if (len > PP_JSON_MAX_LEN) { /* jsmn's token offsets are int */
+        set_err(errmsg, errmsg_size, "JSON document too large", PP_JSON_MAX_LEN);
+        return PP_ETOOBIG;
+    }
+    size_t deep = depth_exceeded(js, len);
+    if (deep) {
+        if (errmsg && errmsg_size)
+            snprintf(errmsg, errmsg_size, "JSON nested deeper than %d levels at byte %zu",
+                     PP_JSON_MAX_DEPTH, deep - 1);
+        return PP_EPARSE;
+    }
     size_t first = 0;
     while (first < len && is_ws(js[first]))
         first++;
@@ -440,6 +475,33 @@ const char *pp_json_type_name(int type)
     return type >= 0 && type <= PP_JSON_NULL ? names[type] : "unknown";
 }
 
+/* Length of the valid UTF-8 sequence that starts at p (*p >= 0x80), 0 if none does: no
+ * overlongs, no surrogates, nothing past U+10FFFF (RFC 3629). */
+static int utf8_seq(const unsigned char *p, const unsigned char *e)
+{
+    unsigned cp;
+    int extra;
+    if (*p >= 0xC2 && *p <= 0xDF)
+        cp = *p & 0x1F, extra = 1;
+    else if (*p >= 0xE0 && *p <= 0xEF)
+        cp = *p & 0x0F, extra = 2;
+    else if (*p >= 0xF0 && *p <= 0xF4)
+        cp = *p & 0x07, extra = 3;
+    else
+        return 0;
+    if (e - p <= extra)
+        return 0;
+    for (int i = 1; i <= extra; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return extra + 1;
+}
+
 bool pp_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -458,27 +520,10 @@ bool pp_utf8_valid(const char *s, size_t n)
             p++;
             continue;
         }
-        unsigned cp;
-        int extra;
-        if (*p >= 0xC2 && *p <= 0xDF)
-            cp = *p & 0x1F, extra = 1;
-        else if (*p >= 0xE0 && *p <= 0xEF)
-            cp = *p & 0x0F, extra = 2;
-        else if (*p >= 0xF0 && *p <= 0xF4)
-            cp = *p & 0x07, extra = 3;
-        else
+        int len = utf8_seq(p, e);
+        if (!len)
             return false;
-        if (e - p <= extra)
-            return false;
-        for (int i = 1; i <= extra; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i] & 0x3F);
-        }
-        if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        p += extra + 1;
+        p += len;
     }
     return true;
 }
@@ -493,7 +538,12 @@ int pp_json_put_str(struct pp_buf *out, const char *s, size_t n)
     const char *run = s, *e = s + n;
     for (const char *p = s; p < e; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        int seq = 0;
+        if (c >= 0x80 && (seq = utf8_seq((const unsigned char *)p, (const unsigned char *)e))) {
+            p += seq - 1;
+            continue;
+        }
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;
         if ((rc = pp_buf_append(out, run, (size_t)(p - run))))
             return rc;
@@ -508,7 +558,12 @@ int pp_json_put_str(struct pp_buf *out, const char *s, size_t n)
         case '\b': esc[1] = 'b'; break;
         case '\f': esc[1] = 'f'; break;
         default:
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+            if (c >= 0x80) { /* not UTF-8: U+FFFD, so no answer or record echoes a bad byte */
+                memcpy(esc, "\\ufffd", 6);
+            } else {
+                esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+            }
             en = 6;
         }
         if ((rc = pp_buf_append(out, esc, en)))

@@ -24,7 +24,7 @@ static const char *api_name(enum pp_http_api api)
 
 int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api api,
                           const char *path, enum pp_kind kind, int status, const char *err,
-                          size_t errlen)
+                          size_t errlen, int records)
 {
     char ts[40];
     time_t sec = (time_t)(ts_ms / 1000);
@@ -46,20 +46,20 @@ int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api ap
     if (!rc)
         rc = pp_json_put_str(out, err ? err : "", err ? (errlen > 1024 ? 1024 : errlen) : 0);
     if (!rc)
-        rc = pp_buf_putc(out, '}');
+        rc = pp_buf_printf(out, ",\"records\":%d}", records > 0 ? records : 1);
     return rc;
 }
 
 int pp_http_reject_note(struct pp_log *log, const char *topic, enum pp_http_api api,
                         const char *path, enum pp_kind kind, int status, const char *err,
-                        size_t errlen)
+                        size_t errlen, int records)
 {
     if (!log || !topic || !topic[0])
         return 0;
     struct pp_buf b;
     pp_buf_init(&b, 8192);
     int64_t now = pp_now_ms();
-    int rc = pp_http_reject_encode(&b, now, api, path, kind, status, err, errlen);
+    int rc = pp_http_reject_encode(&b, now, api, path, kind, status, err, errlen, records);
     if (!rc) {
         int part;
         int64_t off;
