@@ -193,5 +193,26 @@ ok "stream: new certificate after SIGHUP" 'wait_for 10 is_subject "127.0.0.1:$mp
 ok "stream survives SIGHUP" 'kill -0 $tpid'
 kill -TERM $tpid; wait_for 15 stopped $tpid; wait $tpid; check "stream stops cleanly" $? 0
 
+# lake and schedule take the same flags through the same endpoint code
+"$PINPIPE" lake --data-dir "$d" --metrics-listen 127.0.0.1:0 --metrics-tls-cert "$tmp/cert.pem" \
+  --metrics-tls-key "$tmp/key.pem" >/dev/null 2>"$tmp/lake.err" & lpid=$!; pids+=($lpid)
+"$PINPIPE" schedule --retries 0 --data-dir "$d" --metrics-listen 127.0.0.1:0 --metrics-tls-cert "$tmp/cert.pem" \
+  --metrics-tls-key "$tmp/key.pem" >/dev/null 2>"$tmp/sched.err" & hpid=$!; pids+=($hpid)
+for w in lake:$lpid schedule:$hpid; do
+  f=$d/workers/${w%%:*}-${w##*:}/listen
+  ok "${w%%:*} announces its endpoint" 'wait_for 10 test -s "$f"'
+  p=$(cat "$f" 2>/dev/null); p=${p##*:}
+  check "${w%%:*} /healthz over TLS" \
+    "$(curl -s "${CA[@]}" -o /dev/null -w '%{http_code}' "https://localhost:$p/healthz")" 200
+  kill -TERM ${w##*:}
+  ok "${w%%:*} stops on SIGTERM" 'wait_for 15 stopped ${w##*:}'
+done
+# (schedule's exit status is its DAG runs' outcome: yesterday's run of this data dir may fail;
+# --retries 0: a retry's backoff wait would hold up its SIGTERM)
+ok "lake stopped cleanly" 'wait $lpid'
+ok "schedule stopped on SIGTERM, not killed by it" 'wait $hpid; [ $? -lt 128 ]'
+ok "no sanitizer or TLS errors from the workers" '! grep -qiE "runtime error|AddressSanitizer|tls reload failed" "$tmp/lake.err" "$tmp/sched.err"'
+
+
 echo "tls: $pass passed, $fail failed"
 [ $fail = 0 ]
