@@ -12,10 +12,6 @@
  * @returns 0, or 2 with a one-line usage error printed as "pinpipe <cmd>: ...". */
 int pp_cli_tls_check(const char *cmd, const char *prefix, const char *cert, const char *key);
 
-/* From now on SIGHUP does not stop the process: it reloads the certificate files of every
- * pp_cli_tls running (none: nothing happens). Idempotent. */
-void pp_cli_hup_install(void);
-
 struct pp_cli_tls;
 
 /* Load cert + key (pp_tls_new; a key readable by group or others is a warning) and start a

@@ -15,32 +15,12 @@
 /* How often the reload thread looks at the SIGHUP count: a reload takes effect within this. */
 #define POLL_US (50 * 1000)
 
-/* SIGHUPs received: written by the handler (lock-free atomic: async-signal-safe), read by the
- * reload threads. */
-static atomic_uint hups;
-
 struct pp_cli_tls {
     struct pp_tls *tls;
     const char *stage;
     pthread_t thread;
     atomic_int stop;
 };
-
-static void on_hup(int sig)
-{
-    (void)sig;
-    atomic_fetch_add(&hups, 1);
-}
-
-void pp_cli_hup_install(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_hup;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGHUP, &sa, NULL);
-}
 
 int pp_cli_tls_check(const char *cmd, const char *prefix, const char *cert, const char *key)
 {
@@ -69,10 +49,10 @@ static void reload(struct pp_cli_tls *ct)
 static void *reload_main(void *arg)
 {
     struct pp_cli_tls *ct = arg;
-    unsigned seen = atomic_load(&hups);
+    unsigned seen = pp_cli_hup_count();
     while (!atomic_load(&ct->stop)) {
         usleep(POLL_US);
-        unsigned now = atomic_load(&hups);
+        unsigned now = pp_cli_hup_count();
         if (now != seen) {
             seen = now; /* several SIGHUPs meanwhile: one reload reads the files as they are */
             reload(ct);

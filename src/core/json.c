@@ -111,8 +111,16 @@ static int check_structure(const struct pp_json *doc, int t, int *next)
 {
     const struct pp_json_tok *tok = &doc->tok[t];
     int i = t + 1;
+    /* A scalar value has no children: jsmn hangs whatever follows a stray ':' under the token
+     * before it ("[\"a\":1]", "{\"k\":[1]:2}"; found by fuzzing). Keys are checked below. */
+    if (tok->type != PP_JSON_OBJECT && tok->type != PP_JSON_ARRAY && tok->size != 0)
+        return PP_EPARSE;
     for (int k = 0; k < tok->size; k++) {
         if (i >= doc->ntok)
+            return PP_EPARSE;
+        /* ...and after a closed container ("[[]:1]") jsmn hangs it under that container, outside
+         * its brackets: a child must lie inside its parent (found by fuzzing). */
+        if (doc->tok[i].start <= tok->start || doc->tok[i].end >= tok->end)
             return PP_EPARSE;
         if (tok->type == PP_JSON_OBJECT) {
             if (doc->tok[i].type != PP_JSON_STRING || doc->tok[i].size != 1)
@@ -125,8 +133,6 @@ static int check_structure(const struct pp_json *doc, int t, int *next)
         if (rc)
             return rc;
     }
-    if (tok->type == PP_JSON_STRING && tok->size > 1)
-        return PP_EPARSE;
     if (tok->type == PP_JSON_OBJECT || tok->type == PP_JSON_ARRAY) {
         /* jsmn accepts a trailing comma ("[1,]"); RFC 8259 does not. */
         int j = tok->end - 2;

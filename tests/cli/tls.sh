@@ -164,6 +164,26 @@ check "handshakes during reloads: all answered" "$(sort "$tmp"/client.* | uniq -
 ok "reloads happened" 'wait_for 10 grep -q "tls certificate reloaded" "$tmp/stress.err"'
 kill -TERM $xpid; wait_for 15 stopped $xpid; wait $xpid; check "serve stops cleanly after the reloads" $? 0
 
+# one SIGHUP reloads both the certificate and the API keys (one handler, two reloaders)
+cp "$pki/a.pem" "$tmp/cert.pem"; cp -p "$pki/a.key" "$tmp/key.pem"
+KEY1=$("$PINPIPE" keys add one --role ingest --keys "$tmp/api-keys" 2>/dev/null | tail -n 1)
+"$PINPIPE" serve --listen 127.0.0.1:0 --data-dir "$tmp/k" --api-keys "$tmp/api-keys" \
+  --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" 2>"$tmp/keys.err" & apid=$!; pids+=($apid)
+wait_for 10 test -s "$tmp/k/listen" || { cat "$tmp/keys.err" >&2; exit 1; }
+ap=$(cat "$tmp/k/listen"); ap=${ap##*:}
+kpost() { curl -s "${CA[@]}" -o /dev/null -w '%{http_code}' -H "x-api-key: $1" \
+  -H 'Content-Type: application/json' --data-binary "$PIN" "https://localhost:$ap/pin/"; }
+check "API key over TLS" "$(kpost "$KEY1")" 200
+KEY2=$("$PINPIPE" keys add two --role ingest --keys "$tmp/api-keys" 2>/dev/null | tail -n 1)
+cp "$pki/b.pem" "$tmp/cert.pem"; cp -p "$pki/b.key" "$tmp/key.pem"
+kill -HUP $apid
+ok "SIGHUP with API keys: new certificate" 'wait_for 10 is_subject "127.0.0.1:$ap" pinpipe-b'
+key2_ok() { [ "$(kpost "$KEY2")" = 200 ]; }
+ok "SIGHUP with API keys: the new key works" 'wait_for 10 key2_ok'
+ok "SIGHUP with API keys: both reloads logged" \
+  'grep -q "tls certificate reloaded" "$tmp/keys.err" && grep -q "api keys reloaded" "$tmp/keys.err"'
+kill -TERM $apid; wait_for 15 stopped $apid; wait $apid; check "serve with keys stops cleanly" $? 0
+
 # a key readable by others is a warning, not an error
 cp "$pki/a.pem" "$tmp/cert.pem"; cp "$pki/a.key" "$tmp/key.pem"; chmod 644 "$tmp/key.pem"
 "$PINPIPE" run --listen 127.0.0.1:0 --data-dir "$tmp/r" --no-schedule --no-dashboard \
