@@ -258,14 +258,6 @@ int cmd_keys(int argc, char **argv)
 
 /* ---- serve and run ---------------------------------------------------------------------- */
 
-static volatile sig_atomic_t hup;
-
-static void on_hup(int sig)
-{
-    (void)sig;
-    hup = 1;
-}
-
 /* "R" or "R:B" of --key-rate. */
 static int parse_key_rate(const char *s, struct pp_auth_conf *conf)
 {
@@ -288,12 +280,10 @@ int pp_cli_auth_open(const char *cmd, const char *keys, const char *key_rate, co
     char err[700];
     int missing = 0;
     *auth = NULL;
-    struct sigaction sa; /* SIGHUP reloads the keys; without keys it does nothing (rather than
-                            end the process, its default): `systemctl reload` is safe */
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_hup;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGHUP, &sa, NULL);
+    /* SIGHUP reloads the keys; without keys it does nothing (rather than end the process, its
+     * default): `systemctl reload` is safe. One handler for the process (TLS files reload on it
+     * too): pp_cli_hup_install. */
+    pp_cli_hup_install();
     if (key_rate && (!keys || parse_key_rate(key_rate, &conf)))
         return pp_cli_fail(cmd, 2,
                            "--key-rate wants R or R:BURST (requests/s > 0) with "
@@ -329,9 +319,11 @@ int pp_cli_auth_open(const char *cmd, const char *keys, const char *key_rate, co
 
 void pp_cli_auth_poll(struct pp_auth *auth)
 {
-    if (!hup)
+    static unsigned seen; /* SIGHUPs handled; only serve's or run's main loop calls this */
+    unsigned now = pp_cli_hup_count();
+    if (now == seen)
         return;
-    hup = 0;
+    seen = now;
     if (auth)
         pp_auth_reload(auth, 1);
 }

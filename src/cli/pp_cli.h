@@ -46,6 +46,12 @@ void pp_cli_auth_poll(struct pp_auth *auth);
 /* Set by SIGINT/SIGTERM once pp_cli_signals() ran. */
 extern volatile sig_atomic_t pp_cli_stop;
 void pp_cli_signals(void);
+/* From now on SIGHUP never stops the process: it only counts. What reloads on it (TLS files:
+ * pp_cli_tls.h; API keys: pp_cli_auth_poll) compares pp_cli_hup_count() with the count it saw
+ * last, so every reloader sees every SIGHUP. Idempotent. */
+void pp_cli_hup_install(void);
+/* SIGHUPs received since the start. @thread any. */
+unsigned pp_cli_hup_count(void);
 
 /* Default locations under a data dir: <data>/log, <data>/lake, <data>/warehouse.db.
  * Writes into out (size bytes). */

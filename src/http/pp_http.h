@@ -9,6 +9,7 @@
 
 #include "pp_log.h"
 #include "pp_metrics.h"
+#include "pp_tls.h"
 
 struct pp_http_resp;
 struct pp_auth;
@@ -49,6 +50,8 @@ struct pp_http_conf {
     /* API keys (src/http/pp_auth.h): borrowed, must outlive the server. NULL = no
      * authentication (every route open). Its counters join conf.metrics. */
     struct pp_auth *auth;
+    struct pp_tls *tls; /* borrowed (pp_tls.h): serve HTTPS with these credentials, reloadable;
+                           NULL = plain HTTP. Must outlive the server. */
 };
 
 struct pp_http;

@@ -299,6 +299,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             pp_http_guard_remove(http->guard, &ctx->gc);
         ctx_free(ctx);
         *socket_context = NULL;
+        pp_tls_conn_closed(http->conf.tls, conn);
     }
 }
 
@@ -1173,6 +1174,7 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
     http->conf.get = conf->get;
     http->conf.get_arg = conf->get_arg;
     http->conf.auth = conf->auth; /* auth hook */
+    http->conf.tls = conf->tls;
     /* A JSON value takes at least ~2 bytes per token; cap the token arrays accordingly. */
     size_t mt = http->conf.max_body / 2 + 64;
     http->max_tokens = mt > (1u << 22) ? (1 << 22) : (int)mt;
@@ -1204,7 +1206,7 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
      * thread at a few hundred connections; a pool of one is that mode, so use poll() then. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      (http->conf.threads > 1 ? MHD_USE_EPOLL : MHD_USE_POLL) |
-                     (v6 ? MHD_USE_IPv6 : 0);
+                     (v6 ? MHD_USE_IPv6 : 0) | pp_tls_mhd_flags(http->conf.tls);
     MHD_set_panic_func(on_panic, NULL);
     if (!(http->guard = pp_http_guard_start(250, on_expire, http))) {
         snprintf(errstr, errstr_size, "cannot start the connection watchdog thread");
@@ -1219,7 +1221,7 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
         (unsigned)http->conf.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEM_LIMIT,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, http, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, http, MHD_OPTION_END);
+        on_completed, http, MHD_OPTION_ARRAY, pp_tls_mhd_options(http->conf.tls), MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(errstr, errstr_size, "cannot listen on %s (address in use or not permitted)",
                  http->listen);
