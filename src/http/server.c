@@ -955,41 +955,57 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
     return MHD_YES;
 }
 
+/* A record counted accepted fails after all: answered as a (retriable) per-record error. */
+static void settle_failed(struct conn_ctx *ctx, struct pp_http_item *item, int rc, int *first_err)
+{
+    item_failed(&ctx->batch, item, rc, first_err);
+    atomic_fetch_add_explicit(&ctx->http->records[ctx->batch.kind][OUT_FAILED], 1,
+                              memory_order_relaxed);
+    atomic_fetch_sub_explicit(&ctx->http->records[ctx->batch.kind][OUT_ACCEPTED], 1,
+                              memory_order_relaxed);
+}
+
 /* Offsets known only once durable (Kafka learns them from delivery reports): put them into
  * the stored items by their index in the append call; a record whose delivery failed gets its
- * own error (failed = 1: the ticket failed). @returns records settled (0: no per-record
- * outcomes, e.g. the embedded log, whose sync failure fails the whole request). */
+ * own error (failed = 1: the ticket failed), and so does one delivered without an offset.
+ * Read in chunks of 256 records, so a batch of any size settles without allocating. A record
+ * whose offset stays unknown (the ticket's outcome is gone, PP_ENOENT) is never answered as
+ * stored with offset -1: it gets a retriable error (it may be stored; a resend is
+ * deduplicated by id downstream). @returns records settled
+ * (0: no per-record outcomes, e.g. the embedded log, whose sync failure fails the whole
+ * request; or failed and nothing known, which fails the whole request too). */
 static int settle_offsets(struct conn_ctx *ctx, int failed)
 {
     struct pp_http_batch *batch = &ctx->batch;
-    int64_t offs[256], *o = offs;
-    int rcs[256], *r = rcs, first_err = 0;
-    if (batch->n > (int)(sizeof(offs) / sizeof(offs[0]))) {
-        o = malloc(sizeof(*o) * (size_t)batch->n);
-        r = malloc(sizeof(*r) * (size_t)batch->n);
-    }
-    int got = o && r ? pp_log_ticket_records(ctx->http->log, ctx->ticket, o, r, batch->n) : 0;
-    for (int i = 0; i < batch->n && got > 0; i++) {
-        struct pp_http_item *item = &batch->items[i];
-        if (item->status != PP_HTTP_REC_OK || item->ent < 0 || item->ent >= got)
-            continue;
-        if (failed && (r[item->ent] || o[item->ent] < 0)) {
-            /* the data was valid: a broker-side failure is worth a resend, unless too big */
-            int rc = r[item->ent] == PP_ETOOBIG ? PP_ETOOBIG : PP_EAGAIN;
-            item_failed(batch, item, rc, &first_err);
-            atomic_fetch_add_explicit(&ctx->http->records[batch->kind][OUT_FAILED], 1,
-                                      memory_order_relaxed);
-            atomic_fetch_sub_explicit(&ctx->http->records[batch->kind][OUT_ACCEPTED], 1,
-                                      memory_order_relaxed);
-        } else {
-            item->offset = o[item->ent];
+    int64_t o[256];
+    int r[256], first_err = 0, got = 0, rc = 0, i = 0;
+    const int chunk = (int)(sizeof(o) / sizeof(o[0]));
+    for (int base = 0;; base += chunk) {
+        rc = pp_log_ticket_range(ctx->http->log, ctx->ticket, base, o, r, chunk);
+        if (rc <= 0)
+            break;
+        got = base + rc;
+        for (; i < batch->n; i++) { /* item->ent grows with i */
+            struct pp_http_item *item = &batch->items[i];
+            if (item->status != PP_HTTP_REC_OK || item->ent < base)
+                continue;
+            if (item->ent >= got)
+                break;
+            int e = item->ent - base;
+            if (r[e] || o[e] < 0) /* valid data: worth a resend, unless too big */
+                settle_failed(ctx, item, r[e] == PP_ETOOBIG ? PP_ETOOBIG : PP_EAGAIN, &first_err);
+            else
+                item->offset = o[e];
         }
+        if (rc < chunk)
+            break;
     }
-    if (o != offs)
-        free(o);
-    if (r != rcs)
-        free(r);
-    return got > 0 ? got : 0;
+    if (!got && (!rc || failed))
+        return 0;
+    for (; i < batch->n; i++) /* Kafka, outcome unknown from here on */
+        if (batch->items[i].status == PP_HTTP_REC_OK && batch->items[i].ent >= 0)
+            settle_failed(ctx, &batch->items[i], PP_EAGAIN, &first_err);
+    return got ? got : batch->n;
 }
 
 static enum MHD_Result after_wait(struct conn_ctx *ctx)

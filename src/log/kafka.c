@@ -136,8 +136,8 @@ static uint64_t ticket_new(struct log_kafka *kf, int pending, int nrec)
     return t;
 }
 
-int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs,
-                             int n)
+int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int first, int64_t *offsets,
+                             int *rcs, int n)
 {
     struct log_kafka *kf = log->kafka;
     int rc;
@@ -148,11 +148,12 @@ int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offse
     else if (s->pending > 0)
         rc = PP_EAGAIN;
     else {
-        rc = n < s->nrec ? n : s->nrec;
+        int left = first < s->nrec ? s->nrec - first : 0;
+        rc = n < left ? n : left;
         for (int i = 0; i < rc; i++) {
-            offsets[i] = s->nrec == 1 ? s->offset : s->offsets[i];
+            offsets[i] = s->nrec == 1 ? s->offset : s->offsets[first + i];
             if (rcs)
-                rcs[i] = s->nrec == 1 ? s->rc : s->rcs[i];
+                rcs[i] = s->nrec == 1 ? s->rc : s->rcs[first + i];
         }
     }
     pthread_mutex_unlock(&kf->mu);

@@ -98,8 +98,8 @@ int log_kafka_wait_durable(struct pp_log *log, uint64_t ticket, int timeout_ms);
 int log_kafka_on_durable(struct pp_log *log, uint64_t ticket, void (*cb)(void *arg, int rc),
                          void *arg);
 void log_kafka_stats(struct pp_log *log, struct pp_log_stats *st);
-int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs,
-                             int n);
+int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int first, int64_t *offsets,
+                             int *rcs, int n);
 
 /* kafka_meta.c */
 /* The topic entry of name (looked up or created in the table, metadata fetched when its

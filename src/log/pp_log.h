@@ -168,6 +168,13 @@ int pp_log_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets,
  * failure (PP_EAGAIN retriable, PP_EIO, PP_ETOOBIG...). rcs may be NULL. Lets a batch whose
  * ticket failed answer per record. @returns as pp_log_ticket_offsets. @thread any. */
 int pp_log_ticket_records(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs, int n);
+/* The same from record `first` of the call on: offsets[i] and rcs[i] are record first + i, so
+ * a caller settles a batch of any size in fixed chunks without allocating. @returns records
+ * filled (<= n; 0 when first is past the call's records, and always 0 for the embedded
+ * backend), PP_EAGAIN, PP_ENOENT as pp_log_ticket_offsets; PP_EINVAL for first < 0.
+ * @thread any. */
+int pp_log_ticket_range(struct pp_log *log, uint64_t ticket, int first, int64_t *offsets, int *rcs,
+                        int n);
 
 /* Offsets of a partition: first retained and next to be written (the high watermark:
  * only offsets below it are visible to readers). @returns 0 or PP_ENOENT. */

@@ -9,6 +9,7 @@
 #include "kafka_int.h"
 #include "log_int.h"
 #include "pp_err.h"
+#include "pp_fault.h"
 #include "pp_util.h"
 
 /* fsync one partition's rolled and active segments; publish its hwm under ALWAYS. */
@@ -301,7 +302,17 @@ int pp_log_ticket_offsets(struct pp_log *log, uint64_t ticket, int64_t *offsets,
 
 int pp_log_ticket_records(struct pp_log *log, uint64_t ticket, int64_t *offsets, int *rcs, int n)
 {
-    if (log->kafka)
-        return log_kafka_ticket_offsets(log, ticket, offsets, rcs, n);
-    return 0; /* the embedded log gave every offset at append; a sync failure fails them all */
+    return pp_log_ticket_range(log, ticket, 0, offsets, rcs, n);
+}
+
+int pp_log_ticket_range(struct pp_log *log, uint64_t ticket, int first, int64_t *offsets, int *rcs,
+                        int n)
+{
+    if (first < 0)
+        return PP_EINVAL;
+    if (!log->kafka)
+        return 0; /* the embedded log gave every offset at append; a sync failure fails them all */
+    if (pp_fault("log_ticket_records"))
+        return PP_ENOENT;
+    return log_kafka_ticket_offsets(log, ticket, first, offsets, rcs, n);
 }

@@ -1,8 +1,10 @@
-/* test_core.c: JSON reading/writing, UTF-8, datetimes, sizes, topic kinds, progress. */
+/* test_core.c: JSON reading/writing, UTF-8, datetimes, sizes, topic kinds, progress, fault
+ * points. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "pp_err.h"
+#include "pp_fault.h"
 #include "pp_json.h"
 #include "pp_kind.h"
 #include "pp_metrics.h"
@@ -281,6 +283,25 @@ static void test_hist(void)
     pp_buf_free(&b);
 }
 
+/* Fault points match whole entries of the list only. */
+static void test_fault(void)
+{
+    PP_CHECK(pp_fault_in("log_ticket_records", "log_ticket_records"));
+    PP_CHECK(pp_fault_in("a,log_ticket_records, b", "log_ticket_records"));
+    PP_CHECK(pp_fault_in("a, b", "b"));
+    PP_CHECK(!pp_fault_in("log_ticket_records", "log_ticket"));
+    PP_CHECK(!pp_fault_in("log_ticket", "log_ticket_records"));
+    PP_CHECK(!pp_fault_in("", "a"));
+    PP_CHECK(!pp_fault_in(NULL, "a"));
+    PP_CHECK(!pp_fault_in("a", ""));
+    PP_CHECK(!pp_fault_in(",,", ""));
+    unsetenv(PP_FAULT_ENV);
+    PP_CHECK(!pp_fault("x"));
+    setenv(PP_FAULT_ENV, "y,x", 1);
+    PP_CHECK(pp_fault("x"));
+    unsetenv(PP_FAULT_ENV);
+}
+
 int main(void)
 {
     test_json_valid();
@@ -294,5 +315,6 @@ int main(void)
     test_kind();
     test_progress();
     test_hist();
+    test_fault();
     PP_TEST_DONE();
 }

@@ -1314,6 +1314,21 @@ static void test_kafka_batch(struct kmock *km)
             k += ents[i].partition == p;
         PP_CHECK_INT(sum[p], k * (k + 1) / 2);
     }
+    /* the same outcomes in chunks (pp_log_ticket_range): record first + i in slot i */
+    int64_t part[16];
+    int rcs[16];
+    for (int first = 0; first < 40; first += 16) {
+        int want = 40 - first < 16 ? 40 - first : 16;
+        PP_CHECK_INT(pp_log_ticket_range(log, ticket, first, part, rcs, 16), want);
+        for (int i = 0; i < want; i++) {
+            PP_CHECK_INT(part[i], offs[first + i]);
+            if (first + i < 39)
+                PP_CHECK_INT(rcs[i], 0);
+        }
+    }
+    PP_CHECK_INT(pp_log_ticket_range(log, ticket, 40, part, rcs, 16), 0);
+    PP_CHECK_INT(pp_log_ticket_range(log, ticket, 400, part, rcs, 16), 0);
+    PP_CHECK_INT(pp_log_ticket_range(log, ticket, -1, part, rcs, 16), PP_EINVAL);
     PP_CHECK_INT(pp_log_ticket_offsets(log, ticket + 1000, offs, 40), PP_ENOENT);
     pp_log_close(log);
 }
