@@ -141,6 +141,10 @@ int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition,
 long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *date,
                          int (*cb)(void *arg, const char *value, size_t vlen), void *arg);
 
+/* The decimal digits at p as an offset, overflow-checked (no sign, no spaces; leading zeros
+ * ok, as in the names' %010). *end is set past the digits in every case.
+ * @returns 0 and *v; PP_EPARSE when p has no digit; PP_ERANGE past INT64_MAX (*v unset). */
+int pp_lake_parse_offset(const char *p, const char **end, int64_t *v);
 /* local.c's name parser, shared: "<topic>+<partition>+<digits>.jsonl". */
 int pp_lake_parse_name(const char *name, const char *prefix, int tmp, int64_t *start);
 

@@ -516,9 +516,32 @@ int pp_lake_flush(struct pp_lake *lake, int64_t now_ms, int force, pp_lake_commi
     return err ? err : finished;
 }
 
+/* (lake_s3.h) */
+int pp_lake_parse_offset(const char *p, const char **end, int64_t *v)
+{
+    const char *q = p;
+    int64_t n = 0;
+    for (; *q >= '0' && *q <= '9'; q++) {
+        int d = *q - '0';
+        if (n > (INT64_MAX - d) / 10) {
+            while (q[1] >= '0' && q[1] <= '9')
+                q++;
+            *end = q + 1;
+            return PP_ERANGE;
+        }
+        n = n * 10 + d;
+    }
+    *end = q;
+    if (q == p)
+        return PP_EPARSE;
+    *v = n;
+    return 0;
+}
+
 /* (lake_s3.h) Parse "<topic>+<partition>+<digits>.jsonl" (or, when tmp, a temp: a leading '.'
  * and ".<pid>.tmp" -- or ".tmp", as older versions named them -- after it) for the given topic
- * and partition. @returns 1 and *start, or 0 when not such a file. */
+ * and partition. A start past INT64_MAX is no lake file (0), never a wrapped offset.
+ * @returns 1 and *start, or 0 when not such a file. */
 int pp_lake_parse_name(const char *name, const char *prefix, int tmp, int64_t *start)
 {
     if (tmp) {
@@ -529,11 +552,9 @@ int pp_lake_parse_name(const char *name, const char *prefix, int tmp, int64_t *s
     size_t pl = strlen(prefix);
     if (strncmp(name, prefix, pl))
         return 0;
-    const char *p = name + pl, *q = p;
-    int64_t v = 0;
-    while (*q >= '0' && *q <= '9' && q - p < 19)
-        v = v * 10 + (*q++ - '0');
-    if (q == p || strncmp(q, ".jsonl", 6))
+    const char *q;
+    int64_t v;
+    if (pp_lake_parse_offset(name + pl, &q, &v) || strncmp(q, ".jsonl", 6))
         return 0;
     q += 6;
     if (tmp && *q == '.' && q[1] >= '0' && q[1] <= '9') { /* ".<pid>" */

@@ -919,12 +919,11 @@ static int parse_pending(const char *name, char *token, int64_t *start, int64_t 
     size_t tlen = slash ? (size_t)(slash - name) : 0;
     if (tlen != 2 * S3_TOKEN_BYTES || strspn(name, "0123456789abcdef") != tlen)
         return 0;
-    const char *p = slash + 1;
-    char *end;
-    size_t digits = strspn(p, "0123456789");
-    if (digits < 10 || digits > 19) /* %010: at least 10 */
+    const char *p = slash + 1, *end;
+    int64_t v;
+    /* %010: at least 10 digits; past INT64_MAX it is no pending key of ours */
+    if (strspn(p, "0123456789") < 10 || pp_lake_parse_offset(p, &end, &v))
         return 0;
-    long long v = strtoll(p, &end, 10);
     char date[11];
     if (*end != '.' || strlen(end + 1) != 16 || strcmp(end + 11, ".jsonl"))
         return 0;

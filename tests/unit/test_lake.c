@@ -187,6 +187,47 @@ static void test_temp_then_finish(void)
     rm_rf(root);
 }
 
+
+/* Names whose start offset has 18, 19 and 20 digits: in range they parse exactly, past
+ * INT64_MAX they are no lake files (skipped), never a wrapped or saturated offset. The same
+ * parser reads S3 listings (finished and pending keys). */
+static void test_parse_name_range(void)
+{
+    int64_t start = -1;
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+999999999999999999.jsonl", "pin+0+", 0, &start), 1);
+    PP_CHECK(start == 999999999999999999LL);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+9223372036854775807.jsonl", "pin+0+", 0, &start), 1);
+    PP_CHECK(start == INT64_MAX);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+1000000000000000000.jsonl", "pin+0+", 0, &start), 1);
+    PP_CHECK(start == 1000000000000000000LL);
+    start = -1; /* out of range: not parsed, start untouched */
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+9223372036854775808.jsonl", "pin+0+", 0, &start), 0);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+9999999999999999999.jsonl", "pin+0+", 0, &start), 0);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+18446744073709551616.jsonl", "pin+0+", 0, &start), 0);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+12345678901234567890.jsonl", "pin+0+", 0, &start), 0);
+    PP_CHECK_INT(pp_lake_parse_name(".pin+0+9223372036854775808.jsonl.42.tmp", "pin+0+", 1, &start),
+                 0);
+    PP_CHECK_INT((int)start, -1);
+    /* 20 digits still in range (leading zeros) parse */
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+00000000000000000042.jsonl", "pin+0+", 0, &start), 1);
+    PP_CHECK_INT((int)start, 42);
+    PP_CHECK_INT(pp_lake_parse_name("pin+0+.jsonl", "pin+0+", 0, &start), 0);
+
+    const char *s = "9223372036854775808.x", *end = NULL;
+    int64_t v = -1;
+    PP_CHECK_INT(pp_lake_parse_offset(s, &end, &v), PP_ERANGE);
+    PP_CHECK(end == s + 19);
+    PP_CHECK_INT((int)v, -1);
+    s = "123456789012345678901234567890";
+    PP_CHECK_INT(pp_lake_parse_offset(s, &end, &v), PP_ERANGE);
+    PP_CHECK(end == s + 30);
+    s = "9223372036854775807";
+    PP_CHECK_INT(pp_lake_parse_offset(s, &end, &v), 0);
+    PP_CHECK(v == INT64_MAX && end == s + 19);
+    s = "x1";
+    PP_CHECK_INT(pp_lake_parse_offset(s, &end, &v), PP_EPARSE);
+    PP_CHECK(end == s);
+}
 /* Partitions lost to another member: the open file is dropped unfinished (this process's temp
  * deleted, nothing reported, nothing visible); temps of any process parse as temps. */
 static void test_drop_lost(void)
@@ -778,6 +819,7 @@ int main(void)
         return 1;
     }
     test_path();
+    test_parse_name_range();
     test_temp_then_finish();
     test_roll_size();
     test_roll_age_idle();
