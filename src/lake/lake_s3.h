@@ -39,6 +39,12 @@ int pp_lake_s3_encode(const char *in, int keep_slash, char *out, size_t size);
 int pp_lake_s3_parse_list(const char *xml, size_t len,
                           int (*cb)(void *arg, const char *key, const char *upload_id), void *arg,
                           int *truncated, char *token, size_t tsize);
+/* One response header as libcurl's header callback hands it: p[0..n-1], not NUL-terminated
+ * (usually ending in CRLF, but nothing past n is read). A status line "HTTP/<v> <NNN>..."
+ * sets *status to its three-digit code (0 when it has none); an "ETag:" header (any case)
+ * copies its value, blanks and CRLF trimmed, into etag (truncated to etag_size - 1, NUL-
+ * terminated). @returns 1 status line, 2 ETag, 0 any other header (nothing set). */
+int pp_lake_s3_header(const char *p, size_t n, long *status, char *etag, size_t etag_size);
 /* Text of the first <tag>...</tag> in xml, entities decoded. @returns 0 or PP_ENOENT. */
 int pp_lake_s3_xml_tag(const char *xml, size_t len, const char *tag, char *out, size_t size);
 

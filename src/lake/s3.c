@@ -111,17 +111,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
     struct s3_req *req = arg;
     size_t n = size * nmemb;
-    if (n > 9 && !strncmp(p, "HTTP/", 5)) { /* a status line: note the code for on_body */
-        const char *sp = memchr(p, ' ', n);
-        req->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-    } else if (n > 5 && !strncasecmp(p, "etag:", 5)) {
-        size_t i = 5, e = n;
-        while (i < n && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        while (e > i && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
-            e--;
-        snprintf(req->etag, sizeof(req->etag), "%.*s", (int)(e - i), p + i);
-    }
+    /* p is not NUL-terminated: parsed within its n bytes. A status line's code is noted for
+     * on_body. */
+    pp_lake_s3_header(p, n, &req->status, req->etag, sizeof(req->etag));
     return n;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lake_s3.h"
 #include "pp_buf.h"
@@ -159,6 +160,33 @@ static const char *xml_find(const char *p, const char *end, const char *tag, con
         }
     }
     return NULL;
+}
+
+int pp_lake_s3_header(const char *p, size_t n, long *status, char *etag, size_t etag_size)
+{
+    if (n > 9 && !strncmp(p, "HTTP/", 5)) { /* a status line */
+        const char *sp = memchr(p, ' ', n), *end = p + n;
+        long code = 0;
+        int digits = 0;
+        for (const char *q = sp ? sp + 1 : end; q < end && *q >= '0' && *q <= '9'; q++)
+            code = ++digits <= 3 ? code * 10 + (*q - '0') : 0;
+        *status = digits == 3 ? code : 0;
+        return 1;
+    }
+    if (n > 5 && !strncasecmp(p, "etag:", 5)) {
+        size_t i = 5, e = n;
+        while (i < n && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        while (e > i && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
+            e--;
+        if (etag_size) {
+            size_t len = e - i < etag_size - 1 ? e - i : etag_size - 1;
+            memcpy(etag, p + i, len);
+            etag[len] = '\0';
+        }
+        return 2;
+    }
+    return 0;
 }
 
 int pp_lake_s3_xml_tag(const char *xml, size_t len, const char *tag, char *out, size_t size)

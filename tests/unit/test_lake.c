@@ -188,6 +188,54 @@ static void test_temp_then_finish(void)
 }
 
 
+/* A header as curl hands it: exactly n bytes in a heap block of n bytes, no NUL after it, so
+ * that a read past the end is an ASan error. */
+static int header(const char *text, long *status, char *etag, size_t esize)
+{
+    size_t n = strlen(text);
+    char *p = malloc(n);
+    if (!p)
+        return -1;
+    memcpy(p, text, n);
+    int rc = pp_lake_s3_header(p, n, status, etag, esize);
+    free(p);
+    return rc;
+}
+
+/* S3 response headers are parsed within their length (curl's buffer is not NUL-terminated):
+ * digits right at the end of the block, an ETag without CRLF, over-long values. */
+static void test_s3_header(void)
+{
+    long status = -1;
+    char etag[16] = "x";
+    PP_CHECK_INT(header("HTTP/1.1 200 OK\r\n", &status, etag, sizeof(etag)), 1);
+    PP_CHECK_INT(status, 200);
+    PP_CHECK_INT(header("HTTP/1.1 503", &status, etag, sizeof(etag)), 1); /* digits at the end */
+    PP_CHECK_INT(status, 503);
+    PP_CHECK_INT(header("HTTP/2 404", &status, etag, sizeof(etag)), 1);
+    PP_CHECK_INT(status, 404);
+    PP_CHECK_INT(header("HTTP/1.1 20", &status, etag, sizeof(etag)), 1); /* not a code */
+    PP_CHECK_INT(status, 0);
+    PP_CHECK_INT(header("HTTP/1.1 2000000000000000000000", &status, etag, sizeof(etag)), 1);
+    PP_CHECK_INT(status, 0);
+    PP_CHECK_INT(header("HTTP/1.1xxxxx", &status, etag, sizeof(etag)), 1); /* no space */
+    PP_CHECK_INT(status, 0);
+    status = -1;
+    PP_CHECK_INT(header("HTTP/1.1", &status, etag, sizeof(etag)), 0); /* too short */
+    PP_CHECK_INT(status, -1);
+    PP_CHECK_INT(header("ETag: \"abc\"\r\n", &status, etag, sizeof(etag)), 2);
+    PP_CHECK_STR(etag, "\"abc\"");
+    PP_CHECK_INT(header("etag:\t\"d41d8\"", &status, etag, sizeof(etag)), 2); /* no CRLF */
+    PP_CHECK_STR(etag, "\"d41d8\"");
+    PP_CHECK_INT(header("ETag: \"0123456789abcdef0123\"\r\n", &status, etag, sizeof(etag)), 2);
+    PP_CHECK_STR(etag, "\"0123456789abcd"); /* truncated to 15 bytes */
+    PP_CHECK_INT(header("ETag:", &status, etag, sizeof(etag)), 0); /* n 5: not one */
+    PP_CHECK_INT(header("ETag: ", &status, etag, sizeof(etag)), 2);
+    PP_CHECK_STR(etag, "");
+    PP_CHECK_INT(header("Content-Length: 42", &status, etag, sizeof(etag)), 0);
+    PP_CHECK_INT(status, -1);
+}
+
 /* Names whose start offset has 18, 19 and 20 digits: in range they parse exactly, past
  * INT64_MAX they are no lake files (skipped), never a wrapped or saturated offset. The same
  * parser reads S3 listings (finished and pending keys). */
@@ -820,6 +868,7 @@ int main(void)
     }
     test_path();
     test_parse_name_range();
+    test_s3_header();
     test_temp_then_finish();
     test_roll_size();
     test_roll_age_idle();
