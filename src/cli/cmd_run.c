@@ -33,7 +33,7 @@ static void usage(FILE *out)
             "                          (default DATA_DIR/warehouse.db)\n"
             "  --lake DIR              lake folder (default DATA_DIR/lake)\n"
             "  --partitions N          partitions per topic when created (default 2)\n"
-            "  --max-body SIZE         largest request body (default 8M)\n"
+            "  --max-body SIZE         largest request body (default 8M, at most 256M)\n"
             "  --threads N             HTTP threads (default: cores)\n"
             "  --segment-bytes SIZE    log segment size (default 64M)\n"
             "  --retention-bytes SIZE  keep at most this much log per partition (default: all)\n"
@@ -104,8 +104,8 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
             conf->log.partitions = (int)n;
             break;
         case O_BODY:
-            if (pp_parse_size(optarg, &sz) || sz < 64)
-                return pp_cli_fail("run", 2, "bad --max-body '%s' (e.g. 8M)", optarg);
+            if (pp_parse_size(optarg, &sz) || sz < 64 || sz > PP_CLI_MAX_BODY_MAX)
+                return pp_cli_fail("run", 2, "bad --max-body '%s' (64..256M, e.g. 8M)", optarg);
             conf->http.max_body = sz;
             break;
         case O_THREADS:

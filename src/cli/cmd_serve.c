@@ -38,7 +38,8 @@ static void usage(FILE *out)
             "  --data-dir DIR          data directory (default %s)\n"
             "  --fsync POLICY          always | interval:<ms> | never (default interval:5)\n"
             "  --partitions N          partitions of the topics it creates (default 2)\n"
-            "  --max-body SIZE         largest request body, e.g. 8M (default 8M); 413 past it\n"
+            "  --max-body SIZE         largest request body, at most 256M (default 8M); 413\n"
+            "                          past it\n"
             "  --threads N             HTTP worker threads (default: number of cores)\n"
             "  --segment-bytes SIZE    roll log segments past SIZE (default 64M)\n"
             "  --retention-bytes SIZE  keep at most SIZE per partition (default unlimited)\n"
@@ -139,6 +140,8 @@ int cmd_serve(int argc, char **argv)
         case 'm':
             if (parse_size_opt(argv[0], "max-body", optarg, 1, &size))
                 return 2;
+            if (size > PP_CLI_MAX_BODY_MAX)
+                return pp_cli_fail(argv[0], 2, "--max-body wants at most 256M, got '%s'", optarg);
             hconf.max_body = (size_t)size;
             break;
         case 't':

@@ -12,6 +12,9 @@
 
 #define PP_DEFAULT_DATA_DIR "pinpipe-data"
 #define PP_DEFAULT_LISTEN "127.0.0.1:8080"
+/* --max-body's upper bound (serve, run): the JSON tokenizer (jsmn) keeps token offsets in
+ * int, and a body is held whole in memory; 256 MiB stays far below both limits. */
+#define PP_CLI_MAX_BODY_MAX (256ULL << 20)
 
 /* Each returns the process exit status: 0 ok, 1 failure, 2 usage error. argv[0] is the
  * subcommand name. Every command answers --help. */
