@@ -67,6 +67,8 @@ static int put_i64(struct pp_buf *b, int64_t v)
 int pp_http_fastapi_respond(const struct pp_http_batch *batch, struct pp_http_resp *resp)
 {
     const struct pp_http_item *item = &batch->items[0];
+    if (item->status != PP_HTTP_REC_OK)
+        return pp_http_item_error(batch, 0, PP_HTTP_API_FASTAPI, resp);
     pp_http_resp_reset(resp);
     resp->status = 200;
     resp->ctype = "application/json";

@@ -127,6 +127,8 @@ int pp_http_kinesis_respond(const struct pp_http_batch *batch, int many, struct 
     resp->ctype = KINESIS_CTYPE;
     struct pp_buf *b = &resp->body;
     if (!many) {
+        if (batch->items[0].status != PP_HTTP_REC_OK)
+            return pp_http_item_error(batch, 0, PP_HTTP_API_KINESIS, resp);
         put_result(b, &batch->items[0]);
         return b->len ? 0 : PP_ENOMEM;
     }

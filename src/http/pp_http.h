@@ -286,7 +286,14 @@ int pp_http_proxy_parse(struct pp_http_batch *batch, struct pp_json *doc, const 
 int pp_http_kinesis_parse(struct pp_http_batch *batch, struct pp_json *doc, const char *body,
                           size_t len, int max_tokens, int many, struct pp_http_resp *resp);
 
-/* Success bodies, after the batch's records were appended (item status/partition/offset). */
+/* The answer of a one-record request (FastAPI, Kinesis PutRecord) whose record i failed after
+ * its append (on Kafka: settled without an offset, or its delivery failed): 503 + Retry-After
+ * when retriable, 413 when too big, else 500, in api's envelope with the record's message --
+ * never a 200 with an unknown offset. @returns 0 or PP_ENOMEM. */
+int pp_http_item_error(const struct pp_http_batch *batch, int i, enum pp_http_api api,
+                       struct pp_http_resp *resp);
+/* Success bodies, after the batch's records were appended (item status/partition/offset);
+ * the one-record shapes answer pp_http_item_error for a failed record. */
 /* FastAPI: {"status":"ok","topic":..,"partition":p,"offset":o}. */
 int pp_http_fastapi_respond(const struct pp_http_batch *batch, struct pp_http_resp *resp);
 /* Kafka REST Proxy v2 produce response (docs.confluent.io kafka-rest api, POST /topics). */

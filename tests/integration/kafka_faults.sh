@@ -4,8 +4,9 @@
 # record, and each one is where Kafka holds that record. Then with the fault point
 # log_ticket_records on (PINPIPE_TEST_FAULTS, src/core/pp_fault.h: the settled ticket's offsets
 # are unknown, as for one forgotten since) a 300-record REST-proxy batch and a 300-record
-# Kinesis PutRecords batch answer a retriable error per record (error_code 2 / ErrorCode), never
-# 200 with offset -1; resending them without the fault stores every record.
+# Kinesis PutRecords batch answer a retriable error per record (error_code 2 / ErrorCode), and a
+# FastAPI post and a Kinesis PutRecord answer 503 (retriable), never 200 with offset -1;
+# resending the batches without the fault stores every record.
 source "$(dirname "$0")/lib.bash"
 command -v kcat >/dev/null || { echo "SKIP: kcat missing" >&2; exit 77; }
 MOCK=${PP_TOOLS:-$(dirname "$PINPIPE")}/pp_kafka_mock
@@ -71,6 +72,20 @@ PINPIPE_TEST_FAULTS=log_ticket_records pp_start "$dir" serve --listen 127.0.0.1:
   --partitions 6 --log kafka --brokers "$B" -X linger.ms=20
 code=$(proxy_post "$PP_TMP/proxy.json" "$dir/proxy.resp")
 kcode=$(kinesis_put "$PP_TMP/kinesis.json" "$dir/kinesis.resp")
+# the one-record shapes have no per-record errors: the request itself is refused, retriable
+head -1 "$PP_TMP/src/pin.jsonl" >"$dir/one.json"
+fcode=$(curl -s -o "$dir/fastapi.resp" -w '%{http_code}' -H 'Content-Type: application/json' \
+  --data-binary @"$dir/one.json" "$PP_URL/pin/") || pp_fail "FastAPI post failed"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({"Data": r, "PartitionKey": "k"}))' \
+  "$dir/one.json" >"$dir/put1.json"
+pcode=$(curl -s -o "$dir/put1.resp" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+  --data-binary @"$dir/put1.json" "$PP_URL/streams/streaming-x-pin/record") \
+  || pp_fail "Kinesis PutRecord failed"
+[ "$fcode" = 503 ] && grep -q '"detail"' "$dir/fastapi.resp" \
+  || pp_fail "FastAPI record with an unknown offset answered $fcode: $(cat "$dir/fastapi.resp")"
+[ "$pcode" = 503 ] && grep -q '"__type"' "$dir/put1.resp" \
+  || pp_fail "Kinesis PutRecord with an unknown offset answered $pcode: $(cat "$dir/put1.resp")"
+echo "fault on: FastAPI $fcode, Kinesis PutRecord $pcode"
 python3 - "$code" "$dir/proxy.resp" "$kcode" "$dir/kinesis.resp" <<'PY' \
   || pp_fail "unknown offsets answered as stored: $code $(head -c 300 "$dir/proxy.resp") / $kcode $(head -c 300 "$dir/kinesis.resp")"
 import json, sys
