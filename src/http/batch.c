@@ -253,12 +253,12 @@ int pp_http_item_error(const struct pp_http_batch *batch, int i, enum pp_http_ap
                        struct pp_http_resp *resp)
 {
     int st = batch->items[i].status;
-    int status = st == PP_HTTP_REC_RETRY ? 503 : st == PP_HTTP_REC_INVALID ? 413 : 500;
+    int status = st == PP_HTTP_REC_INVALID ? 413 : 503; /* a failing log is retriable too */
     size_t mlen;
     const char *m = pp_http_item_msg(batch, i, &mlen);
     char msg[200];
     snprintf(msg, sizeof(msg), "record not acknowledged (%.*s)%s", (int)(mlen < 120 ? mlen : 120),
-             m, st == PP_HTTP_REC_RETRY ? ": it may be stored, retry (resends are deduplicated)" : "");
+             m, status == 503 ? ": it may be stored, retry (resends are deduplicated)" : "");
     pp_http_error(resp, api, status, 0, NULL, msg);
     return resp->body.len ? 0 : PP_ENOMEM;
 }

@@ -287,8 +287,8 @@ int pp_http_kinesis_parse(struct pp_http_batch *batch, struct pp_json *doc, cons
                           size_t len, int max_tokens, int many, struct pp_http_resp *resp);
 
 /* The answer of a one-record request (FastAPI, Kinesis PutRecord) whose record i failed after
- * its append (on Kafka: settled without an offset, or its delivery failed): 503 + Retry-After
- * when retriable, 413 when too big, else 500, in api's envelope with the record's message --
+ * its append (on Kafka: settled without an offset, or its delivery failed): 413 when too big,
+ * else 503 + Retry-After (retriable), in api's envelope with the record's message --
  * never a 200 with an unknown offset. @returns 0 or PP_ENOMEM. */
 int pp_http_item_error(const struct pp_http_batch *batch, int i, enum pp_http_api api,
                        struct pp_http_resp *resp);
