@@ -138,6 +138,9 @@ class Attack:
         size = a.per_ip_limit + a.over
         while time.monotonic() < self.end:
             recs = await asyncio.gather(*(self.one(ip, "overlimit") for _ in range(size)))
+            # closed before its header timeout could have fired (counted from the server's
+            # accept, which follows our connect; 1 s less for a timer of 1 s granularity):
+            # only the per-IP limit does that
             early = sum(1 for r in recs if r["outcome"] in ("closed", "refused")
                         and r["t_end"] - r["t0"] < a.header_timeout - 1.0)
             self.waves.append({"ip": ip, "size": size, "early": early,
