@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kafka_faults.sh: batch answers on the Kafka log never claim what serve does not know.
+# kafka_faults.sh: answers on the Kafka log never claim what serve does not know.
 # A REST-proxy batch of 600 records (over the 256 settled per chunk) answers an offset for every
 # record, and each one is where Kafka holds that record. Then with the fault point
 # log_ticket_records on (PINPIPE_TEST_FAULTS, src/core/pp_fault.h: the settled ticket's offsets
