@@ -27,7 +27,8 @@ for c in serve run; do
   usage_error "$c with max_body = 512M in the config" "$PINPIPE" "$c" --config "$tmp/big.conf" \
     --data-dir "$tmp/$c" --listen 127.0.0.1:0
   [ -e "$tmp/$c/listen" ] && { echo "FAIL: $c started with a refused --max-body" >&2; fail=$((fail+1)); }
-  if "$PINPIPE" "$c" --help | grep -q "at most.*256M"; then pass=$((pass+1))
+  help=$("$PINPIPE" "$c" --help) # whole, not piped into grep -q (SIGPIPE under pipefail)
+  if grep -q "at most.*256M" <<<"$help"; then pass=$((pass+1))
   else echo "FAIL: $c --help does not say the 256M bound" >&2; fail=$((fail+1)); fi
 done
 
