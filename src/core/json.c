@@ -126,7 +126,9 @@ static int check_structure(const struct pp_json *doc, int t, int *next)
             if (doc->tok[i].type != PP_JSON_STRING || doc->tok[i].size != 1)
                 return PP_EPARSE;
             i++;
-            if (i >= doc->ntok)
+            /* the key's value too: an object closed on a bare key ({"a"}:1) gets one from
+             * outside its braces (fuzzing finding 6) */
+            if (i >= doc->ntok || doc->tok[i].start <= tok->start || doc->tok[i].end >= tok->end)
                 return PP_EPARSE;
         }
         int rc = check_structure(doc, i, &i);
