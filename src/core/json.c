@@ -161,6 +161,30 @@ static int parse_bare_primitive(struct pp_json *doc, size_t start, char *errmsg,
     return 0;
 }
 
+/* Nesting depth of js[0..len) in one linear pass, stopping as soon as it passes
+ * PP_JSON_MAX_DEPTH (strings skipped, escapes honoured). Run before jsmn because jsmn walks
+ * back through every enclosing token at each closing bracket (quadratic in the depth, even
+ * with parent links) and check_structure recurses once per level. @returns 0 or the byte
+ * offset + 1 of the bracket that went too deep. */
+static size_t depth_exceeded(const char *js, size_t len)
+{
+    int depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = js[i];
+        if (c == '"') {
+            for (i++; i < len && js[i] != '"'; i++)
+                if (js[i] == '\\')
+                    i++;
+        } else if (c == '[' || c == '{') {
+            if (++depth > PP_JSON_MAX_DEPTH)
+                return i + 1;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 int pp_json_parse(struct pp_json *doc, const char *js, size_t len, int max_tokens, char *errmsg,
                   size_t errmsg_size)
 {
@@ -169,6 +193,17 @@ int pp_json_parse(struct pp_json *doc, const char *js, size_t len, int max_token
     doc->js = js;
     doc->len = len;
     doc->ntok = 0;
+    if (len > PP_JSON_MAX_LEN) { /* jsmn's token offsets are int */
+        set_err(errmsg, errmsg_size, "JSON document too large", PP_JSON_MAX_LEN);
+        return PP_ETOOBIG;
+    }
+    size_t deep = depth_exceeded(js, len);
+    if (deep) {
+        if (errmsg && errmsg_size)
+            snprintf(errmsg, errmsg_size, "JSON nested deeper than %d levels at byte %zu",
+                     PP_JSON_MAX_DEPTH, deep - 1);
+        return PP_EPARSE;
+    }
     size_t first = 0;
     while (first < len && is_ws(js[first]))
         first++;

@@ -38,9 +38,19 @@ void pp_json_init(struct pp_json *doc);
 /* Release token arrays; doc may be NULL. */
 void pp_json_free(struct pp_json *doc);
 
+/* Deepest nesting of arrays and objects pp_json_parse accepts ("[[1]]" is 2). Every input is
+ * bounded before it is tokenised: no record of the data model nests more than 2 levels, API
+ * bodies 4 (a REST proxy batch of records with an object field); 64 leaves room for extra
+ * fields while keeping parse time linear and the validation's recursion shallow. */
+#define PP_JSON_MAX_DEPTH 64
+/* Largest document pp_json_parse takes, bytes (jsmn's token offsets are int). */
+#define PP_JSON_MAX_LEN ((size_t)1 << 30)
+
 /* Parse js[0..len) (exactly one value, surrounding whitespace allowed). Reuses doc's memory.
- * @returns 0; PP_EPARSE for malformed JSON (errmsg, if given, names the problem and the byte
- *          offset); PP_ETOOBIG past max_tokens (0 = 4M tokens); PP_ENOMEM. */
+ * Linear time in len: nesting past PP_JSON_MAX_DEPTH is refused before tokenising.
+ * @returns 0; PP_EPARSE for malformed JSON or nesting deeper than PP_JSON_MAX_DEPTH (errmsg,
+ *          if given, names the problem and the byte offset); PP_ETOOBIG past max_tokens
+ *          (0 = 4M tokens) or past PP_JSON_MAX_LEN bytes; PP_ENOMEM. */
 int pp_json_parse(struct pp_json *doc, const char *js, size_t len, int max_tokens,
                   char *errmsg, size_t errmsg_size);
 

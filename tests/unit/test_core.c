@@ -55,6 +55,47 @@ static void test_json_invalid(void)
     pp_json_free(&doc);
 }
 
+/* n opening brackets (alternating [ and {"k":), then the matching closers, into a new string. */
+static char *nested(int n, const char *inner)
+{
+    size_t cap = (size_t)n * 6 + strlen(inner) + 1;
+    char *s = malloc(cap), *p = s;
+    for (int i = 0; i < n; i++)
+        p += (i & 1) ? (memcpy(p, "{\"k\":", 5), 5) : (*p = '[', 1);
+    size_t il = strlen(inner);
+    memcpy(p, inner, il);
+    p += il;
+    for (int i = n - 1; i >= 0; i--)
+        *p++ = (i & 1) ? '}' : ']';
+    *p = '\0';
+    return s;
+}
+
+/* Nesting is capped at PP_JSON_MAX_DEPTH before tokenising (issue 11: a 100k-deep array
+ * overflowed the stack; deep nesting was quadratic in jsmn). */
+static void test_json_depth(void)
+{
+    struct pp_json doc;
+    pp_json_init(&doc);
+    char *ok = nested(PP_JSON_MAX_DEPTH, "1");
+    char *deep = nested(PP_JSON_MAX_DEPTH + 1, "1");
+    char *bomb = nested(200000, "");
+    char err[128];
+    PP_CHECK_INT(parse(&doc, ok), 0);
+    PP_CHECK_INT(pp_json_parse(&doc, deep, strlen(deep), 0, err, sizeof(err)), PP_EPARSE);
+    PP_CHECK(strstr(err, "nested deeper than 64") != NULL);
+    PP_CHECK_INT(parse(&doc, bomb), PP_EPARSE);
+    /* Brackets inside strings (and after escaped quotes) do not count. */
+    PP_CHECK_INT(parse(&doc, "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                             "[[[[[[[[[[[[[\\\"[[[\"}"), 0);
+    /* Unbalanced closers do not drive the depth negative. */
+    PP_CHECK_INT(parse(&doc, "]]]]"), PP_EPARSE);
+    free(ok);
+    free(deep);
+    free(bomb);
+    pp_json_free(&doc);
+}
+
 static void test_json_strings(void)
 {
     struct pp_json doc;
@@ -229,6 +270,7 @@ int main(void)
 {
     test_json_valid();
     test_json_invalid();
+    test_json_depth();
     test_json_strings();
     test_buf_i64();
     test_time();
