@@ -1,6 +1,6 @@
 /* fuzz.h: what the libFuzzer harnesses of tests/fuzz share: the entry point's prototype,
  * an always-on check that aborts (so libFuzzer and the regression driver both see a crash),
- * and the temporary nesting-depth guard for the JSON parser. */
+ * and an independent check of parsed JSON's structure (a known json.c bug). */
 #ifndef PP_FUZZ_H
 #define PP_FUZZ_H
 
@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "pp_json.h"
 
 /* The harness entry point (libFuzzer's, also called by tests/fuzz/driver.c). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,35 +24,56 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                     \
     } while (0)
 
-/* Deepest nesting of [ and { outside strings in s[0..n).
- *
- * TEMPORARY: src/core/json.c has no nesting-depth cap yet: "[" x 100000 overflows the stack in
- * check_structure() (recursive), and deep nesting makes jsmn's closing-bracket search
- * quadratic. The lead is fixing that in src/core/json.c (issue 11, the JSON depth cap). Until
- * the fix lands, the harnesses skip inputs nested deeper than FUZZ_MAX_DEPTH so that fuzzing
- * keeps finding other bugs instead of that one. Remove this guard (and its callers) once
- * pp_json_parse refuses deep documents itself. */
-#define FUZZ_MAX_DEPTH 1000
-static inline int fuzz_json_depth(const char *s, size_t n)
+/* Known bug, not fixed yet (src/core/json.c belongs to the lead; see docs/FUZZING.md,
+ * "Findings"): pp_json_parse accepts a ':' after a value that is not an object key, e.g.
+ * ["a":1], {"a":"b":"c"}, {"a":[1]:"x"}: jsmn makes the next value a child of the previous
+ * token and check_structure() only limits the size of strings, not of numbers, literals or
+ * strings in value position. Such a body is acknowledged and stored as invalid JSON.
+ * fuzz_json_well_nested() is the independent check the harnesses assert on every document
+ * they accept; with PP_FUZZ_SKIP_KNOWN=1 in the environment (scripts/fuzz.sh --skip-known,
+ * for long campaigns) it is not asserted, so fuzzing goes on past it. Remove that switch once
+ * json.c refuses these documents (the regression inputs then pass). */
+static inline int fuzz_skip_known(void)
 {
-    int depth = 0, max = 0, in_str = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_str = 0;
-        } else if (c == '"') {
-            in_str = 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > max)
-                max = depth;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return max;
+    const char *v = getenv("PP_FUZZ_SKIP_KNOWN");
+    return v && v[0] == '1';
 }
+
+/* Is the subtree at token t well formed (objects: string keys of size 1 each with one value;
+ * arrays: values; any other value: no children)? *next gets the token after it. */
+static inline int fuzz_json_tok_ok(const struct pp_json *doc, int t, int key, int *next)
+{
+    if (t >= doc->ntok)
+        return 0;
+    const struct pp_json_tok *tok = &doc->tok[t];
+    int i = t + 1;
+    if (key) {
+        if (tok->type != PP_JSON_STRING || tok->size != 1)
+            return 0;
+        return fuzz_json_tok_ok(doc, i, 0, next);
+    }
+    if (tok->type == PP_JSON_OBJECT || tok->type == PP_JSON_ARRAY) {
+        for (int k = 0; k < tok->size; k++)
+            if (!fuzz_json_tok_ok(doc, i, tok->type == PP_JSON_OBJECT, &i))
+                return 0;
+    } else if (tok->size != 0) {
+        return 0;
+    }
+    *next = i;
+    return 1;
+}
+
+static inline int fuzz_json_well_nested(const struct pp_json *doc)
+{
+    int next = 0;
+    return doc->ntok > 0 && fuzz_json_tok_ok(doc, 0, 0, &next) && next == doc->ntok;
+}
+
+/* Assert the known bug above is absent from a parsed document (unless told to skip it). */
+#define FUZZ_CHECK_NESTING(doc)                                                               \
+    do {                                                                                      \
+        if (!fuzz_skip_known())                                                               \
+            FUZZ_CHECK(fuzz_json_well_nested(doc) /* known json.c bug: see fuzz.h */);        \
+    } while (0)
 
 #endif

@@ -49,8 +49,6 @@ static inline int fuzz_req_split(const uint8_t *data, size_t size, size_t header
     req->len = (size_t)(e - p);
     if (!pp_utf8_valid(req->body, req->len))
         return -1;
-    if (fuzz_json_depth(req->body, req->len) > FUZZ_MAX_DEPTH) /* see fuzz.h */
-        return -1;
     return 0;
 }
 
@@ -66,6 +64,7 @@ static inline void fuzz_check_json(const char *what, const char *text, size_t le
                 (int)(len > 4096 ? 4096 : len), text);
         abort();
     }
+    FUZZ_CHECK_NESTING(doc); /* what pinpipe accepts or writes is JSON (fuzz.h: known bug) */
 }
 
 /* A response body (after a parser or a *_respond): status set, body valid JSON. */
