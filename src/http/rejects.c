@@ -22,6 +22,20 @@ static const char *api_name(enum pp_http_api api)
     }
 }
 
+/* Length of s[0..n) cut to at most max bytes without splitting a UTF-8 character: a cut
+ * inside one made the dead letter invalid UTF-8 (tests/fuzz/regress/{fastapi,proxy}/
+ * dead-letter-path-cut-utf8*). At most 3 bytes are given back (a character has up to 3
+ * continuation bytes); s not UTF-8 there is cut at max, as before. */
+static size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    size_t k = max;
+    for (int i = 0; i < 3 && k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80; i++)
+        k--;
+    return ((unsigned char)s[k] & 0xC0) == 0x80 ? max : k;
+}
+
 int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api api,
                           const char *path, enum pp_kind kind, int status, const char *err,
                           size_t errlen)
@@ -36,7 +50,7 @@ int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api ap
     /* the path is client text: escaped, and cut to keep a record small */
     size_t plen = path ? strlen(path) : 0;
     if (!rc)
-        rc = pp_json_put_str(out, path ? path : "", plen > 256 ? 256 : plen);
+        rc = pp_json_put_str(out, path ? path : "", path ? utf8_cut(path, plen, 256) : 0);
     if (!rc && kind >= 0 && kind < PP_KIND_COUNT)
         rc = pp_buf_printf(out, ",\"kind\":\"%s\"", pp_kind_name(kind));
     else if (!rc)
@@ -44,7 +58,7 @@ int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api ap
     if (!rc)
         rc = pp_buf_printf(out, ",\"status\":%d,\"error\":", status);
     if (!rc)
-        rc = pp_json_put_str(out, err ? err : "", err ? (errlen > 1024 ? 1024 : errlen) : 0);
+        rc = pp_json_put_str(out, err ? err : "", err ? utf8_cut(err, errlen, 1024) : 0);
     if (!rc)
         rc = pp_buf_putc(out, '}');
     return rc;
