@@ -89,10 +89,12 @@ for name in "${names[@]}"; do
     cp "$f" "$regress/"
     echo "fuzz.sh: $name: finding ${f##*/} -> $regress/" >&2
   done
-  execs=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
-  # fork mode prints no final stats per child: take the last status line's count
-  [ "$execs" = 0 ] && execs=$(grep -ao '#[0-9]*' "$log" | tail -1 | tr -d '#' || echo 0)
-  rate=$(( took > 0 ? ${execs:-0} / took : 0 ))
+  # executions: the final stats, or in fork mode (no final stats) the last status line's count
+  execs=$(awk '/stat::number_of_executed_units/ {s += $2} END {print s + 0}' "$log")
+  if [ "$execs" = 0 ]; then
+    execs=$(awk 'match($0, /^#[0-9]+/) {n = substr($0, 2, RLENGTH - 1)} END {print n + 0}' "$log")
+  fi
+  rate=$(( took > 0 ? execs / took : 0 ))
   printf '%-8s %6s %12s %9s %7s %s\n' "$name" "$took" "${execs:-0}" "$rate" \
     "$(find "$corpus" -type f | wc -l)" "$n" | tee -a $summary
   if [ "$n" -gt 0 ]; then
