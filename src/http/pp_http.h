@@ -74,7 +74,9 @@ enum pp_http_api { PP_HTTP_API_PLAIN, PP_HTTP_API_FASTAPI, PP_HTTP_API_PROXY, PP
  * {"ts":"2026-11-22T03:04:05.678Z" (UTC, ms),"api":"fastapi"|"proxy"|"kinesis"|"plain",
  *  "path":"/pin/" (<= 256 bytes),"kind":"pin"|"geo"|"user"|null,"status":422 (HTTP status, or
  *  422 for one invalid record of a batch answered 200),"error":"<the refusal's body or the
- *  record's message, <= 1024 bytes>"}. Appended to out. @returns 0 or PP_ENOMEM. */
+ *  record's message, <= 1024 bytes>"}. Path and error are cut at a character boundary and
+ *  bytes that are not UTF-8 become U+FFFD: the value is valid UTF-8 JSON whatever the client
+ *  sent. Appended to out. @returns 0 or PP_ENOMEM. */
 int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api api,
                           const char *path, enum pp_kind kind, int status, const char *err,
                           size_t errlen);
