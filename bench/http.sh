@@ -16,7 +16,7 @@ for c in $CONNS 256; do
   echo "nginx static 200     c=$c  req/s median of $RUNS: $n"
   for policy in interval:5 always; do
     rm -rf "$tmp/data"
-    "$PINPIPE" serve --listen 127.0.0.1:18080 --data-dir "$tmp/data" --fsync "$policy" 2>"$tmp/serve.log" &
+    "$PINPIPE" serve --max-conns-per-ip 0 --listen 127.0.0.1:18080 --data-dir "$tmp/data" --fsync "$policy" 2>"$tmp/serve.log" &
     spid=$!; sleep 0.5
     p=$(for _ in $(seq $RUNS); do rps $c http://127.0.0.1:18080/pin/; done | median)
     kill -TERM $spid; wait $spid || true

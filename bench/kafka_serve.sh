@@ -29,7 +29,7 @@ for _ in $(seq 1 100); do [ -s "$tmp/mock.out" ] && break; sleep 0.05; done
 B=$(head -1 "$tmp/mock.out")
 echo "mock cluster: $B"
 for c in 64 256; do
-  "$PINPIPE" serve --log kafka --brokers "$B" --listen 127.0.0.1:18080 --data-dir "$tmp/data" \
+  "$PINPIPE" serve --max-conns-per-ip 0 --log kafka --brokers "$B" --listen 127.0.0.1:18080 --data-dir "$tmp/data" \
     2>"$tmp/serve.log" & spid=$!; pids+=($spid)
   wait_port 18080
   p=$(for _ in $(seq "$RUNS"); do rps "$c" http://127.0.0.1:18080/pin/; done | median)

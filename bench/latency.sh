@@ -12,7 +12,7 @@ RATE=${RATE:-5000}; EVENTS=${EVENTS:-50000}
 tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 for policy in interval:5 always; do
   rm -rf "$tmp/data"
-  "$PINPIPE" run --listen 127.0.0.1:0 --data-dir "$tmp/data" --fsync "$policy" 2>"$tmp/run.log" &
+  "$PINPIPE" run --max-conns-per-ip 0 --listen 127.0.0.1:0 --data-dir "$tmp/data" --fsync "$policy" 2>"$tmp/run.log" &
   rpid=$!
   for _ in $(seq 100); do [ -s "$tmp/data/listen" ] && break; sleep 0.05; done
   "$PINPIPE" emulate --url "http://$(cat "$tmp/data/listen")" --events "$EVENTS" --rate "$RATE" \

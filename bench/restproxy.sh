@@ -20,7 +20,7 @@ body=$(stat -c %s "$tmp/body.json")
 echo "body: 500 records, $body bytes"
 for policy in interval:5 always; do
   rm -rf "$tmp/data"
-  "$PINPIPE" serve --listen 127.0.0.1:18082 --data-dir "$tmp/data" --fsync "$policy" 2>"$tmp/serve.log" &
+  "$PINPIPE" serve --max-conns-per-ip 0 --listen 127.0.0.1:18082 --data-dir "$tmp/data" --fsync "$policy" 2>"$tmp/serve.log" &
   spid=$!; sleep 0.5
   out=$(BODY_FILE=$tmp/body.json CONTENT_TYPE=application/vnd.kafka.json.v2+json \
         wrk -t1 -c"$CONNS" -d"${DUR}s" -s bench/wrk_body.lua http://127.0.0.1:18082/topics/bench.pin)

@@ -332,7 +332,10 @@ static int on_reject(void *arg, const struct pp_log_rec *rec)
         return 0;
     }
     int ts = pp_json_get(d, 0, "ts"), kind = pp_json_get(d, 0, "kind");
-    int st = pp_json_get(d, 0, "status");
+    int st = pp_json_get(d, 0, "status"), nrec = pp_json_get(d, 0, "records");
+    int64_t records = 1; /* one dead letter per refused request, standing for its records */
+    if (nrec >= 0 && (pp_json_int(d, nrec, &records) || records < 1))
+        records = 1;
     size_t n = 0;
     const char *raw = ts >= 0 && d->tok[ts].type == PP_JSON_STRING ? pp_json_raw(d, ts, &n) : NULL;
     if (raw && n >= 10)
@@ -347,9 +350,9 @@ static int on_reject(void *arg, const struct pp_log_rec *rec)
         enum pp_kind pk = pp_kind_from_topic(kr, n);
         k = pk == PP_KIND_NONE ? PP_KIND_COUNT : (int)pk;
     }
-    r->total[k]++;
+    r->total[k] += records;
     if (st >= 0 && !pp_json_int(d, st, &status) && status >= 400 && status <= 499)
-        r->status[k][status - 400]++;
+        r->status[k][status - 400] += records;
     return 0;
 }
 

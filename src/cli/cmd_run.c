@@ -42,7 +42,7 @@ static void usage(FILE *out)
             "  --no-schedule           do not run the daily DAG (lake_caught_up -> load ->\n"
             "                          insights -> quality, @daily after midnight UTC) in a\n"
             "                          `pinpipe schedule --allow-empty` child process\n"
-            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
             PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
@@ -67,7 +67,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"verbose", 0, 0, O_VERBOSE},    {"help", 0, 0, 'h'},
         {"no-dashboard", 0, 0, O_NODASH}, {"no-schedule", 0, 0, O_NOSCHED},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
-        {0, 0, 0, 0}};
+        PP_CLI_HTTP_OPTIONS,             {0, 0, 0, 0}};
     int c;
     int64_t n;
     uint64_t sz;
@@ -124,7 +124,13 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         case O_NOSCHED: no_schedule = 1; break;
         case 'h': usage(stdout); return -1;
         default: {
-            int rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
+            int rc = pp_cli_http_opt("run", c, optarg, &conf->http);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
+            rc = pp_cli_backend_opt("run", c, optarg, argv[optind - 1], &conf->log, &conf->lake);
             if (rc)
                 return rc;
             break;

@@ -46,7 +46,7 @@ static void usage(FILE *out)
             "  --warehouse SPEC        the warehouse the dashboard reads (never writes): SQLite\n"
             "                          file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --no-dashboard          do not serve the dashboard (/ and /api/* get 404)\n"
-            PP_CLI_LOG_HELP
+            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP
             "  -h, --help              this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -80,6 +80,7 @@ int cmd_serve(int argc, char **argv)
                                          {"no-dashboard", no_argument, NULL, 'D'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
+                                         PP_CLI_HTTP_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL;
     int dashboard = 1;
@@ -156,7 +157,13 @@ int cmd_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         default: {
-            int rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
+            int rc = pp_cli_http_opt(argv[0], c, optarg, &hconf);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
+            rc = pp_cli_backend_opt(argv[0], c, optarg, argv[optind - 1], &lconf, NULL);
             if (rc)
                 return rc;
             break;

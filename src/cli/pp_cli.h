@@ -69,6 +69,35 @@ enum { PP_OPT_LOG = 1000, PP_OPT_BROKERS, PP_OPT_S3_ENDPOINT, PP_OPT_S3_REGION,
 /* The default case of a command's getopt loop: apply a backend option (log and/or lake may
  * be NULL when the command has none); anything else is a bad option (opt: its text,
  * argv[optind - 1]). @returns 0 when applied, else 2 with a one-line reason printed. */
+/* The ingestion server's limits, on `serve` and `run`: PP_CLI_HTTP_OPTIONS into the getopt
+ * table, PP_CLI_HTTP_HELP into --help, option codes to pp_cli_http_opt (@returns 0, 2 with a
+ * one-line usage error, -1 for a code that is not one of these). */
+enum { PP_OPT_HEADER_TIMEOUT = 1100, PP_OPT_BODY_TIMEOUT, PP_OPT_IDLE_TIMEOUT,
+       PP_OPT_MAX_CONNECTIONS, PP_OPT_MAX_CONNS_PER_IP, PP_OPT_MAX_RECORDS,
+       PP_OPT_ALLOWED_HOSTS };
+#define PP_CLI_HTTP_OPTIONS                                                                    \
+    {"header-timeout", 1, 0, PP_OPT_HEADER_TIMEOUT}, {"body-timeout", 1, 0, PP_OPT_BODY_TIMEOUT}, \
+        {"idle-timeout", 1, 0, PP_OPT_IDLE_TIMEOUT},                                           \
+        {"max-connections", 1, 0, PP_OPT_MAX_CONNECTIONS},                                     \
+        {"max-conns-per-ip", 1, 0, PP_OPT_MAX_CONNS_PER_IP},                                   \
+        {"max-records", 1, 0, PP_OPT_MAX_RECORDS},                                             \
+        {"allowed-hosts", 1, 0, PP_OPT_ALLOWED_HOSTS}
+#define PP_CLI_HTTP_HELP                                                                       \
+    "  --header-timeout S      request line + headers must arrive within S seconds of the\n"   \
+    "                          connection or the previous request (default 10)\n"             \
+    "  --body-timeout S        a request body must arrive within S seconds (default 30)\n"    \
+    "  --idle-timeout S        close a connection with no traffic for S seconds (default 60)\n"\
+    "  --max-connections N     connections at once (default 4096; the open-file limit is\n"   \
+    "                          raised to its hard limit, and N lowered to fit it)\n"          \
+    "  --max-conns-per-ip N    connections from one client address (default 64; 0 = any)\n"  \
+    "  --max-records N         records in one REST Proxy batch (default 10000; Kinesis\n"     \
+    "                          PutRecords: 500, as AWS)\n"                                   \
+    "  --allowed-hosts LIST    Host names the dashboard, /api/* and /metrics answer, comma-\n" \
+    "                          separated ('*' = any; IP literals and localhost always;\n"     \
+    "                          default: this machine's hostname); others get 403\n"
+struct pp_http_conf;
+int pp_cli_http_opt(const char *cmd, int c, const char *arg, struct pp_http_conf *conf);
+
 int pp_cli_backend_opt(const char *cmd, int c, const char *arg, const char *opt,
                        struct pp_log_conf *log, struct pp_lake_conf *lake);
 /* After parsing: check the backend settings fit together (e.g. kafka needs brokers).

@@ -111,6 +111,10 @@ static int check_structure(const struct pp_json *doc, int t, int *next)
 {
     const struct pp_json_tok *tok = &doc->tok[t];
     int i = t + 1;
+    /* A scalar value has no children: jsmn hangs whatever follows a stray ':' under the token
+     * before it ("[\"a\":1]", "{\"k\":[1]:2}"; found by fuzzing). Keys are checked below. */
+    if (tok->type != PP_JSON_OBJECT && tok->type != PP_JSON_ARRAY && tok->size != 0)
+        return PP_EPARSE;
     for (int k = 0; k < tok->size; k++) {
         if (i >= doc->ntok)
             return PP_EPARSE;
@@ -125,8 +129,6 @@ static int check_structure(const struct pp_json *doc, int t, int *next)
         if (rc)
             return rc;
     }
-    if (tok->type == PP_JSON_STRING && tok->size > 1)
-        return PP_EPARSE;
     if (tok->type == PP_JSON_OBJECT || tok->type == PP_JSON_ARRAY) {
         /* jsmn accepts a trailing comma ("[1,]"); RFC 8259 does not. */
         int j = tok->end - 2;
@@ -475,6 +477,33 @@ const char *pp_json_type_name(int type)
     return type >= 0 && type <= PP_JSON_NULL ? names[type] : "unknown";
 }
 
+/* Length of the valid UTF-8 sequence that starts at p (*p >= 0x80), 0 if none does: no
+ * overlongs, no surrogates, nothing past U+10FFFF (RFC 3629). */
+static int utf8_seq(const unsigned char *p, const unsigned char *e)
+{
+    unsigned cp;
+    int extra;
+    if (*p >= 0xC2 && *p <= 0xDF)
+        cp = *p & 0x1F, extra = 1;
+    else if (*p >= 0xE0 && *p <= 0xEF)
+        cp = *p & 0x0F, extra = 2;
+    else if (*p >= 0xF0 && *p <= 0xF4)
+        cp = *p & 0x07, extra = 3;
+    else
+        return 0;
+    if (e - p <= extra)
+        return 0;
+    for (int i = 1; i <= extra; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return extra + 1;
+}
+
 bool pp_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
@@ -493,27 +522,10 @@ bool pp_utf8_valid(const char *s, size_t n)
             p++;
             continue;
         }
-        unsigned cp;
-        int extra;
-        if (*p >= 0xC2 && *p <= 0xDF)
-            cp = *p & 0x1F, extra = 1;
-        else if (*p >= 0xE0 && *p <= 0xEF)
-            cp = *p & 0x0F, extra = 2;
-        else if (*p >= 0xF0 && *p <= 0xF4)
-            cp = *p & 0x07, extra = 3;
-        else
+        int len = utf8_seq(p, e);
+        if (!len)
             return false;
-        if (e - p <= extra)
-            return false;
-        for (int i = 1; i <= extra; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i] & 0x3F);
-        }
-        if ((extra == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return false;
-        p += extra + 1;
+        p += len;
     }
     return true;
 }
@@ -528,7 +540,12 @@ int pp_json_put_str(struct pp_buf *out, const char *s, size_t n)
     const char *run = s, *e = s + n;
     for (const char *p = s; p < e; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        int seq = 0;
+        if (c >= 0x80 && (seq = utf8_seq((const unsigned char *)p, (const unsigned char *)e))) {
+            p += seq - 1;
+            continue;
+        }
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
             continue;
         if ((rc = pp_buf_append(out, run, (size_t)(p - run))))
             return rc;
@@ -543,7 +560,12 @@ int pp_json_put_str(struct pp_buf *out, const char *s, size_t n)
         case '\b': esc[1] = 'b'; break;
         case '\f': esc[1] = 'f'; break;
         default:
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+            if (c >= 0x80) { /* not UTF-8: U+FFFD, so no answer or record echoes a bad byte */
+                memcpy(esc, "\\ufffd", 6);
+            } else {
+                esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+            }
             en = 6;
         }
         if ((rc = pp_buf_append(out, esc, en)))

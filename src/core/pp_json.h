@@ -77,7 +77,9 @@ const char *pp_json_type_name(int type);
 const char *pp_json_number_end(const char *p, const char *e);
 /* Check that s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool pp_utf8_valid(const char *s, size_t n);
-/* Append s[0..n) as a quoted JSON string, escaping ", \ and control characters. */
+/* Append s[0..n) as a quoted JSON string, escaping ", \ and control characters; a byte that
+ * starts no valid UTF-8 sequence is written as \ufffd, so the output is always valid UTF-8
+ * JSON whatever the input (client text echoed in answers and dead letters). */
 int pp_json_put_str(struct pp_buf *out, const char *s, size_t n);
 
 #endif

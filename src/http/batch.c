@@ -23,6 +23,7 @@ void pp_http_batch_reset(struct pp_http_batch *batch, enum pp_kind kind, const c
     batch->kind = kind;
     batch->body = body;
     batch->n = 0;
+    batch->nmsgs = 0;
     pp_buf_reset(&batch->scratch);
     pp_buf_reset(&batch->msgs);
     memset(&batch->verr, 0, sizeof(batch->verr));
@@ -56,6 +57,8 @@ const char *pp_http_item_msg(const struct pp_http_batch *batch, int i, size_t *l
 
 static struct pp_http_item *item_new(struct pp_http_batch *batch, int partition)
 {
+    if (batch->max_items > 0 && batch->n >= batch->max_items)
+        return NULL;
     if (batch->n == batch->cap) {
         if (batch->cap >= BATCH_MAX_ITEMS)
             return NULL;
@@ -79,6 +82,8 @@ static int item_msg(struct pp_http_batch *batch, struct pp_http_item *item, int 
 {
     item->status = status;
     item->moff = batch->msgs.len;
+    if (batch->nmsgs++ >= PP_HTTP_FULL_ERRORS)
+        msg = "invalid record"; /* the first ones carry the reasons */
     int rc = pp_buf_puts(&batch->msgs, msg);
     item->mlen = rc ? 0 : batch->msgs.len - item->moff;
     return rc == PP_ENOMEM ? rc : 0;

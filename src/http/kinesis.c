@@ -65,7 +65,14 @@ static int parse_many(struct pp_http_batch *batch, const struct pp_json *doc,
                     "body must be an object with a \"records\" (or \"Records\") array");
     if (doc->tok[recs].size == 0)
         return fail(resp, 400, "ValidationException", "records must have at least 1 member");
-    char msg[96];
+    char msg[160];
+    if (doc->tok[recs].size > PP_HTTP_KINESIS_MAX_RECORDS) { /* AWS's words for it */
+        snprintf(msg, sizeof(msg),
+                 "1 validation error detected: Value at 'records' failed to satisfy constraint: "
+                 "Member must have length less than or equal to %d",
+                 PP_HTTP_KINESIS_MAX_RECORDS);
+        return fail(resp, 400, "ValidationException", msg);
+    }
     int t = recs + 1;
     for (int i = 0; i < doc->tok[recs].size; i++, t = pp_json_next(doc, t)) {
         int data = get2(doc, t, "data", "Data");

@@ -16,7 +16,21 @@ struct pp_http_conf {
     const char *listen;     /* "HOST:PORT" (default "127.0.0.1:8080") */
     size_t max_body;        /* bytes; larger bodies get 413 (default 8 MiB) */
     int threads;            /* libmicrohttpd thread pool size (default: number of cores) */
-    int max_connections;    /* default 4096 */
+    int max_connections;    /* default 4096 (lowered to fit the fd limit, which the server
+                               raises to its hard limit at start) */
+    int max_conns_per_ip;   /* connections from one client address at once (default 64; 0 =
+                               no limit); more are closed at accept */
+    int header_timeout;     /* s: request line + headers must arrive within it, from accept or
+                               the previous request's end (default 10; also the keep-alive idle
+                               limit) */
+    int body_timeout;       /* s: a request body must arrive within it (default 30) */
+    int idle_timeout;       /* s: no byte moved either way (default 60; a response the client
+                               does not read) */
+    const char *allowed_hosts; /* Host names the dashboard, /api/... and /metrics answer
+                                  (pp_http_host_allowed); default: this machine's hostname */
+    int max_records;        /* records in one REST Proxy batch (default 10000, at most
+                               PP_HTTP_MAX_RECORDS_LIMIT); more: 413 (Kinesis PutRecords takes
+                               PP_HTTP_KINESIS_MAX_RECORDS, AWS's limit) */
     const char *rejects_topic; /* dead-letter topic: each record or ingestion request refused
                                   with a 4xx is appended there as JSON (pp_http_reject_encode);
                                   default PP_HTTP_REJECTS_TOPIC, NULL or "" = off */
@@ -36,6 +50,9 @@ struct pp_http_conf {
 struct pp_http;
 
 #define PP_HTTP_REJECTS_TOPIC "pinpipe.rejected"
+#define PP_HTTP_MAX_RECORDS_LIMIT 1000000
+#define PP_HTTP_KINESIS_MAX_RECORDS 500 /* PutRecords: "Each PutRecords request can support up
+                                           to 500 records" (Kinesis Data Streams API reference) */
 
 void pp_http_conf_defaults(struct pp_http_conf *conf);
 /* Start serving on conf->listen, appending accepted records to log (borrowed: must outlive
@@ -56,6 +73,34 @@ int pp_http_port(const struct pp_http *http);
  * resolves them, so call this before pp_log_close), then the server stops. http may be NULL. */
 void pp_http_stop(struct pp_http *http);
 
+/* ---- Connection deadlines (guard.c) ------------------------------------------------------
+ * A watchdog thread shuts down connections past their deadline: the request line and headers
+ * (phase HEADERS, from accept or the previous request's end) and the body (phase BODY, from
+ * the end of the headers) each have a time limit, however slowly bytes trickle in. */
+#include <stdatomic.h>
+
+enum pp_http_phase { PP_HTTP_PHASE_HEADERS, PP_HTTP_PHASE_BODY, PP_HTTP_PHASE_COUNT };
+
+/* Embedded in each connection's state; listed in the guard while the connection lives. */
+struct pp_http_guard_conn {
+    struct pp_http_guard_conn *prev, *next;
+    int fd;
+    atomic_int phase;        /* enum pp_http_phase of the deadline */
+    atomic_llong deadline_us; /* pp_mono_us() deadline, 0 = none */
+};
+struct pp_http_guard;
+/* Start the watchdog, checking every tick_ms; on_expire(arg, phase) is called (under the
+ * guard's lock, from its thread: keep it short) for each connection it shuts down.
+ * @returns owned: stop with pp_http_guard_stop(); NULL on failure. */
+struct pp_http_guard *pp_http_guard_start(int tick_ms, void (*on_expire)(void *arg, int phase),
+                                          void *arg);
+void pp_http_guard_stop(struct pp_http_guard *guard);
+/* List / unlist a connection (socket fd). Remove before the fd is closed. guard may be NULL. */
+void pp_http_guard_add(struct pp_http_guard *guard, struct pp_http_guard_conn *gc, int fd);
+void pp_http_guard_remove(struct pp_http_guard *guard, struct pp_http_guard_conn *gc);
+/* Arm the deadline: now + timeout_s for phase (timeout_s <= 0: none). @thread any. */
+void pp_http_guard_set(struct pp_http_guard_conn *gc, int phase, int timeout_s);
+
 /* ---- Internals shared by the files of src/http (and its unit test) ----------------------
  * The pure parts: route matching, content types, base64, parsing request bodies of the three
  * API shapes into a batch of records, and building their responses. No I/O, no log calls. */
@@ -73,18 +118,18 @@ enum pp_http_api { PP_HTTP_API_PLAIN, PP_HTTP_API_FASTAPI, PP_HTTP_API_PROXY, PP
 /* A dead letter: the JSON value written to the rejects topic for one refused record or request:
  * {"ts":"2026-11-22T03:04:05.678Z" (UTC, ms),"api":"fastapi"|"proxy"|"kinesis"|"plain",
  *  "path":"/pin/" (<= 256 bytes),"kind":"pin"|"geo"|"user"|null,"status":422 (HTTP status, or
- *  422 for one invalid record of a batch answered 200),"error":"<the refusal's body or the
- *  record's message, <= 1024 bytes>"}. Path and error are cut at a character boundary and
- *  bytes that are not UTF-8 become U+FFFD: the value is valid UTF-8 JSON whatever the client
- *  sent. Appended to out. @returns 0 or PP_ENOMEM. */
+ *  422 for the invalid records of a batch answered 200),"error":"<the refusal's body, or the
+ *  first invalid records' messages "records[i]: msg; ...", <= 1024 bytes>","records":N (the
+ *  records this dead letter stands for: one per refused request, however many records it
+ *  held)}. Appended to out. @returns 0 or PP_ENOMEM. */
 int pp_http_reject_encode(struct pp_buf *out, int64_t ts_ms, enum pp_http_api api,
                           const char *path, enum pp_kind kind, int status, const char *err,
-                          size_t errlen);
+                          size_t errlen, int records);
 /* Encode and append a dead letter to topic (round robin partition; not awaited: best effort).
  * topic NULL or "": does nothing. @returns 0 or the append error. @thread any. */
 int pp_http_reject_note(struct pp_log *log, const char *topic, enum pp_http_api api,
                         const char *path, enum pp_kind kind, int status, const char *err,
-                        size_t errlen);
+                        size_t errlen, int records);
 
 enum pp_http_route_id {
     PP_ROUTE_NONE,
@@ -128,9 +173,16 @@ enum pp_http_ctype {
 /* Classify a Content-Type header value (case-insensitive, parameters such as charset ignored;
  * NULL = absent). */
 enum pp_http_ctype pp_http_ctype_parse(const char *value);
-/* Does the route accept a body of this content type? FastAPI: json or none; REST proxy: the
- * two vnd.kafka v2 types or json; Kinesis: json, x-amz-json or none. */
+/* Does the route accept a body of this content type? FastAPI: json; REST proxy: the two
+ * vnd.kafka v2 types or json; Kinesis: json or x-amz-json. None is refused (415): a body
+ * without a JSON type is what a cross-site form can post without a CORS preflight. */
 int pp_http_ctype_ok(const struct pp_http_route *route, enum pp_http_ctype ct);
+
+/* May a request with this Host header read the dashboard, /api/... and /metrics? IP literals
+ * and "localhost" always (any port); names only when listed in allowed (comma-separated,
+ * case-insensitive, "*" = any). Refusing other names stops DNS rebinding: a page whose own
+ * name resolves to the server's address cannot read it. NULL or "" host: no. */
+int pp_http_host_allowed(const char *host, const char *allowed);
 
 /* Decode standard base64 (RFC 4648 section 4; '=' padding optional, no whitespace) and
  * append to out. @returns 0, PP_EPARSE (bad character, length or padding), PP_ENOMEM/ETOOBIG. */
@@ -190,7 +242,13 @@ struct pp_http_batch {
     struct pp_buf msgs;    /* per-record error messages */
     struct pp_json sub;    /* parse of decoded values */
     struct pp_verr verr;   /* the (last) validation error */
+    int max_items;         /* records one request may hold (0 = BATCH_MAX_ITEMS); past it
+                              the add functions return PP_ETOOBIG */
+    int nmsgs;             /* per-record error messages written so far */
 };
+/* Invalid records of one request whose answer entries carry their own message; later ones
+ * get a short fixed message, so an answer stays within a small factor of its request. */
+#define PP_HTTP_FULL_ERRORS 10
 void pp_http_batch_init(struct pp_http_batch *batch);
 void pp_http_batch_reset(struct pp_http_batch *batch, enum pp_kind kind, const char *body);
 void pp_http_batch_free(struct pp_http_batch *batch);

@@ -54,6 +54,11 @@ int pp_http_proxy_parse(struct pp_http_batch *batch, struct pp_json *doc, const 
         return fail(resp, 422, 422, "body must be an object with a \"records\" array");
     if (doc->tok[recs].size == 0)
         return fail(resp, 422, 422, "records may not be empty");
+    if (batch->max_items > 0 && doc->tok[recs].size > batch->max_items) {
+        snprintf(msg, sizeof(msg), "too many records: %d, at most %d per request",
+                 doc->tok[recs].size, batch->max_items);
+        return fail(resp, 413, 413, msg);
+    }
     /* Check the shape of every record before storing any (nothing is half-stored). */
     int t = recs + 1;
     for (int i = 0; i < doc->tok[recs].size; i++, t = pp_json_next(doc, t)) {
@@ -101,11 +106,12 @@ int pp_http_proxy_respond(const struct pp_http_batch *batch, struct pp_http_resp
             rc = pp_buf_putc(b, '}');
             continue;
         }
-        /* error_code: 1 = non-retriable, 2 = retriable (REST Proxy v2 produce response). */
+        /* error_code: 1 = non-retriable, 2 = retriable (REST Proxy v2 produce response): only
+         * an invalid record is final; a log that failed it (full disk, I/O) may take it later. */
         size_t mlen;
         const char *m = pp_http_item_msg(batch, i, &mlen);
         pp_buf_printf(b, "{\"partition\":null,\"offset\":null,\"error_code\":%d,\"error\":",
-                      item->status == PP_HTTP_REC_RETRY ? 2 : 1);
+                      item->status == PP_HTTP_REC_INVALID ? 1 : 2);
         pp_json_put_str(b, m, mlen);
         rc = pp_buf_putc(b, '}');
     }

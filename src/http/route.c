@@ -1,4 +1,5 @@
 /* route.c: which of the three API shapes a request is for (method + path) and content types. */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -195,13 +196,57 @@ enum pp_http_ctype pp_http_ctype_parse(const char *value)
 int pp_http_ctype_ok(const struct pp_http_route *route, enum pp_http_ctype ct)
 {
     switch (route->api) {
+    /* A JSON type is required everywhere: a body without one (or text/plain, a form) is what
+     * a cross-site page can make a browser send without a CORS preflight. */
     case PP_HTTP_API_FASTAPI:
-        return ct == PP_CT_NONE || ct == PP_CT_JSON;
+        return ct == PP_CT_JSON;
     case PP_HTTP_API_PROXY:
         return ct == PP_CT_KAFKA_JSON || ct == PP_CT_KAFKA_BINARY || ct == PP_CT_JSON;
     case PP_HTTP_API_KINESIS:
-        return ct == PP_CT_NONE || ct == PP_CT_JSON || ct == PP_CT_AMZ_JSON;
+        return ct == PP_CT_JSON || ct == PP_CT_AMZ_JSON;
     default:
         return 1;
     }
+}
+
+/* Host header without its port: "h:80" -> "h", "[::1]:80" -> "::1". @returns its length. */
+static size_t host_name(const char *host, const char **name)
+{
+    if (host[0] == '[') {
+        const char *end = strchr(host, ']');
+        *name = host + 1;
+        return end ? (size_t)(end - host - 1) : 0;
+    }
+    *name = host;
+    const char *colon = strchr(host, ':');
+    return colon ? (size_t)(colon - host) : strlen(host);
+}
+
+static int is_ip_literal(const char *name, size_t n)
+{
+    char buf[64];
+    unsigned char addr[16];
+    if (n == 0 || n >= sizeof(buf))
+        return 0;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+int pp_http_host_allowed(const char *host, const char *allowed)
+{
+    if (!host || !host[0])
+        return 0;
+    const char *name;
+    size_t n = host_name(host, &name);
+    if (!n || is_ip_literal(name, n) || (n == 9 && !strncasecmp(name, "localhost", 9)))
+        return n > 0;
+    for (const char *p = allowed ? allowed : ""; *p;) {
+        size_t len = strcspn(p, ", ");
+        if ((len == 1 && *p == '*') || (len == n && !strncasecmp(p, name, n)))
+            return 1;
+        p += len;
+        p += strspn(p, ", ");
+    }
+    return 0;
 }

@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,9 +34,16 @@ enum req_state { REQ_NEW, REQ_DEFER, REQ_BODY, REQ_WAIT, REQ_READY };
 static const char *const route_names[NROUTES] = {
     "unknown", "healthz", "readyz", "metrics", "fastapi", "topics", "topic", "produce",
     "streams", "stream", "put_record", "put_records", "dashboard"};
-static const int codes[] = {200, 304, 400, 404, 405, 411, 413, 415, 422, 500, 503};
+static const int codes[] = {200, 304, 400, 401, 403, 404, 405, 411, 413, 415, 422, 429, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]) + 1) /* + "other" */
 enum rec_outcome { OUT_ACCEPTED, OUT_REJECTED, OUT_FAILED, NOUTCOMES };
+static const char *const phase_names[PP_HTTP_PHASE_COUNT] = {"headers", "body"};
+/* Requests libmicrohttpd ended without our handler seeing them whole, by how it ended
+ * (enum MHD_RequestTerminationCode): malformed or oversized request lines and headers (it
+ * answers 400/414/431 itself), bad chunked bodies, clients that went away, timeouts. */
+#define NTERM 6
+static const char *const term_names[NTERM] = {"completed", "error", "timeout", "shutdown",
+                                              "read_error", "client_abort"};
 static const char *const outcome_names[NOUTCOMES] = {"accepted", "rejected", "failed"};
 
 struct pp_http {
@@ -46,13 +54,60 @@ struct pp_http {
     int nparts[PP_KIND_COUNT];
     int max_tokens;
     char rejects[256];   /* dead-letter topic ("" = none) */
+    char hosts[1024];    /* allowed Host names for the dashboard and /metrics */
     atomic_int stopping;
     atomic_int inflight; /* requests begun and not completed */
     atomic_int waiting;  /* requests suspended until durable */
     atomic_llong requests[NROUTES][NCODES];
     atomic_llong records[PP_KIND_COUNT][NOUTCOMES];
     atomic_llong body_bytes;
+    struct pp_http_guard *guard;
+    atomic_llong timeouts[PP_HTTP_PHASE_COUNT];
+    atomic_llong unhandled[NTERM][2]; /* [how][0 = before the handler, 1 = in the body] */
+    atomic_int append_failing;     /* the last append failed */
+    atomic_llong append_failed_ms; /* when (pp_now_ms) */
+    atomic_int append_failed_rc;
+    atomic_llong append_warn_ms;   /* last warning about it */
+    atomic_int append_warned;      /* a warning is out for this episode */
 };
+
+/* While appends fail (full disk, I/O error, a failed fsync) /readyz answers 503, for at most
+ * this long after the last failure; then traffic may probe the log again (a load balancer that
+ * took the server out would otherwise never send the request that shows the log recovered). */
+#define APPEND_FAIL_READY_MS 5000
+
+/* Appends failing and succeeding again: not ready while failing; a warning when they start
+ * to fail and a line when they succeed again, at most once a minute (a nearly full disk makes
+ * appends alternate between failing and succeeding). rc 0 = success. */
+static void note_append(struct pp_http *http, int rc)
+{
+    if (!rc) {
+        if (atomic_load_explicit(&http->append_failing, memory_order_relaxed) &&
+            atomic_exchange(&http->append_failing, 0) && atomic_exchange(&http->append_warned, 0))
+            PP_INFO(MOD, "log appends succeed again: ready");
+        return;
+    }
+    if (rc == PP_EFULL || rc == PP_ESHUTDOWN || rc == PP_ETOOBIG || rc == PP_EAGAIN)
+        return; /* back-pressure, stopping, or the request's own fault: not the log failing */
+    int64_t now = pp_now_ms();
+    atomic_store(&http->append_failed_rc, rc);
+    atomic_store(&http->append_failed_ms, now);
+    if (atomic_exchange(&http->append_failing, 1))
+        return;
+    long long last = atomic_load(&http->append_warn_ms);
+    if (now - last >= 60000 && atomic_compare_exchange_strong(&http->append_warn_ms, &last, now)) {
+        atomic_store(&http->append_warned, 1);
+        PP_WARN(MOD, "log appends fail (%s: disk full?): answering 503 + Retry-After and "
+                "not ready until they succeed", pp_err_str(rc));
+    }
+}
+
+static int append_failing(struct pp_http *http)
+{
+    return atomic_load(&http->append_failing) &&
+           pp_now_ms() - atomic_load(&http->append_failed_ms) < APPEND_FAIL_READY_MS;
+}
+
 
 static void count_request(struct pp_http *http, enum pp_http_route_id route, int status)
 {
@@ -96,6 +151,28 @@ static void http_collect(void *arg, struct pp_buf *out)
                     "bytes of request bodies received");
     pp_metrics_sample(out, "pinpipe_http_request_body_bytes_total", "",
                       (double)atomic_load(&http->body_bytes));
+    pp_metrics_head(out, "pinpipe_http_timeouts_total", "counter",
+                    "connections closed because a request's headers or body did not arrive in "
+                    "time (--header-timeout, --body-timeout)");
+    for (int p = 0; p < PP_HTTP_PHASE_COUNT; p++) {
+        snprintf(labels, sizeof(labels), "phase=\"%s\"", phase_names[p]);
+        pp_metrics_sample(out, "pinpipe_http_timeouts_total", labels,
+                          (double)atomic_load(&http->timeouts[p]));
+    }
+    pp_metrics_head(out, "pinpipe_http_unhandled_requests_total", "counter",
+                    "requests ended inside the HTTP library, by how (libmicrohttpd's "
+                    "termination code; error: it answered 400/413/414/431 itself to a malformed "
+                    "or oversized request line, headers or chunked body) and where (headers: "
+                    "before routing; body: while the body was read)");
+    for (int t = 0; t < NTERM; t++)
+        for (int w = 0; w < 2; w++) {
+            long long v = atomic_load(&http->unhandled[t][w]);
+            if (!v)
+                continue;
+            snprintf(labels, sizeof(labels), "how=\"%s\",where=\"%s\"", term_names[t],
+                     w ? "body" : "headers");
+            pp_metrics_sample(out, "pinpipe_http_unhandled_requests_total", labels, (double)v);
+        }
     pp_metrics_head(out, "pinpipe_http_inflight_requests", "gauge",
                     "requests being read, processed or waiting for durability");
     pp_metrics_sample(out, "pinpipe_http_inflight_requests", "",
@@ -106,7 +183,9 @@ static void http_collect(void *arg, struct pp_buf *out)
 struct conn_ctx {
     struct pp_http *http;
     struct MHD_Connection *conn;
+    struct pp_http_guard_conn gc; /* deadlines of the request being read */
     enum req_state state;
+    int begun;    /* the handler has seen this request's headers */
     int counted;
     int ingest;   /* a POST to an ingestion route: its refusals go to the dead-letter topic */
     const char *url; /* borrowed from MHD for the request */
@@ -135,6 +214,11 @@ void pp_http_conf_defaults(struct pp_http_conf *conf)
     conf->max_body = 8u << 20;
     conf->threads = n > 0 ? (int)n : 1;
     conf->max_connections = 4096;
+    conf->max_conns_per_ip = 64;
+    conf->header_timeout = 10;
+    conf->max_records = 10000;
+    conf->body_timeout = 30;
+    conf->idle_timeout = 60;
     conf->rejects_topic = PP_HTTP_REJECTS_TOPIC;
 }
 
@@ -197,13 +281,22 @@ static void ctx_reset(struct conn_ctx *ctx)
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
+    struct pp_http *http = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct conn_ctx *ctx = ctx_new(cls);
-        if (ctx)
+        struct conn_ctx *ctx = ctx_new(http);
+        if (ctx) {
             ctx->conn = conn;
+            const union MHD_ConnectionInfo *info =
+                MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+            pp_http_guard_add(http->guard, &ctx->gc, info ? info->connect_fd : -1);
+            pp_http_guard_set(&ctx->gc, PP_HTTP_PHASE_HEADERS, http->conf.header_timeout);
+        }
         *socket_context = ctx;
     } else {
-        ctx_free(*socket_context);
+        struct conn_ctx *ctx = *socket_context;
+        if (ctx)
+            pp_http_guard_remove(http->guard, &ctx->gc);
+        ctx_free(ctx);
         *socket_context = NULL;
     }
 }
@@ -215,11 +308,32 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct conn_ctx *ctx = *req_cls;
     if (!ctx)
         return;
+    /* Ended before the handler saw it (the library refused it), or with its body unread. */
+    int in_body = ctx->begun && ctx->state == REQ_BODY;
+    if ((!ctx->begun || (in_body && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)) &&
+        (unsigned)toe < NTERM)
+        atomic_fetch_add_explicit(&http->unhandled[toe][in_body], 1, memory_order_relaxed);
     if (ctx->counted)
         atomic_fetch_sub(&http->inflight, 1);
     ctx->counted = 0;
+    ctx->begun = 0;
     ctx_reset(ctx);
+    pp_http_guard_set(&ctx->gc, PP_HTTP_PHASE_HEADERS, http->conf.header_timeout);
     *req_cls = NULL;
+}
+
+/* libmicrohttpd calls this once the request line is in, before the headers: from here the
+ * request is ours to account for (on_completed is called however it ends). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)uri;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_ctx *ctx = info ? info->socket_context : NULL;
+    if (ctx)
+        ctx->begun = 0;
+    return ctx;
 }
 
 static enum MHD_Result send_resp(struct conn_ctx *ctx)
@@ -280,7 +394,8 @@ static void note_refused(struct conn_ctx *ctx)
     if (!ctx->ingest || st < 400 || st >= 500 || !ctx->http->rejects[0])
         return;
     pp_http_reject_note(ctx->http->log, ctx->http->rejects, ctx->route.api, ctx->url,
-                        ctx->route.kind, st, ctx->resp.body.data, ctx->resp.body.len);
+                        ctx->route.kind, st, ctx->resp.body.data, ctx->resp.body.len,
+                        ctx->batch.n > 0 ? ctx->batch.n : 1);
 }
 
 /* Refuse the request with a 4xx (noted as a dead letter) or 5xx. */
@@ -321,6 +436,12 @@ static enum MHD_Result answer_get(struct conn_ctx *ctx)
     case PP_ROUTE_READY:
         if (atomic_load(&http->stopping))
             return send_error(ctx, 503, 0, NULL, "shutting down");
+        if (append_failing(http)) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "log appends fail (%s: disk full?)",
+                     pp_err_str(atomic_load(&http->append_failed_rc)));
+            return send_error(ctx, 503, 0, NULL, msg);
+        }
         n = pp_log_topics(http->log, names, 64);
         if (n < PP_KIND_COUNT)
             return send_error(ctx, 503, 0, NULL, "the log is not reachable or lacks topics");
@@ -399,6 +520,13 @@ static int try_get_extra(struct conn_ctx *ctx, const char *url)
     return done;
 }
 
+/* The dashboard and /metrics answer only Hosts the operator named (DNS rebinding). */
+static int host_ok(struct conn_ctx *ctx)
+{
+    const char *host = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    return pp_http_host_allowed(host, ctx->http->hosts);
+}
+
 /* First call for a request: route, method, content type and length checks. */
 static enum MHD_Result begin(struct conn_ctx *ctx, const char *method, const char *url)
 {
@@ -410,12 +538,23 @@ static enum MHD_Result begin(struct conn_ctx *ctx, const char *method, const cha
     const char *te =
         MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     ctx->has_body = te || (cl && strcmp(cl, "0") != 0);
+    pp_http_guard_set(&ctx->gc, PP_HTTP_PHASE_BODY, ctx->has_body ? http->conf.body_timeout : 0);
     ctx->url = url;
     int status = pp_http_route_match(method, url, &ctx->route);
-    ctx->ingest = status == 200 && !strcmp(method, "POST");
+    /* the ingestion routes, whatever their method (Kinesis is PUT, REST proxy and FastAPI POST) */
+    ctx->ingest = status == 200 && (ctx->route.id == PP_ROUTE_FASTAPI ||
+                                    ctx->route.id == PP_ROUTE_PRODUCE ||
+                                    ctx->route.id == PP_ROUTE_PUT_RECORD ||
+                                    ctx->route.id == PP_ROUTE_PUT_RECORDS);
     if (atomic_load(&http->stopping))
         return send_error(ctx, 503, 50003, "ServiceUnavailableException",
                           "server is shutting down");
+    int reads = (status == 404 && http->conf.get &&
+                 (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) ||
+                (status == 200 && ctx->route.id == PP_ROUTE_METRICS);
+    if (reads && !host_ok(ctx))
+        return send_error(ctx, 403, 403, NULL,
+                          "Host not allowed: add its name to serve --allowed-hosts");
     if (status == 404 && http->conf.get && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
         try_get_extra(ctx, url))
         return send_resp(ctx);
@@ -519,7 +658,7 @@ static int rec_status(int rc)
 {
     return rc == PP_EFULL || rc == PP_ESHUTDOWN || rc == PP_EAGAIN ? PP_HTTP_REC_RETRY
            : rc == PP_ETOOBIG                   ? PP_HTTP_REC_INVALID
-                                                : PP_HTTP_REC_FAILED;
+                                                : PP_HTTP_REC_FAILED; /* retriable too */
 }
 
 /* Record an append failure in the item's slot. */
@@ -530,7 +669,10 @@ static void item_failed(struct pp_http_batch *batch, struct pp_http_item *item, 
         *first_err = rc;
     item->status = rec_status(rc);
     item->moff = batch->msgs.len;
-    pp_buf_puts(&batch->msgs, rc == PP_EFULL ? "log full, retry later" : pp_err_str(rc));
+    pp_buf_puts(&batch->msgs, rc == PP_EFULL                    ? "log full, retry later"
+                              : item->status == PP_HTTP_REC_FAILED ? "log append failed (disk full "
+                                                                   "or I/O error), retry later"
+                                                                 : pp_err_str(rc));
     item->mlen = batch->msgs.len - item->moff;
 }
 
@@ -624,8 +766,10 @@ static enum MHD_Result append_error(struct conn_ctx *ctx, int rc)
     if (rc == PP_ETOOBIG)
         return refuse(ctx, 413, 413, "RequestEntityTooLargeException",
                       "record too large for the log");
-    PP_ERROR(MOD, "append failed rc=%s", pp_err_str(rc));
-    return send_error(ctx, 500, 50002, "InternalFailure", "log append failed");
+    /* a failing log (full disk, I/O error) may take the record later: retriable, said once
+     * per episode by note_append */
+    return send_error(ctx, 503, 50003, "ServiceUnavailableException",
+                      "log append failed (disk full or I/O error), retry later");
 }
 
 static int parse_body(struct conn_ctx *ctx)
@@ -635,6 +779,7 @@ static int parse_body(struct conn_ctx *ctx)
     const char *body = ctx->body.data ? ctx->body.data : "";
     size_t len = ctx->body.len;
     pp_http_batch_reset(&ctx->batch, route->kind, body);
+    ctx->batch.max_items = http->conf.max_records;
     if (!utf8_ok(body, len)) {
         if (route->api == PP_HTTP_API_FASTAPI) {
             struct pp_verr verr = {"", "body is not valid UTF-8", "value_error.jsondecode"};
@@ -671,6 +816,33 @@ static int build_ok(struct conn_ctx *ctx)
     }
 }
 
+/* One dead letter for the invalid records of a batch answered 200, however many: the first
+ * PP_HTTP_FULL_ERRORS reasons as "records[i]: msg; ..." and their number (a 650k-record body
+ * of invalid records used to leave 650k dead letters). */
+static void note_invalid(struct conn_ctx *ctx, int invalid)
+{
+    struct pp_http_batch *batch = &ctx->batch;
+    if (!ctx->http->rejects[0])
+        return;
+    struct pp_buf err;
+    pp_buf_init(&err, 1024);
+    int shown = 0;
+    for (int i = 0; i < batch->n && shown < PP_HTTP_FULL_ERRORS; i++) {
+        if (batch->items[i].status != PP_HTTP_REC_INVALID)
+            continue;
+        size_t mlen;
+        const char *m = pp_http_item_msg(batch, i, &mlen);
+        if (pp_buf_printf(&err, "%srecords[%d]: %.*s", shown ? "; " : "", i, (int)mlen, m))
+            break;
+        shown++;
+    }
+    if (invalid > shown)
+        pp_buf_printf(&err, "; and %d more invalid records", invalid - shown);
+    pp_http_reject_note(ctx->http->log, ctx->http->rejects, ctx->route.api, ctx->url,
+                        ctx->route.kind, 422, err.data ? err.data : "", err.len, invalid);
+    pp_buf_free(&err);
+}
+
 /* Count the request's records by outcome (a record acknowledged later is counted as
  * accepted now: its durability failure shows in the 500s of pinpipe_http_requests_total). */
 static void count_records(struct conn_ctx *ctx)
@@ -684,17 +856,13 @@ static void count_records(struct conn_ctx *ctx)
         int st = batch->items[i].status;
         n[st == PP_HTTP_REC_OK ? OUT_ACCEPTED : st == PP_HTTP_REC_INVALID ? OUT_REJECTED
                                                                         : OUT_FAILED]++;
-        if (st == PP_HTTP_REC_INVALID && ctx->http->rejects[0]) {
-            size_t mlen;
-            const char *m = pp_http_item_msg(batch, i, &mlen);
-            pp_http_reject_note(ctx->http->log, ctx->http->rejects, ctx->route.api, ctx->url,
-                                kind, 422, m, mlen);
-        }
     }
     for (int o = 0; o < NOUTCOMES; o++)
         if (n[o])
             atomic_fetch_add_explicit(&ctx->http->records[kind][o], n[o],
                                       memory_order_relaxed);
+    if (n[OUT_REJECTED])
+        note_invalid(ctx, (int)n[OUT_REJECTED]);
 }
 
 /* A request refused as a whole (malformed body, invalid single record): its records count
@@ -714,6 +882,7 @@ static enum MHD_Result after_wait(struct conn_ctx *ctx);
 static enum MHD_Result finish(struct conn_ctx *ctx)
 {
     struct pp_http *http = ctx->http;
+    pp_http_guard_set(&ctx->gc, PP_HTTP_PHASE_BODY, 0); /* the body is in */
     if (ctx->too_big) {
         char msg[120];
         snprintf(msg, sizeof(msg), "request body too large: max %zu bytes", http->conf.max_body);
@@ -728,6 +897,7 @@ static enum MHD_Result finish(struct conn_ctx *ctx)
     uint64_t ticket;
     int err;
     int stored = append_batch(ctx, &ticket, &err);
+    note_append(http, stored ? 0 : err);
     count_records(ctx);
     int single = ctx->route.id == PP_ROUTE_FASTAPI || ctx->route.id == PP_ROUTE_PUT_RECORD;
     if (err && (single || (!stored && (err == PP_EFULL || err == PP_ESHUTDOWN))))
@@ -801,6 +971,7 @@ static enum MHD_Result after_wait(struct conn_ctx *ctx)
 {
     int rc = atomic_load(&ctx->durable_rc);
     int many = ctx->route.id == PP_ROUTE_PRODUCE || ctx->route.id == PP_ROUTE_PUT_RECORDS;
+    note_append(ctx->http, rc);
     /* A batch whose ticket failed on Kafka answers per record (REST proxy error_code 2,
      * Kinesis ErrorCode): the stored ones keep their offsets, clients resend only the others. */
     if (!rc || (many && settle_offsets(ctx, 1) > 0)) {
@@ -819,9 +990,9 @@ static enum MHD_Result after_wait(struct conn_ctx *ctx)
     if (rc == PP_ETOOBIG)
         return send_error(ctx, 413, 413, "RequestEntityTooLargeException",
                           "record too large for the log");
-    PP_ERROR(MOD, "durability wait failed rc=%s", pp_err_str(rc));
-    return send_error(ctx, 500, 50002, "InternalFailure",
-                      "the log failed to make the records durable: not acknowledged");
+    return send_error(ctx, 503, 50003, "ServiceUnavailableException",
+                      "the log failed to make the records durable (disk full or I/O error): "
+                      "not acknowledged, retry later");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -829,14 +1000,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_data_size, void **req_cls)
 {
     struct conn_ctx *ctx = *req_cls;
-    if (!ctx) {
-        const union MHD_ConnectionInfo *info =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        ctx = info ? info->socket_context : NULL;
-        if (!ctx)
-            return MHD_NO; /* out of memory at connect */
+    if (!ctx)
+        return MHD_NO; /* out of memory at connect (on_uri found no connection state) */
+    if (!ctx->begun) {
+        ctx->begun = 1;
         ctx->conn = conn;
-        *req_cls = ctx;
         return begin(ctx, method, url);
     }
     if (*upload_data_size)
@@ -870,6 +1038,37 @@ static void on_panic(void *cls, const char *file, unsigned int line, const char 
     PP_ERROR(MOD, "libmicrohttpd fatal error at %s:%u: %s", file ? file : "?", line,
              reason ? reason : "(no reason)");
     abort();
+}
+
+static void on_expire(void *arg, int phase)
+{
+    struct pp_http *http = arg;
+    if (phase >= 0 && phase < PP_HTTP_PHASE_COUNT)
+        atomic_fetch_add_explicit(&http->timeouts[phase], 1, memory_order_relaxed);
+}
+
+/* Raise the soft fd limit to the hard one (each connection is a descriptor; the default soft
+ * limit of 1024 would cap the server far below --max-connections), then keep the connection
+ * limit within it, leaving room for log segments, the warehouse and the dashboard. */
+static void fit_fd_limit(struct pp_http_conf *conf)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        struct rlimit nl = {want, rl.rlim_max};
+        if (!setrlimit(RLIMIT_NOFILE, &nl))
+            rl.rlim_cur = want;
+    }
+    rlim_t reserve = 256;
+    if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)conf->max_connections + reserve > rl.rlim_cur) {
+        int fit = rl.rlim_cur > reserve + 16 ? (int)(rl.rlim_cur - reserve) : 16;
+        PP_WARN(MOD, "open-file limit %llu (hard limit): max connections lowered from %d to %d; "
+                "raise it (ulimit -Hn, LimitNOFILE=) to serve more",
+                (unsigned long long)rl.rlim_cur, conf->max_connections, fit);
+        conf->max_connections = fit;
+    }
 }
 
 int pp_http_listen_addr(const char *listen, struct sockaddr_storage *ss, int *v6, char *errstr,
@@ -928,9 +1127,25 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
         http->conf.threads = conf->threads;
     if (conf->max_connections > 0)
         http->conf.max_connections = conf->max_connections;
+    if (conf->max_conns_per_ip >= 0)
+        http->conf.max_conns_per_ip = conf->max_conns_per_ip;
+    if (conf->max_records > 0)
+        http->conf.max_records = conf->max_records;
+    if (conf->header_timeout > 0)
+        http->conf.header_timeout = conf->header_timeout;
+    if (conf->body_timeout > 0)
+        http->conf.body_timeout = conf->body_timeout;
+    if (conf->idle_timeout > 0)
+        http->conf.idle_timeout = conf->idle_timeout;
+    fit_fd_limit(&http->conf);
     http->conf.metrics = conf->metrics;
     snprintf(http->rejects, sizeof(http->rejects), "%s",
              conf->rejects_topic ? conf->rejects_topic : "");
+    if (conf->allowed_hosts)
+        snprintf(http->hosts, sizeof(http->hosts), "%s", conf->allowed_hosts);
+    else if (gethostname(http->hosts, sizeof(http->hosts) - 1))
+        http->hosts[0] = '\0';
+    http->conf.allowed_hosts = http->hosts;
     http->conf.get = conf->get;
     http->conf.get_arg = conf->get_arg;
     /* A JSON value takes at least ~2 bytes per token; cap the token arrays accordingly. */
@@ -966,16 +1181,24 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
                      (http->conf.threads > 1 ? MHD_USE_EPOLL : MHD_USE_POLL) |
                      (v6 ? MHD_USE_IPv6 : 0);
     MHD_set_panic_func(on_panic, NULL);
+    if (!(http->guard = pp_http_guard_start(250, on_expire, http))) {
+        snprintf(errstr, errstr_size, "cannot start the connection watchdog thread");
+        free(http);
+        return NULL;
+    }
     http->daemon = MHD_start_daemon(
         flags, 0, on_accept, http, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)http->conf.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)http->conf.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEM_LIMIT, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        (unsigned)http->conf.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)http->conf.max_conns_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)http->conf.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEM_LIMIT,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, http, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, http, MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(errstr, errstr_size, "cannot listen on %s (address in use or not permitted)",
                  http->listen);
+        pp_http_guard_stop(http->guard);
         free(http);
         return NULL;
     }
@@ -1011,6 +1234,7 @@ void pp_http_stop(struct pp_http *http)
         usleep(1000);
     }
     MHD_stop_daemon(http->daemon);
+    pp_http_guard_stop(http->guard); /* after the daemon: its close notifications unlist */
     if (http->conf.metrics)
         pp_metrics_remove(http->conf.metrics, http_collect, http);
     free(http);

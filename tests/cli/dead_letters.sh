@@ -31,6 +31,12 @@ check "wrong content type" "$(post text/plain /pin/ 'x')" 415
 check "unknown topic" "$(post $P /topics/nope '{"records":[{"value":{}}]}')" 404
 check "proxy batch" "$(post $P /topics/x.user "{\"records\":[{\"value\":$USER1},{\"value\":{\"ind\":\"bad\"}},{\"value\":{\"ind\":2}}]}")" 200
 check "non-ingestion 404" "$(curl -s -o /dev/null -w '%{http_code}' "$url/no/such/route")" 404
+# Kinesis (PUT, as documented) refused as a whole: dead-lettered like POSTs
+check "kinesis PUT refused" "$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Content-Type: $J" \
+  --data-binary '{"Data":{"ind":"bad"}}' "$url/streams/x.user/record")" 400
+# 300 invalid records in one batch: one dead letter standing for all of them (bounded)
+big=$(python3 -c 'import json; print(json.dumps({"records":[{"value":{"ind":"x%d" % i}} for i in range(300)]}))')
+check "invalid batch" "$(post $P /topics/x.user "$big")" 200
 kill -TERM $pid; wait $pid; pid=
 "$PINPIPE" log tail --data-dir "$tmp/d" --topic pinpipe.rejected --from-beginning --value-only \
   >"$tmp/dl.jsonl" 2>"$tmp/tail.err" || { echo "FAIL: log tail: $(cat "$tmp/tail.err")" >&2; exit 1; }
@@ -39,22 +45,27 @@ python3 - "$tmp/dl.jsonl" >"$tmp/got" <<'PY' || fail=$((fail+1))
 import json, re, sys
 for line in open(sys.argv[1]):
     d = json.loads(line)
-    assert set(d) == {"ts", "api", "path", "kind", "status", "error"}, d
+    assert set(d) == {"ts", "api", "path", "kind", "status", "error", "records"}, d
+    assert len(d["error"]) <= 1024, d
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", d["ts"]), d
     assert isinstance(d["error"], str) and d["error"], d
-    print(d["api"], d["path"], d["kind"], d["status"])
+    print(d["api"], d["path"], d["kind"], d["status"], d["records"])
 PY
 sort -o "$tmp/got" "$tmp/got"
 sort >"$tmp/want" <<'EOF'
-fastapi /pin/ pin 422
-fastapi /geo/ geo 400
-fastapi /pin/ pin 415
-proxy /topics/nope None 404
-proxy /topics/x.user user 422
-proxy /topics/x.user user 422
+fastapi /pin/ pin 422 1
+fastapi /geo/ geo 400 1
+fastapi /pin/ pin 415 1
+proxy /topics/nope None 404 1
+proxy /topics/x.user user 422 2
+proxy /topics/x.user user 422 300
+kinesis /streams/x.user/record user 400 1
 EOF
 check "dead letters" "$(diff "$tmp/want" "$tmp/got" && echo same)" same
-check "invalid record's message" "$(grep -c '"error":"ind: value is not a valid integer' "$tmp/dl.jsonl")" 1
+check "invalid record's message" \
+  "$(grep -c '"error":"records\[1\]: ind: value is not a valid integer' "$tmp/dl.jsonl")" 1
+check "first reasons and the count of the rest" \
+  "$(grep -c 'records\[9\]: ind: .*; and 290 more invalid records"' "$tmp/dl.jsonl")" 1
 check "accepted records stay in user" \
   "$("$PINPIPE" log tail --data-dir "$tmp/d" --topic user --from-beginning --value-only | wc -l)" 2
 

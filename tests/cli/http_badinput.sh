@@ -5,7 +5,8 @@
 #
 # .req: "METHOD PATH", header lines, a blank line, then the body (its final newline is not
 # sent; no blank line = no body). Pseudo-headers: "@no-body" (POST without Content-Length),
-# "@chunked" (Transfer-Encoding: chunked), "@body-fill: N" (an N-byte JSON body).
+# "@chunked" (Transfer-Encoding: chunked), "@body-fill: N" (an N-byte JSON body), "@nest: N"
+# (the body's @NEST@ becomes N nested arrays, "[[..]]", and @NEST64@ their base64).
 # .expect: "status: N", "header: Name: value" (substring of the response headers),
 # "body-contains: text" (substring), "body-exact: text", "stored: <topic> <id>" (a record this
 # case stores). Lines starting with '#' are comments.
@@ -57,12 +58,13 @@ for req in "$CORPUS"/*.req; do
     blank=$(grep -n -m1 '^$' "$req" | cut -d: -f1)
     if [ -n "$blank" ]; then hdr_last=$((blank - 1)); else hdr_last=$(wc -l <"$req"); fi
     args=(-s -S -o "$tmp/resp" -D "$tmp/hdrs" -w '%{http_code}' -X "$method" -H 'Expect:')
-    mode=data ct=0 fill=
+    mode=data ct=0 fill= nest=
     while IFS= read -r h; do
         case "$h" in
         @no-body) mode=none ;;
         @chunked) args+=(-H 'Transfer-Encoding: chunked') ;;
         @body-fill:*) fill=${h#@body-fill: } ;;
+        @nest:*) nest=${h#@nest: } ;;
         [Cc]ontent-[Tt]ype:*) ct=1; args+=(-H "$h") ;;
         *) args+=(-H "$h") ;;
         esac
@@ -72,6 +74,12 @@ for req in "$CORPUS"/*.req; do
         { printf '{"x":"'; head -c "$fill" /dev/zero | tr '\0' a; printf '"}'; } >"$tmp/body"
     elif [ -n "$blank" ]; then
         tail -n +"$((blank + 1))" "$req" | head -c -1 >"$tmp/body"
+        if [ -n "$nest" ]; then
+            python3 -c 'import base64, sys
+n = int(sys.argv[1]); b = open(sys.argv[2]).read(); v = "[" * n + "]" * n
+b = b.replace("@NEST64@", base64.b64encode(v.encode()).decode()).replace("@NEST@", v)
+open(sys.argv[2], "w").write(b)' "$nest" "$tmp/body"
+        fi
     else
         mode=none
     fi
@@ -92,6 +100,9 @@ for req in "$CORPUS"/*.req; do
         'stored: '*) echo "${line#stored: }" >>"$tmp/expected" ;;
         esac
     done <"$exp"
+    # no answer echoes invalid UTF-8 (client bytes such as %ff in a name)
+    python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$tmp/resp" \
+        2>/dev/null || fail "answer is not valid UTF-8: $(head -c 200 "$tmp/resp" | od -c | head -3)"
     # every error answer is JSON naming the problem
     if [ "${status:0:1}" != 2 ] && ! grep -q '^[[:space:]]*[{[]' "$tmp/resp"; then
         fail "error body is not JSON: $(head -c 200 "$tmp/resp")"

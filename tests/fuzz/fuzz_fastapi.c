@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pp_http_resp_init(&resp, 0);
     pp_json_init(&doc);
     pp_http_batch_reset(&batch, kind, req.body);
+    batch.max_items = 10000; /* serve's default --max-records, as server.c sets it */
     int status = pp_http_fastapi_parse(&batch, &doc, req.body, req.len, 0, &resp);
     if (status) {
         fuzz_check_refusal(&batch, PP_HTTP_API_FASTAPI, req.path, status, &resp);

@@ -83,19 +83,21 @@ static inline void fuzz_check_resp(const struct pp_http_resp *resp)
  * "status" is the refusal's, whatever the path holds (server.c does not check URLs). */
 static inline void fuzz_check_dead_letter(enum pp_http_api api, const char *path,
                                           enum pp_kind kind, int status, const char *err,
-                                          size_t errlen)
+                                          size_t errlen, int records)
 {
     struct pp_buf out;
     struct pp_json doc;
     pp_buf_init(&out, 0);
     pp_json_init(&doc);
-    FUZZ_CHECK(pp_http_reject_encode(&out, FUZZ_TS_MS, api, path, kind, status, err, errlen) ==
-               0);
+    FUZZ_CHECK(pp_http_reject_encode(&out, FUZZ_TS_MS, api, path, kind, status, err, errlen,
+                                     records) == 0);
     fuzz_check_json("dead letter", out.data, out.len, &doc);
     int t = pp_json_get(&doc, 0, "status");
     int64_t st = 0;
     FUZZ_CHECK(t >= 0 && pp_json_int(&doc, t, &st) == 0 && st == status);
     FUZZ_CHECK(pp_json_get(&doc, 0, "error") >= 0 && pp_json_get(&doc, 0, "path") >= 0);
+    t = pp_json_get(&doc, 0, "records");
+    FUZZ_CHECK(t >= 0 && pp_json_int(&doc, t, &st) == 0 && st == (records > 0 ? records : 1));
     pp_json_free(&doc);
     pp_buf_free(&out);
 }
@@ -108,19 +110,23 @@ static inline void fuzz_check_refusal(const struct pp_http_batch *batch, enum pp
     (void)batch;
     FUZZ_CHECK(status >= 400 && status <= 599 && resp->status == status);
     fuzz_check_resp(resp);
-    if (status < 500)
-        fuzz_check_dead_letter(api, path, batch->kind, status, resp->body.data, resp->body.len);
+    if (status < 500) /* as server.c's note_refused() */
+        fuzz_check_dead_letter(api, path, batch->kind, status, resp->body.data, resp->body.len,
+                               batch->n > 0 ? batch->n : 1);
 }
 
 /* Every accepted record is what the log would store: UTF-8 JSON that validates with the id
- * the batch holds; every refused one has a message (and a dead letter, written by server.c's
- * count_records). */
+ * the batch holds; every refused one has a message, and the request's one dead letter for
+ * them is built as server.c's note_invalid() builds it. */
 static inline void fuzz_check_items(const struct pp_http_batch *batch, enum pp_http_api api,
                                     const char *path)
 {
     struct pp_json doc;
     struct pp_verr verr;
+    struct pp_buf err;
+    int shown = 0, invalid = 0;
     pp_json_init(&doc);
+    pp_buf_init(&err, 1024);
     for (int i = 0; i < batch->n; i++) {
         const struct pp_http_item *item = &batch->items[i];
         size_t len;
@@ -135,8 +141,18 @@ static inline void fuzz_check_items(const struct pp_http_batch *batch, enum pp_h
         FUZZ_CHECK(item->status == PP_HTTP_REC_INVALID);
         const char *m = pp_http_item_msg(batch, i, &len);
         FUZZ_CHECK(len > 0);
-        fuzz_check_dead_letter(api, path, batch->kind, 422, m, len);
+        if (shown < PP_HTTP_FULL_ERRORS &&
+            !pp_buf_printf(&err, "%srecords[%d]: %.*s", shown ? "; " : "", i, (int)len, m))
+            shown++;
+        invalid++;
     }
+    if (invalid) {
+        if (invalid > shown)
+            pp_buf_printf(&err, "; and %d more invalid records", invalid - shown);
+        fuzz_check_dead_letter(api, path, batch->kind, 422, err.data ? err.data : "", err.len,
+                               invalid);
+    }
+    pp_buf_free(&err);
     pp_json_free(&doc);
 }
 

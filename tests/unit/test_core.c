@@ -43,7 +43,8 @@ static void test_json_invalid(void)
 {
     static const char *bad[] = {"", "{", "{\"a\":}", "{\"a\":1,}", "{a:1}", "[1,]", "{\"a\" 1}",
                                 "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{} {}", "[1] x",
-                                "{\"a\":\"\\x\"}", "{\"a\":1}}"};
+                                "{\"a\":\"\\x\"}", "{\"a\":1}}", "[\"a\":1]",
+                                "{\"k\":[1,-2]:\"x\"}", "{\"k\":1:2}", "[1:2]"};
     struct pp_json doc;
     pp_json_init(&doc);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -94,6 +95,19 @@ static void test_json_depth(void)
     free(deep);
     free(bomb);
     pp_json_free(&doc);
+}
+
+/* Client text echoed into JSON stays valid UTF-8 (issue 11: "%ff" in a topic name). */
+static void test_json_put_str_utf8(void)
+{
+    struct pp_buf b;
+    pp_buf_init(&b, 0);
+    static const char in[] = "a\xff" "b\xc3\xa9" "c\xc3" "d\xed\xa0\x80" "e\x01";
+    PP_CHECK_INT(pp_json_put_str(&b, in, sizeof(in) - 1), 0);
+    pp_buf_putc(&b, '\0');
+    PP_CHECK_STR(b.data, "\"a\\ufffdb\xc3\xa9" "c\\ufffdd\\ufffd\\ufffd\\ufffde\\u0001\"");
+    PP_CHECK(pp_utf8_valid(b.data, strlen(b.data)));
+    pp_buf_free(&b);
 }
 
 static void test_json_strings(void)
@@ -271,6 +285,7 @@ int main(void)
     test_json_valid();
     test_json_invalid();
     test_json_depth();
+    test_json_put_str_utf8();
     test_json_strings();
     test_buf_i64();
     test_time();

@@ -109,7 +109,7 @@ static void test_ctypes(void)
     PP_CHECK_INT(pp_http_ctype_parse("application/vnd.kafka.avro.v2+json"), PP_CT_OTHER);
 
     pp_http_route_match("POST", "/pin/", &r);
-    PP_CHECK(pp_http_ctype_ok(&r, PP_CT_NONE));
+    PP_CHECK(!pp_http_ctype_ok(&r, PP_CT_NONE)); /* cross-site forms send none */
     PP_CHECK(pp_http_ctype_ok(&r, PP_CT_JSON));
     PP_CHECK(!pp_http_ctype_ok(&r, PP_CT_KAFKA_JSON));
     PP_CHECK(!pp_http_ctype_ok(&r, PP_CT_OTHER));
@@ -122,6 +122,7 @@ static void test_ctypes(void)
     pp_http_route_match("PUT", "/streams/s-pin/record", &r);
     PP_CHECK(pp_http_ctype_ok(&r, PP_CT_AMZ_JSON));
     PP_CHECK(pp_http_ctype_ok(&r, PP_CT_JSON));
+    PP_CHECK(!pp_http_ctype_ok(&r, PP_CT_NONE));
     PP_CHECK(!pp_http_ctype_ok(&r, PP_CT_KAFKA_BINARY));
 }
 
@@ -577,8 +578,28 @@ static void test_mutations(void)
     fx_free(&fx);
 }
 
+/* Host names for the dashboard: IP literals and localhost always, names only when listed
+ * (DNS rebinding: a page whose own name resolves to 127.0.0.1 must not read the dashboard). */
+static void test_host_allowed(void)
+{
+    PP_CHECK(pp_http_host_allowed("127.0.0.1:8080", NULL));
+    PP_CHECK(pp_http_host_allowed("[::1]:8080", ""));
+    PP_CHECK(pp_http_host_allowed("localhost", ""));
+    PP_CHECK(pp_http_host_allowed("LocalHost:1", ""));
+    PP_CHECK(!pp_http_host_allowed("evil.example:8080", ""));
+    PP_CHECK(!pp_http_host_allowed("localhost.evil.example", ""));
+    PP_CHECK(!pp_http_host_allowed("", "*"));
+    PP_CHECK(!pp_http_host_allowed(NULL, "*"));
+    PP_CHECK(!pp_http_host_allowed("[::1", ""));
+    PP_CHECK(pp_http_host_allowed("Pinpipe.Example:443", "a.example, pinpipe.example"));
+    PP_CHECK(!pp_http_host_allowed("pinpipe.example.evil", "pinpipe.example"));
+    PP_CHECK(!pp_http_host_allowed("pinpipe", "pinpipe.example"));
+    PP_CHECK(pp_http_host_allowed("anything", "x,*"));
+}
+
 int main(void)
 {
+    test_host_allowed();
     test_routes();
     test_ctypes();
     test_b64();
