@@ -16,12 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An invariant the code under test must keep: abort with a message, independent of NDEBUG
  * (the regression build is RelWithDebInfo; assert() could be compiled out). */
-#define FUZZ_CHECK(cond)                                                                      \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);      \
-            abort();                                                                          \
-        }                                                                                     \
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* Known bug, not fixed yet (src/core/json.c belongs to the lead; see docs/FUZZING.md,
@@ -59,8 +59,8 @@ static inline int fuzz_json_tok_ok(const struct pp_json *doc, int t, int key, in
     }
     if (tok->type == PP_JSON_OBJECT || tok->type == PP_JSON_ARRAY) {
         for (int k = 0; k < tok->size; k++)
-            if (!fuzz_json_tok_ok(doc, i, tok->type == PP_JSON_OBJECT, tok->start + 1,
-                                  tok->end - 1, &i))
+            if (!fuzz_json_tok_ok(doc, i, tok->type == PP_JSON_OBJECT, tok->start + 1, tok->end - 1,
+                                  &i))
                 return 0;
     } else if (tok->size != 0) {
         return 0;
@@ -77,10 +77,10 @@ static inline int fuzz_json_well_nested(const struct pp_json *doc)
 }
 
 /* Assert the known bug above is absent from a parsed document (unless told to skip it). */
-#define FUZZ_CHECK_NESTING(doc)                                                               \
-    do {                                                                                      \
-        if (!fuzz_skip_known())                                                               \
-            FUZZ_CHECK(fuzz_json_well_nested(doc) /* known json.c bug: see fuzz.h */);        \
+#define FUZZ_CHECK_NESTING(doc)                                                                    \
+    do {                                                                                           \
+        if (!fuzz_skip_known())                                                                    \
+            FUZZ_CHECK(fuzz_json_well_nested(doc) /* known json.c bug: see fuzz.h */);             \
     } while (0)
 
 #endif

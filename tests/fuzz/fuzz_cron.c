@@ -54,8 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int64_t t = starts[i], next = pp_cron_next(&cron, t);
         if (next < 0) { /* nothing within 5 years, e.g. "0 0 30 2 *": no day of 4 years may
                             match (hours and minutes are never empty, so a day is enough) */
-            for (int64_t d = (t / 86400 + 1) * 86400; d < t + 4 * 365 * INT64_C(86400);
-                 d += 86400)
+            for (int64_t d = (t / 86400 + 1) * 86400; d < t + 4 * 365 * INT64_C(86400); d += 86400)
                 FUZZ_CHECK(!day_matches(&cron, d));
             continue;
         }

@@ -73,17 +73,15 @@ static inline void fuzz_check_resp(const struct pp_http_resp *resp)
     struct pp_json doc;
     pp_json_init(&doc);
     FUZZ_CHECK(resp->status >= 200 && resp->status <= 599 && resp->ctype != NULL);
-    fuzz_check_json("response body", resp->body.data ? resp->body.data : "", resp->body.len,
-                    &doc);
+    fuzz_check_json("response body", resp->body.data ? resp->body.data : "", resp->body.len, &doc);
     FUZZ_CHECK(doc.tok[0].type == PP_JSON_OBJECT);
     pp_json_free(&doc);
 }
 
 /* The dead letter written for a refusal (status, err) must be valid UTF-8 and JSON whose
  * "status" is the refusal's, whatever the path holds (server.c does not check URLs). */
-static inline void fuzz_check_dead_letter(enum pp_http_api api, const char *path,
-                                          enum pp_kind kind, int status, const char *err,
-                                          size_t errlen, int records)
+static inline void fuzz_check_dead_letter(enum pp_http_api api, const char *path, enum pp_kind kind,
+                                          int status, const char *err, size_t errlen, int records)
 {
     struct pp_buf out;
     struct pp_json doc;
@@ -104,8 +102,7 @@ static inline void fuzz_check_dead_letter(enum pp_http_api api, const char *path
 
 /* A request refused as a whole: an error status, a JSON body, and its dead letter (4xx). */
 static inline void fuzz_check_refusal(const struct pp_http_batch *batch, enum pp_http_api api,
-                                      const char *path, int status,
-                                      const struct pp_http_resp *resp)
+                                      const char *path, int status, const struct pp_http_resp *resp)
 {
     (void)batch;
     FUZZ_CHECK(status >= 400 && status <= 599 && resp->status == status);
@@ -175,8 +172,8 @@ static inline void fuzz_fake_append(struct pp_http_batch *batch, int nparts, int
             continue;
         }
         item->ent = k - 1;
-        item->partition_out = item->partition >= 0 ? item->partition
-                                                   : (int)((uint64_t)item->id % (uint64_t)nparts);
+        item->partition_out =
+            item->partition >= 0 ? item->partition : (int)((uint64_t)item->id % (uint64_t)nparts);
         item->offset = (int64_t)i * 1000003;
     }
 }

@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int64_t failed = -1, want = 0;
             pp_json_init(&ans);
             FUZZ_CHECK(pp_json_parse(&ans, resp.body.data, resp.body.len, 0, NULL, 0) == 0);
-            int recs = pp_json_get(&ans, 0, "Records"), cnt = pp_json_get(&ans, 0,
-                                                                            "FailedRecordCount");
+            int recs = pp_json_get(&ans, 0, "Records"),
+                cnt = pp_json_get(&ans, 0, "FailedRecordCount");
             FUZZ_CHECK(recs >= 0 && ans.tok[recs].size == batch.n);
             for (int i = 0; i < batch.n; i++)
                 want += batch.items[i].status != PP_HTTP_REC_OK;

@@ -22,12 +22,11 @@
 
 #define NVALID 5
 
-static char root[64];              /* temporary folder, removed at exit */
-static char dir[128];              /* the log's data dir inside it */
-static unsigned char *valid;       /* NVALID frames written by the log itself */
+static char root[64];        /* temporary folder, removed at exit */
+static char dir[128];        /* the log's data dir inside it */
+static unsigned char *valid; /* NVALID frames written by the log itself */
 static size_t valid_len;
-static const char *const values[NVALID] = {"{\"index\":1}", "", "v", "{\"x\":\"\\u00e9\"}",
-                                           "last"};
+static const char *const values[NVALID] = {"{\"index\":1}", "", "v", "{\"x\":\"\\u00e9\"}", "last"};
 
 static void rm_root(void)
 {
@@ -77,7 +76,9 @@ static void setup(void)
     const char *tmp = getenv("TMPDIR");
     /* /dev/shm keeps the file churn of every run off the disk */
     snprintf(root, sizeof(root), "%s/pp_fuzz_log.XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmp ? tmp : "/tmp");
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+             : tmp                         ? tmp
+                                           : "/tmp");
     FUZZ_CHECK(mkdtemp(root) != NULL);
     atexit(rm_root);
     snprintf(dir, sizeof(dir), "%s/log", root);
@@ -202,8 +203,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int part;
     int64_t off = -1;
     uint64_t ticket;
-    FUZZ_CHECK(pp_log_append(log, "pin", 0, "k", 1, "after", 5, 1764000000999, &part, &off,
-                             &ticket) == 0);
+    FUZZ_CHECK(
+        pp_log_append(log, "pin", 0, "k", 1, "after", 5, 1764000000999, &part, &off, &ticket) == 0);
     FUZZ_CHECK(off == high);
     pp_log_close(log);
 

@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pp_json_init(&doc);
     pp_http_batch_reset(&batch, kind, req.body);
     batch.max_items = 10000; /* serve's default --max-records, as server.c sets it */
-    int status = pp_http_proxy_parse(&batch, &doc, req.body, req.len, 0, ct, nparts,
-                                     route_partition, &resp);
+    int status =
+        pp_http_proxy_parse(&batch, &doc, req.body, req.len, 0, ct, nparts, route_partition, &resp);
     if (status) {
         fuzz_check_refusal(&batch, PP_HTTP_API_PROXY, req.path, status, &resp);
     } else {

@@ -50,8 +50,8 @@ static void check_list(const char *xml, size_t len, int utf8)
 
 static void check_tags(const char *xml, size_t len, int utf8)
 {
-    static const char *const tags[] = {"Code", "Message", "UploadId", "ETag", "Key",
-                                       "IsTruncated", "NextContinuationToken"};
+    static const char *const tags[] = {
+        "Code", "Message", "UploadId", "ETag", "Key", "IsTruncated", "NextContinuationToken"};
     static const size_t sizes[] = {1, 16, 128, 512};
     for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
         for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
