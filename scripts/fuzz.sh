@@ -4,10 +4,9 @@
 # out-of-memory input is copied into tests/fuzz/regress/<name>/ (commit it: it becomes a
 # regression test) and makes the exit status 1. Exit 0: nothing found. Runs one harness at a
 # time; --jobs N runs that harness in N processes (libFuzzer -fork=N).
-# usage: scripts/fuzz.sh [--time SECONDS] [--jobs N] [--skip-known] [NAME...]
+# usage: scripts/fuzz.sh [--time SECONDS] [--jobs N] [NAME...]
 #   --time S       seconds per harness (default 60)
 #   --jobs N       fuzzing processes per harness (default 1)
-#   --skip-known   do not stop on the known, unfixed bugs (PP_FUZZ_SKIP_KNOWN=1, tests/fuzz/fuzz.h)
 #   NAME           harnesses to run (default all: tests/fuzz/fuzz_<NAME>.c)
 # Summary of each run (seconds, executions, execs/s, corpus size, findings): stdout and
 # build-fuzz/fuzz-summary.txt.
@@ -18,8 +17,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --time) secs=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    --skip-known) export PP_FUZZ_SKIP_KNOWN=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) names+=("$1"); shift ;;
   esac
@@ -82,7 +80,7 @@ for name in "${names[@]}"; do
     n=$((n + 1))
     dup=""
     for r in "$regress"/*; do cmp -s "$f" "$r" && dup=$r && break; done
-    if [ -n "$dup" ]; then # a regression input failing again (a known, unfixed bug)
+    if [ -n "$dup" ]; then # a regression input failing again
       echo "fuzz.sh: $name: finding ${f##*/} is $dup" >&2
       continue
     fi

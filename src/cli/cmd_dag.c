@@ -32,6 +32,7 @@
 
 struct dag_opts {
     const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to, *metrics_listen;
+    struct pp_worker_tls tls; /* --metrics-tls-cert/--metrics-tls-key */
     int retries, limit, catchup, allow_empty;
     int64_t retry_delay_ms;
 };
@@ -73,6 +74,8 @@ static void usage(FILE *out)
         "                               /healthz, /readyz (503 when the run history cannot\n"
         "                               be read or written) on HOST:PORT (port 0 = any free;\n"
         "                               the address goes to DIR/workers/schedule-<pid>/listen)\n"
+        "    [--metrics-tls-cert FILE --metrics-tls-key FILE]  that endpoint over HTTPS (TLS\n"
+        "                               1.2+, PEM chain and key; SIGHUP re-reads them)\n"
         "    [--allow-empty]            a day without lake data loads 0 records instead of\n"
         "                               failing the run (pinpipe run starts it so)\n\n"
         "options:\n"
@@ -301,7 +304,8 @@ static int schedule(struct dag_ctx *c, struct dag_opts *o)
             o->catchup);
     struct pp_worker_http *mh = NULL;
     if (o->metrics_listen &&
-        !(mh = pp_worker_http_start("schedule", o->data_dir, o->metrics_listen, pp_collect_dag,
+        !(mh = pp_worker_http_start("schedule", o->data_dir, o->metrics_listen, &o->tls,
+                                    pp_collect_dag,
                                     NULL, sched_ready, NULL, err, sizeof(err))))
         return pp_cli_fail("dag", 1, "%s", err);
     while (!pp_cli_stop) {
@@ -342,7 +346,8 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         {"date", 1, 0, 'D'},     {"from", 1, 0, 'F'},        {"to", 1, 0, 'T'},
         {"retries", 1, 0, 'r'},  {"retry-delay", 1, 0, 'R'}, {"limit", 1, 0, 'n'},
         {"catchup", 0, 0, 'c'},  {"help", 0, 0, 'h'},        {"metrics-listen", 1, 0, 'M'},
-        {"allow-empty", 0, 0, 'E'},
+        {"allow-empty", 0, 0, 'E'},   {"metrics-tls-cert", 1, 0, 'C'},
+        {"metrics-tls-key", 1, 0, 'K'},
         {0, 0, 0, 0}};
     int c;
     int64_t v, ms;
@@ -386,6 +391,12 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         case 'E':
             o->allow_empty = 1;
             break;
+        case 'C':
+            o->tls.cert = optarg;
+            break;
+        case 'K':
+            o->tls.key = optarg;
+            break;
         case 'M': {
             char host[256];
             int port;
@@ -407,7 +418,7 @@ static int parse(int argc, char **argv, struct dag_opts *o)
     o->sub = argv[optind];
     if (optind + 1 < argc)
         return pp_cli_fail("dag", 2, "unexpected argument '%s'", argv[optind + 1]);
-    return 0;
+    return pp_worker_tls_check("dag", o->metrics_listen, &o->tls);
 }
 
 int cmd_dag(int argc, char **argv)

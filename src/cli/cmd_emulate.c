@@ -75,6 +75,9 @@ static void usage(FILE *f)
         "  --quiet, -q          no progress output (--verbose: debug diagnostics)\n"
         "  --json               print the summary as one JSON object\n"
         "\n"
+        "With $PINPIPE_API_KEY set (serve --api-keys), requests carry that key as each API's\n"
+        "clients send it: FastAPI Authorization: Bearer, REST proxy Basic, Kinesis x-api-key.\n"
+        "\n"
         "503, 5xx, 408, 429 and connection errors are retried with exponential backoff and\n"
         "jitter, honouring Retry-After. Other 4xx responses are rejections: counted, and the\n"
         "first few printed on stderr with the response body. Progress goes to stderr (a bar on\n"
@@ -147,7 +150,8 @@ int cmd_emulate(int argc, char **argv)
                                .events = -1,
                                .concurrency = 4,
                                .seed = 100,
-                               .max_attempts = 8};
+                               .max_attempts = 8,
+                               .api_key = getenv("PINPIPE_API_KEY")};
     int quiet = 0, json = 0, c, mode = -1;
     int64_t v;
     optind = 1;

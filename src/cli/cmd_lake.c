@@ -18,6 +18,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: pinpipe lake [--data-dir DIR] [--lake DIR] [--roll-bytes SIZE]\n"
             "                    [--roll-age DURATION] [--metrics-listen HOST:PORT] [--publish]\n"
+            "                    [--metrics-tls-cert FILE --metrics-tls-key FILE]\n"
             "\n"
             "Consumer group 'lake': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from the\n"
@@ -39,6 +40,9 @@ static void usage(FILE *out)
             "                        /readyz (503 while the log is not open or a failed lake\n"
             "                        write is retried) on HOST:PORT (port 0 = any free; the\n"
             "                        address goes to DIR/workers/lake-<pid>/listen)\n"
+            "  --metrics-tls-cert FILE, --metrics-tls-key FILE  serve the metrics endpoint over\n"
+            "                     HTTPS (TLS 1.2+) with this PEM certificate chain and key\n"
+            "                     (both or neither; SIGHUP re-reads them)\n"
             "  --publish             do not consume: publish the files the lake group has\n"
             "                        committed but a killed worker left pending (S3), then\n"
             "                        exit (the daily DAG runs it before its lag check)\n"
@@ -113,6 +117,8 @@ int cmd_lake(int argc, char **argv)
                                          {"roll-age", required_argument, NULL, 'a'},
                                          {"metrics-listen", required_argument, NULL, 'M'},
                                          {"publish", no_argument, NULL, 'P'},
+                                         {"metrics-tls-cert", required_argument, NULL, 'C'},
+                                         {"metrics-tls-key", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_LAKE_OPTIONS,
@@ -120,6 +126,7 @@ int cmd_lake(int argc, char **argv)
     const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL, *metrics_listen = NULL;
     char host[256];
     int port, publish = 0;
+    struct pp_worker_tls tls = {NULL, NULL};
     struct pp_lake_conf lconf;
     struct pp_log_conf logconf;
     pp_lake_conf_defaults(&lconf);
@@ -152,6 +159,12 @@ int cmd_lake(int argc, char **argv)
         case 'P':
             publish = 1;
             break;
+        case 'C':
+            tls.cert = optarg;
+            break;
+        case 'K':
+            tls.key = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -166,7 +179,8 @@ int cmd_lake(int argc, char **argv)
     if (optind < argc)
         return pp_cli_fail(argv[0], 2, "unexpected argument '%s' (see pinpipe %s --help)",
                            argv[optind], argv[0]);
-    if (pp_cli_backend_check(argv[0], &logconf))
+    if (pp_cli_backend_check(argv[0], &logconf) ||
+        pp_worker_tls_check(argv[0], metrics_listen, &tls))
         return 2;
 
     char log_dir[4096], lake_default[4096], err[512] = "";
@@ -181,7 +195,8 @@ int cmd_lake(int argc, char **argv)
     struct health health = {NULL, &stats, 0};
     struct pp_worker_http *mh = NULL;
     if (metrics_listen &&
-        !(mh = pp_worker_http_start("lake", data_dir, metrics_listen, pp_collect_lake, &stats, ready,
+        !(mh = pp_worker_http_start("lake", data_dir, metrics_listen, &tls, pp_collect_lake,
+                                    &stats, ready,
                                     &health, err, sizeof(err))))
         return pp_cli_fail(argv[0], 1, "%s", err);
     struct pp_log *log = pp_cli_open_log_wait("lake", log_dir, &logconf, err, sizeof(err));

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pp_auth.h"
 #include "pp_cli.h"
+#include "pp_cli_tls.h"
 #include "pp_err.h"
 #include "pp_runner.h"
 #include "pp_util.h"
@@ -39,9 +41,15 @@ static void usage(FILE *out)
             "  --roll-bytes SIZE       lake file size limit (default 64M)\n"
             "  --roll-age DUR          lake file age limit, also when idle (default 60s)\n"
             "  --no-dashboard          no web dashboard at / (GET /api/... neither)\n"
+            "  --api-keys FILE         require API keys (pinpipe keys add); see serve --help\n"
+            "  --key-rate R[:B]        quota of keys without their own: R requests/s, burst B\n"
+            "  --insecure              allow a non-loopback --listen without --api-keys\n"
             "  --no-schedule           do not run the daily DAG (lake_caught_up -> load ->\n"
             "                          insights -> quality, @daily after midnight UTC) in a\n"
             "                          `pinpipe schedule --allow-empty` child process\n"
+            "  --tls-cert FILE         serve HTTPS (TLS 1.2+) with this PEM certificate chain;\n"
+            "  --tls-key FILE          and its PEM key (both or neither; SIGHUP re-reads them:\n"
+            "                          new connections get the new certificate, open ones stay)\n"
             PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
@@ -49,9 +57,13 @@ static void usage(FILE *out)
 }
 
 enum { O_LISTEN = 256, O_DATA, O_FSYNC, O_WH, O_LAKE, O_PARTS, O_BODY, O_THREADS, O_SEG,
-       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE, O_NODASH, O_NOSCHED };
+       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE, O_NODASH, O_NOSCHED,
+       O_TLS_CERT, O_TLS_KEY, O_KEYS, O_KEYRATE, O_INSECURE };
 
 static int no_schedule;
+static const char *tls_cert, *tls_key;
+static const char *keys, *key_rate; /* API keys (cmd_keys.c) */
+static int insecure;
 
 /* Parse run's options into conf. @returns 0, 2 on usage error, -1 when --help was printed. */
 static int parse(int argc, char **argv, struct pp_runner_conf *conf)
@@ -66,6 +78,9 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"roll-age", 1, 0, O_ROLLA},     {"quiet", 0, 0, O_QUIET},
         {"verbose", 0, 0, O_VERBOSE},    {"help", 0, 0, 'h'},
         {"no-dashboard", 0, 0, O_NODASH}, {"no-schedule", 0, 0, O_NOSCHED},
+        {"tls-cert", 1, 0, O_TLS_CERT},  {"tls-key", 1, 0, O_TLS_KEY},
+        {"api-keys", 1, 0, O_KEYS},      {"key-rate", 1, 0, O_KEYRATE},
+        {"insecure", 0, 0, O_INSECURE},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
         PP_CLI_HTTP_OPTIONS,             {0, 0, 0, 0}};
     int c;
@@ -122,6 +137,11 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         case O_VERBOSE: pp_diag_set_level(PP_LVL_DEBUG); break;
         case O_NODASH: conf->no_dashboard = 1; break;
         case O_NOSCHED: no_schedule = 1; break;
+        case O_TLS_CERT: tls_cert = optarg; break;
+        case O_TLS_KEY: tls_key = optarg; break;
+        case O_KEYS: keys = optarg; break;
+        case O_KEYRATE: key_rate = optarg; break;
+        case O_INSECURE: insecure = 1; break;
         case 'h': usage(stdout); return -1;
         default: {
             int rc = pp_cli_http_opt("run", c, optarg, &conf->http);
@@ -139,6 +159,8 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
     }
     if (optind < argc)
         return pp_cli_fail("run", 2, "unexpected argument '%s' (see --help)", argv[optind]);
+    if (pp_cli_tls_check("run", "tls", tls_cert, tls_key))
+        return 2;
     return pp_cli_backend_check("run", &conf->log);
 }
 
@@ -198,13 +220,27 @@ int cmd_run(int argc, char **argv)
     int rc = parse(argc, argv, &conf);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if ((rc = pp_cli_auth_open("run", keys, key_rate, conf.http.listen, insecure,
+                               &conf.http.auth)))
+        return rc;
     pp_cli_signals();
+    pp_cli_hup_install(); /* SIGHUP reloads TLS files and API keys (if any), never stops run */
     static struct pp_runner run;
     char err[512] = "";
-    if (pp_runner_start(&run, &conf, err, sizeof(err)))
+    struct pp_cli_tls *tls = NULL;
+    if (tls_cert && !(tls = pp_cli_tls_start("run", tls_cert, tls_key, err, sizeof(err)))) {
+        pp_auth_destroy(conf.http.auth);
         return pp_cli_fail("run", 1, "%s", err);
+    }
+    conf.http.tls = pp_cli_tls_get(tls);
+    if (pp_runner_start(&run, &conf, err, sizeof(err))) {
+        pp_cli_tls_stop(tls);
+        pp_auth_destroy(conf.http.auth);
+        return pp_cli_fail("run", 1, "%s", err);
+    }
     char redacted[512];
-    PP_INFO("run", "serving on http://%s:%d data-dir=%s warehouse=%s lake=%s",
+    PP_INFO("run", "serving on %s://%s:%d data-dir=%s warehouse=%s lake=%s",
+            pp_cli_tls_scheme(tls),
             strncmp(conf.http.listen, "0.0.0.0", 7) ? "127.0.0.1" : "0.0.0.0",
             pp_http_port(run.http), conf.data_dir,
             pp_wh_redact(run.wh_path, redacted, sizeof(redacted)), run.lake_path);
@@ -216,6 +252,7 @@ int cmd_run(int argc, char **argv)
                         "the lake and warehouse are");
     while (!pp_cli_stop && run.stream_rc >= 0 && run.lake_rc >= 0) {
         usleep(50 * 1000);
+        pp_cli_auth_poll(conf.http.auth); /* SIGHUP: reload the API keys */
         int status;
         if (sched > 0 && waitpid(sched, &status, WNOHANG) == sched) {
             PP_WARN("run", "scheduler exited (status %d); the daily DAG no longer runs here",
@@ -227,6 +264,8 @@ int cmd_run(int argc, char **argv)
     PP_INFO("run", "stopping");
     scheduler_stop(sched);
     pp_runner_stop(&run);
+    pp_cli_tls_stop(tls); /* after the server: no handshake uses it any more */
+    pp_auth_destroy(conf.http.auth);
     PP_INFO("run",
             "stopped stream_records=%lld lake_records=%lld ingest_to_warehouse_p50_ms=%.1f "
             "p99_ms=%.1f",

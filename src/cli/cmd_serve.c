@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pp_auth.h"
 #include "pp_cli.h"
+#include "pp_cli_tls.h"
 #include "pp_dash.h"
 #include "pp_err.h"
 #include "pp_http.h"
@@ -21,6 +23,8 @@ static void usage(FILE *out)
             "                     [--segment-bytes SIZE] [--retention-bytes SIZE]\n"
             "                     [--retention DURATION] [--max-pending SIZE]\n"
             "                     [--rejects-topic NAME] [--warehouse SPEC] [--no-dashboard]\n"
+            "                     [--api-keys FILE [--key-rate R[:B]]] [--insecure]\n"
+            "                     [--tls-cert FILE --tls-key FILE]\n"
             "\n"
             "HTTP ingestion server writing into the log (DIR/log): FastAPI style\n"
             "(POST /pin/ /geo/ /user/), Kafka REST Proxy v2 (POST /topics/{topic}) and Kinesis\n"
@@ -46,6 +50,16 @@ static void usage(FILE *out)
             "  --warehouse SPEC        the warehouse the dashboard reads (never writes): SQLite\n"
             "                          file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --no-dashboard          do not serve the dashboard (/ and /api/* get 404)\n"
+            "  --api-keys FILE         require API keys (pinpipe keys add): x-api-key, Bearer or\n"
+            "                          Basic; 401/403 by role and topic; reloaded on change\n"
+            "  --key-rate R[:B]        quota of keys without their own: R requests/s, burst B\n"
+            "  --insecure              allow a non-loopback --listen without --api-keys\n"
+            "  --tls-cert FILE         serve HTTPS (TLS 1.2+) with this PEM certificate chain\n"
+            "                          (server certificate first); needs --tls-key\n"
+            "  --tls-key FILE          its PEM private key (unencrypted; keep it mode 600).\n"
+            "                          SIGHUP re-reads both files: new connections get the new\n"
+            "                          certificate, open ones keep theirs; a bad file is logged\n"
+            "                          and the previous certificate stays\n"
             PP_CLI_HTTP_HELP PP_CLI_LOG_HELP
             "  -h, --help              this help\n"
             "\n"
@@ -78,12 +92,18 @@ int cmd_serve(int argc, char **argv)
                                          {"rejects-topic", required_argument, NULL, 'J'},
                                          {"warehouse", required_argument, NULL, 'w'},
                                          {"no-dashboard", no_argument, NULL, 'D'},
+                                         {"api-keys", required_argument, NULL, 'K'},
+                                         {"key-rate", required_argument, NULL, 'Q'},
+                                         {"insecure", no_argument, NULL, 'I'},
+                                         {"tls-cert", required_argument, NULL, 'C'},
+                                         {"tls-key", required_argument, NULL, 'Y'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_HTTP_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL;
-    int dashboard = 1;
+    const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL, *tls_cert = NULL, *tls_key = NULL;
+    const char *keys = NULL, *key_rate = NULL; /* API keys (cmd_keys.c) */
+    int dashboard = 1, insecure = 0;
     struct pp_log_conf lconf;
     struct pp_http_conf hconf;
     pp_log_conf_defaults(&lconf);
@@ -153,6 +173,21 @@ int cmd_serve(int argc, char **argv)
         case 'D':
             dashboard = 0;
             break;
+        case 'C':
+            tls_cert = optarg;
+            break;
+        case 'Y':
+            tls_key = optarg;
+            break;
+        case 'K':
+            keys = optarg;
+            break;
+        case 'Q':
+            key_rate = optarg;
+            break;
+        case 'I':
+            insecure = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -174,24 +209,40 @@ int cmd_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (pp_cli_backend_check(argv[0], &lconf))
+    if (pp_cli_backend_check(argv[0], &lconf) ||
+        pp_cli_tls_check(argv[0], "tls", tls_cert, tls_key))
         return 2;
+    int arc = pp_cli_auth_open(argv[0], keys, key_rate, hconf.listen, insecure, &hconf.auth);
+    if (arc)
+        return arc;
 
     char log_dir[4096], err[512] = "";
+    struct pp_cli_tls *tls = NULL;
+    if (tls_cert && !(tls = pp_cli_tls_start("serve", tls_cert, tls_key, err, sizeof(err)))) {
+        pp_auth_destroy(hconf.auth);
+        return pp_cli_fail(argv[0], 1, "%s", err);
+    }
+    hconf.tls = pp_cli_tls_get(tls);
     pp_cli_path(data_dir, "log", log_dir, sizeof(log_dir));
     lconf.dir = log_dir;
     struct pp_log *log = pp_log_open(&lconf, err, sizeof(err));
-    if (!log)
+    if (!log) {
+        pp_cli_tls_stop(tls);
+        pp_auth_destroy(hconf.auth);
         return pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+    }
     for (int k = 0; k < PP_KIND_COUNT; k++) {
         int n = pp_log_partitions(log, pp_kind_name((enum pp_kind)k), 1);
         if (n < 0) {
             pp_log_close(log);
+            pp_cli_tls_stop(tls);
+            pp_auth_destroy(hconf.auth);
             return pp_cli_fail(argv[0], 1, "create topic %s: %s", pp_kind_name((enum pp_kind)k),
                                pp_err_str(n));
         }
     }
     pp_cli_signals();
+    pp_cli_hup_install(); /* SIGHUP reloads TLS files and API keys (if any), never stops serve */
     struct pp_metrics *metrics = pp_metrics_new();
     if (metrics && !pp_metrics_add(metrics, pp_cli_log_collect, log) &&
         !pp_metrics_add(metrics, pp_collect_log_latency, log))
@@ -213,6 +264,8 @@ int cmd_serve(int argc, char **argv)
         pp_log_close(log);
         pp_dash_destroy(dash);
         pp_metrics_destroy(metrics);
+        pp_cli_tls_stop(tls);
+        pp_auth_destroy(hconf.auth);
         return pp_cli_fail(argv[0], 1, "%s", err);
     }
     mkdir(data_dir, 0755); /* the log may live elsewhere (Kafka): DATA_DIR/listen still does */
@@ -221,13 +274,16 @@ int cmd_serve(int argc, char **argv)
     if (pp_parse_hostport(hconf.listen, host, sizeof(host), &port))
         host[0] = '\0';
     int v6 = strchr(host, ':') != NULL;
-    PP_INFO("serve", "serving on http://%s%s%s:%d data-dir=%s dashboard=%s", v6 ? "[" : "",
-            host[0] && strcmp(host, "*") ? host : "0.0.0.0", v6 ? "]" : "", pp_http_port(http),
-            data_dir, dash ? "on" : "off");
-    while (!pp_cli_stop)
+    PP_INFO("serve", "serving on %s://%s%s%s:%d data-dir=%s dashboard=%s", pp_cli_tls_scheme(tls),
+            v6 ? "[" : "", host[0] && strcmp(host, "*") ? host : "0.0.0.0", v6 ? "]" : "",
+            pp_http_port(http), data_dir, dash ? "on" : "off");
+    while (!pp_cli_stop) {
         usleep(50 * 1000);
+        pp_cli_auth_poll(hconf.auth); /* SIGHUP: reload the API keys */
+    }
     PP_INFO("serve", "stopping");
     pp_http_stop(http);
+    pp_cli_tls_stop(tls); /* after the server: no handshake uses it any more */
     pp_dash_destroy(dash); /* after the server: no request uses it any more */
     if (metrics) {
         pp_metrics_remove(metrics, pp_cli_log_collect, log);
@@ -235,6 +291,7 @@ int cmd_serve(int argc, char **argv)
     }
     pp_log_close(log);
     pp_metrics_destroy(metrics);
+    pp_auth_destroy(hconf.auth);
     PP_INFO("serve", "stopped");
     return 0;
 }

@@ -69,7 +69,7 @@ static void usage(FILE *out)
             "offset and lag per partition; records/s per topic appended and consumed by each\n"
             "group; the warehouse's row counts; the last DAG runs (--json: per partition rates\n"
             "too). Rates are measured over --interval. Reads only; works while the pipeline\n"
-            "runs.\n\n"
+            "runs. serve with --api-keys: set $PINPIPE_API_KEY to a read key for its /metrics.\n\n"
             "options:\n"
             "  --data-dir DIR         (default %s)\n"
             "  --warehouse SPEC       SQLite file or postgresql:// URI (default DIR/warehouse.db)\n"
@@ -107,9 +107,18 @@ static long http_get(const char *addr, const char *path, struct pp_buf *out)
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
+    const char *key = getenv("PINPIPE_API_KEY"); /* a read key, for serve --api-keys */
+    struct curl_slist *hdrs = NULL;
+    char h[400];
+    if (key && *key) {
+        snprintf(h, sizeof(h), "x-api-key: %.300s", key);
+        hdrs = curl_slist_append(NULL, h);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    }
     if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
+    curl_slist_free_all(hdrs);
     return code;
 }
 

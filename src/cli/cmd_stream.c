@@ -16,6 +16,7 @@ static void usage(FILE *out)
             "usage: pinpipe stream [--data-dir DIR] [--warehouse PATH] [--batch N] [--linger MS]\n"
             "                      [--sync full|normal] [--metrics-listen HOST:PORT]\n"
             "                      [--until-caught-up]\n"
+            "                      [--metrics-tls-cert FILE --metrics-tls-key FILE]\n"
             "\n"
             "Consumer group 'stream': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from\n"
@@ -38,6 +39,9 @@ static void usage(FILE *out)
             "                     /readyz (503 while the log is not open or the warehouse\n"
             "                     fails transactions) on HOST:PORT (port 0 = any free; the\n"
             "                     address goes to DIR/workers/stream-<pid>/listen)\n"
+            "  --metrics-tls-cert FILE, --metrics-tls-key FILE  serve the metrics endpoint over\n"
+            "                     HTTPS (TLS 1.2+) with this PEM certificate chain and key\n"
+            "                     (both or neither; SIGHUP re-reads them)\n"
             "  --until-caught-up  stop (exit 0) once nothing is in flight and every partition\n"
             "                     this process owns is committed up to the log's high\n"
             "                     watermark: a catch-up run (cron, backfills, benchmarks)\n"
@@ -83,12 +87,15 @@ int cmd_stream(int argc, char **argv)
                                          {"sync", required_argument, NULL, 's'},
                                          {"metrics-listen", required_argument, NULL, 'M'},
                                          {"until-caught-up", no_argument, NULL, 'U'},
+                                         {"metrics-tls-cert", required_argument, NULL, 'C'},
+                                         {"metrics-tls-key", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_path = NULL, *metrics_listen = NULL;
     char host[256];
     int port;
+    struct pp_worker_tls tls = {NULL, NULL};
     struct pp_log_conf lconf;
     pp_log_conf_defaults(&lconf);
     int64_t batch = 20000, linger = 1;
@@ -106,6 +113,12 @@ int cmd_stream(int argc, char **argv)
             break;
         case 'U':
             flags |= PP_STREAM_UNTIL_CAUGHT_UP;
+            break;
+        case 'C':
+            tls.cert = optarg;
+            break;
+        case 'K':
+            tls.key = optarg;
             break;
         case 'b':
             if (pp_parse_i64(optarg, 1, 1000000, &batch))
@@ -140,7 +153,8 @@ int cmd_stream(int argc, char **argv)
     if (optind < argc)
         return pp_cli_fail(argv[0], 2, "unexpected argument '%s' (see pinpipe %s --help)",
                            argv[optind], argv[0]);
-    if (pp_cli_backend_check(argv[0], &lconf))
+    if (pp_cli_backend_check(argv[0], &lconf) ||
+        pp_worker_tls_check(argv[0], metrics_listen, &tls))
         return 2;
 
     char log_dir[4096], wh_default[4096], err[512] = "";
@@ -154,7 +168,8 @@ int cmd_stream(int argc, char **argv)
     struct health health = {NULL, &stats, 0};
     struct pp_worker_http *mh = NULL;
     if (metrics_listen &&
-        !(mh = pp_worker_http_start("stream", data_dir, metrics_listen, pp_collect_stream, &stats, ready,
+        !(mh = pp_worker_http_start("stream", data_dir, metrics_listen, &tls, pp_collect_stream,
+                                    &stats, ready,
                                     &health, err, sizeof(err))))
         return pp_cli_fail(argv[0], 1, "%s", err);
     struct pp_log *log = pp_cli_open_log_wait("stream", log_dir, &lconf, err, sizeof(err));

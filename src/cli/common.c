@@ -1,5 +1,6 @@
 /* common.c: what the subcommands share: signals, paths, fsync policy, failure lines. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,32 @@ static void on_signal(int sig)
 {
     (void)sig;
     pp_cli_stop = 1;
+}
+
+/* SIGHUPs received (a lock-free atomic: async-signal-safe); each reloader compares it with the
+ * count it saw last, so the TLS reload thread and the API keys' poll never steal each other's
+ * signal. */
+static atomic_uint hups;
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    atomic_fetch_add(&hups, 1);
+}
+
+void pp_cli_hup_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hup;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+unsigned pp_cli_hup_count(void)
+{
+    return atomic_load(&hups);
 }
 
 void pp_cli_signals(void)

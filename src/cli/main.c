@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"schedule", cmd_schedule, "run the daily DAG as its schedule comes due (= dag schedule)"},
     {"quality", cmd_quality, "data-quality checks of a lake day against the warehouse"},
     {"status", cmd_status, "one screen: log watermarks, consumer lag, warehouse rows"},
+    {"keys", cmd_keys, "API keys of serve/run: add, revoke, list (roles, topics, quotas)"},
     {"config", cmd_config, "print the effective configuration (file, environment, defaults)"},
 };
 

@@ -30,10 +30,28 @@ int cmd_status(int argc, char **argv);
 int cmd_dag(int argc, char **argv);
 int cmd_quality(int argc, char **argv);
 int cmd_schedule(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+
+/* API keys of serve and run (src/cli/cmd_keys.c): --api-keys FILE, --key-rate R[:B],
+ * --insecure. Refuses (2) a listen address that is not loopback without keys or --insecure;
+ * opens the keys (*auth: owned, pp_auth_destroy() after the server stopped; NULL without
+ * keys) and makes SIGHUP reload them. @returns 0, or 1/2 after a one-line reason. */
+struct pp_auth;
+int pp_cli_auth_open(const char *cmd, const char *keys, const char *key_rate, const char *listen,
+                     int insecure, struct pp_auth **auth);
+/* From the main loop: reload the keys after a SIGHUP (which never stops serve/run). auth may
+ * be NULL. */
+void pp_cli_auth_poll(struct pp_auth *auth);
 
 /* Set by SIGINT/SIGTERM once pp_cli_signals() ran. */
 extern volatile sig_atomic_t pp_cli_stop;
 void pp_cli_signals(void);
+/* From now on SIGHUP never stops the process: it only counts. What reloads on it (TLS files:
+ * pp_cli_tls.h; API keys: pp_cli_auth_poll) compares pp_cli_hup_count() with the count it saw
+ * last, so every reloader sees every SIGHUP. Idempotent. */
+void pp_cli_hup_install(void);
+/* SIGHUPs received since the start. @thread any. */
+unsigned pp_cli_hup_count(void);
 
 /* Default locations under a data dir: <data>/log, <data>/lake, <data>/warehouse.db.
  * Writes into out (size bytes). */

@@ -36,7 +36,7 @@ struct pp_runner {
     pthread_t stream_thread, lake_thread;
     int stream_started, lake_started;
     volatile sig_atomic_t stop_stream, stop_lake;
-    int stream_rc, lake_rc;
+    _Atomic int stream_rc, lake_rc; /* written by the consumer threads, read by run */
     struct pp_stream_stats stream_stats;
     int64_t lake_records;            /* = lake_stats.records once the lake thread ended */
     struct pp_lake_stats lake_stats; /* the lake consumer's counters (live) */

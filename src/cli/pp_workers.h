@@ -17,14 +17,24 @@
 
 struct pp_worker_http;
 
+/* The endpoint's TLS files (--metrics-tls-cert/--metrics-tls-key, PEM): both set = HTTPS,
+ * re-read on SIGHUP (pp_cli_tls.h); both NULL = plain HTTP. */
+struct pp_worker_tls {
+    const char *cert, *key;
+};
+
 /* Start the endpoint of stage ("stream", "lake", "schedule") on listen (port 0 = any free)
  * and write its address file under data_dir. It owns a metrics registry holding
- * pp_collect_process(stage) and collect(collect_arg); ready may be NULL.
+ * pp_collect_process(stage) and collect(collect_arg); ready may be NULL; tls may be NULL.
  * @returns owned: release with pp_worker_http_stop(). NULL with errstr filled. */
 struct pp_worker_http *pp_worker_http_start(const char *stage, const char *data_dir,
-                                            const char *listen, pp_metrics_collect_fn collect,
-                                            void *collect_arg, pp_metrics_ready_fn ready,
-                                            void *ready_arg, char *errstr, size_t errstr_size);
+                                            const char *listen, const struct pp_worker_tls *tls,
+                                            pp_metrics_collect_fn collect, void *collect_arg,
+                                            pp_metrics_ready_fn ready, void *ready_arg,
+                                            char *errstr, size_t errstr_size);
+/* After parsing: --metrics-tls-cert and --metrics-tls-key both or neither, and only with
+ * --metrics-listen. @returns 0, or 2 with a one-line usage error printed. */
+int pp_worker_tls_check(const char *cmd, const char *listen, const struct pp_worker_tls *tls);
 /* Also export the log's counters, watermarks and lag (pp_cli_log_collect), once it is open;
  * log must outlive the endpoint. w may be NULL (no endpoint: nothing to do). */
 void pp_worker_http_add_log(struct pp_worker_http *w, struct pp_log *log);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pp_cli.h"
+#include "pp_cli_tls.h"
 #include "pp_err.h"
 #include "pp_kind.h"
 #include "pp_stream.h"
@@ -18,14 +19,33 @@
 struct pp_worker_http {
     struct pp_metrics_http *mh;
     struct pp_metrics *m; /* owned */
+    struct pp_cli_tls *tls; /* owned; NULL: plain HTTP */
     const char *stage;
     char dir[4200];
 };
 
+int pp_worker_tls_check(const char *cmd, const char *listen, const struct pp_worker_tls *tls)
+{
+    if (pp_cli_tls_check(cmd, "metrics-tls", tls->cert, tls->key))
+        return 2;
+    if (tls->cert && !listen)
+        return pp_cli_fail(cmd, 2, "--metrics-tls-cert/--metrics-tls-key need --metrics-listen");
+    return 0;
+}
+
+static void worker_http_free(struct pp_worker_http *w)
+{
+    pp_metrics_http_stop(w->mh);
+    pp_cli_tls_stop(w->tls); /* after the server: no handshake uses it any more */
+    pp_metrics_destroy(w->m);
+    free(w);
+}
+
 struct pp_worker_http *pp_worker_http_start(const char *stage, const char *data_dir,
-                                            const char *listen, pp_metrics_collect_fn collect,
-                                            void *collect_arg, pp_metrics_ready_fn ready,
-                                            void *ready_arg, char *errstr, size_t errstr_size)
+                                            const char *listen, const struct pp_worker_tls *tls,
+                                            pp_metrics_collect_fn collect, void *collect_arg,
+                                            pp_metrics_ready_fn ready, void *ready_arg,
+                                            char *errstr, size_t errstr_size)
 {
     struct pp_worker_http *w = calloc(1, sizeof(*w));
     if (!w || !(w->m = pp_metrics_new()) ||
@@ -38,10 +58,14 @@ struct pp_worker_http *pp_worker_http_start(const char *stage, const char *data_
         return NULL;
     }
     w->stage = stage;
-    struct pp_metrics_http_conf conf = {listen, w->m, ready, ready_arg};
+    if (tls && tls->cert &&
+        !(w->tls = pp_cli_tls_start(stage, tls->cert, tls->key, errstr, errstr_size))) {
+        worker_http_free(w);
+        return NULL;
+    }
+    struct pp_metrics_http_conf conf = {listen, w->m, ready, ready_arg, pp_cli_tls_get(w->tls)};
     if (!(w->mh = pp_metrics_http_start(&conf, errstr, errstr_size))) {
-        pp_metrics_destroy(w->m);
-        free(w);
+        worker_http_free(w);
         return NULL;
     }
     char parent[4096];
@@ -53,13 +77,12 @@ struct pp_worker_http *pp_worker_http_start(const char *stage, const char *data_
     int port = pp_metrics_http_port(w->mh);
     if (pp_cli_write_listen(w->dir, listen, port)) {
         snprintf(errstr, errstr_size, "cannot write %s/listen", w->dir);
-        pp_metrics_http_stop(w->mh);
-        pp_metrics_destroy(w->m);
         rmdir(w->dir);
-        free(w);
+        worker_http_free(w);
         return NULL;
     }
-    PP_INFO(stage, "metrics on %s port=%d: GET /metrics /healthz /readyz", listen, port);
+    PP_INFO(stage, "metrics on %s://%s port=%d: GET /metrics /healthz /readyz",
+            pp_cli_tls_scheme(w->tls), listen, port);
     return w;
 }
 
@@ -80,12 +103,12 @@ void pp_worker_http_stop(struct pp_worker_http *w)
     if (!w)
         return;
     pp_metrics_http_stop(w->mh);
+    w->mh = NULL;
     char path[4300];
     snprintf(path, sizeof(path), "%s/listen", w->dir);
     unlink(path);
     rmdir(w->dir);
-    pp_metrics_destroy(w->m); /* after the server: nothing renders it any more */
-    free(w);
+    worker_http_free(w); /* after the server: nothing renders the metrics any more */
 }
 
 int pp_worker_log_ready(struct pp_log *log, char *why, size_t why_size)

@@ -118,6 +118,10 @@ static int check_structure(const struct pp_json *doc, int t, int *next)
     for (int k = 0; k < tok->size; k++) {
         if (i >= doc->ntok)
             return PP_EPARSE;
+        /* ...and after a closed container ("[[]:1]") jsmn hangs it under that container, outside
+         * its brackets: a child must lie inside its parent (found by fuzzing). */
+        if (doc->tok[i].start <= tok->start || doc->tok[i].end >= tok->end)
+            return PP_EPARSE;
         if (tok->type == PP_JSON_OBJECT) {
             if (doc->tok[i].type != PP_JSON_STRING || doc->tok[i].size != 1)
                 return PP_EPARSE;

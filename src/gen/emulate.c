@@ -640,6 +640,14 @@ static int setup(struct emu *emu, char *errstr, size_t errstr_size)
     }
     emu->hdrs = curl_slist_append(NULL, ctype[conf->api]);
     emu->hdrs = curl_slist_append(emu->hdrs, "Expect:");
+    if (conf->api_key && *conf->api_key && conf->api != PP_EMU_RESTPROXY) {
+        char h[400]; /* REST proxy: Basic, below */
+        snprintf(h, sizeof(h), "%s%.300s",
+                 conf->api == PP_EMU_KINESIS ? "x-api-key: " : "Authorization: Bearer ",
+                 conf->api_key);
+        emu->hdrs = curl_slist_append(emu->hdrs, h);
+        memset(h, 0, sizeof(h));
+    }
     emu->multi = curl_multi_init();
     emu->nslots = conf->concurrency > 0 ? conf->concurrency : 1;
     emu->slots = calloc((size_t)emu->nslots, sizeof(*emu->slots));
@@ -662,6 +670,10 @@ static int setup(struct emu *emu, char *errstr, size_t errstr_size)
         CURL *e = s->easy;
         curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)s);
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, emu->hdrs);
+        if (conf->api_key && *conf->api_key && conf->api == PP_EMU_RESTPROXY) {
+            curl_easy_setopt(e, CURLOPT_USERNAME, "pinpipe-emulate");
+            curl_easy_setopt(e, CURLOPT_PASSWORD, conf->api_key);
+        }
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->resp);
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);

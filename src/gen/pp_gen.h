@@ -47,6 +47,8 @@ struct pp_emu_conf {
     int max_attempts;                  /* per request, including the first (default 8) */
     int progress;                      /* 0 none, 1 plain line every 5 s, 2 TTY progress bar */
     const volatile sig_atomic_t *stop; /* set asynchronously to stop early; may be NULL */
+    const char *api_key; /* API key (serve --api-keys), sent as each API's clients send it:
+                            FastAPI Bearer, REST proxy Basic, Kinesis x-api-key; NULL = none */
 };
 
 struct pp_emu_stats {

@@ -189,6 +189,7 @@ void pp_http_resp_reset(struct pp_http_resp *resp)
     resp->ctype = NULL;
     resp->allow = NULL;
     resp->retry_after = 0;
+    resp->www_auth = NULL;
     pp_buf_reset(&resp->body);
 }
 

@@ -123,9 +123,13 @@ void pp_http_guard_add(struct pp_http_guard *guard, struct pp_http_guard_conn *g
 
 void pp_http_guard_remove(struct pp_http_guard *guard, struct pp_http_guard_conn *gc)
 {
-    if (!guard || !gc->next)
+    if (!guard)
         return;
-    pthread_mutex_lock(&guard->lock);
+    pthread_mutex_lock(&guard->lock); /* gc->next is a neighbour's to change: read it locked */
+    if (!gc->next) {
+        pthread_mutex_unlock(&guard->lock);
+        return;
+    }
     gc->prev->next = gc->next;
     gc->next->prev = gc->prev;
     gc->next = gc->prev = NULL;

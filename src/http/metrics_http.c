@@ -98,6 +98,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return ret;
 }
 
+/* A closed connection lets go of the TLS credentials its handshake got (pp_tls.h). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct pp_metrics_http *mh = cls;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        pp_tls_conn_closed(mh->conf.tls, conn);
+}
+
 struct pp_metrics_http *pp_metrics_http_start(const struct pp_metrics_http_conf *conf,
                                               char *errstr, size_t errstr_size)
 {
@@ -113,10 +123,12 @@ struct pp_metrics_http *pp_metrics_http_start(const struct pp_metrics_http_conf 
     mh->conf = *conf;
     mh->conf.listen = NULL; /* not kept: the caller's string */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     (v6 ? MHD_USE_IPv6 : 0);
+                     (v6 ? MHD_USE_IPv6 : 0) | pp_tls_mhd_flags(conf->tls);
     mh->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, mh, MHD_OPTION_SOCK_ADDR,
                                   (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 64u,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                                  MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, mh,
+                                  MHD_OPTION_ARRAY, pp_tls_mhd_options(conf->tls), MHD_OPTION_END);
     if (!mh->daemon) {
         snprintf(errstr, errstr_size,
                  "cannot listen on %s for metrics (address in use or not permitted)",

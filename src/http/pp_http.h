@@ -9,8 +9,10 @@
 
 #include "pp_log.h"
 #include "pp_metrics.h"
+#include "pp_tls.h"
 
 struct pp_http_resp;
+struct pp_auth;
 
 struct pp_http_conf {
     const char *listen;     /* "HOST:PORT" (default "127.0.0.1:8080") */
@@ -45,6 +47,11 @@ struct pp_http_conf {
      * threads call it concurrently. NULL: such paths get 404. */
     int (*get)(void *arg, const char *path, const char *query, struct pp_http_resp *resp);
     void *get_arg;
+    /* API keys (src/http/pp_auth.h): borrowed, must outlive the server. NULL = no
+     * authentication (every route open). Its counters join conf.metrics. */
+    struct pp_auth *auth;
+    struct pp_tls *tls; /* borrowed (pp_tls.h): serve HTTPS with these credentials, reloadable;
+                           NULL = plain HTTP. Must outlive the server. */
 };
 
 struct pp_http;
@@ -194,7 +201,8 @@ struct pp_http_resp {
     int status;
     const char *ctype;     /* static string */
     const char *allow;     /* Allow header (405), static string or NULL */
-    int retry_after;       /* seconds for Retry-After (503), 0 = none */
+    int retry_after;       /* seconds for Retry-After (503, 429), 0 = none */
+    const char *www_auth;  /* WWW-Authenticate value (401), static string or NULL */
     struct pp_buf body;
     /* Set only by pp_http_conf.get handlers (cleared after each request): */
     const void *data;      /* static body sent instead of body (an embedded asset), or NULL */

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "pp_metrics.h"
+#include "pp_tls.h"
 
 /* Is the worker ready? @returns 1 ready, 0 not ready with a one-line reason in why.
  * Called from the endpoint's thread: must only read what other threads write (counters,
@@ -21,6 +22,7 @@ struct pp_metrics_http_conf {
     struct pp_metrics *metrics; /* borrowed: rendered at GET /metrics */
     pp_metrics_ready_fn ready;  /* NULL: always ready while running */
     void *ready_arg;
+    struct pp_tls *tls;         /* borrowed (pp_tls.h): HTTPS with these credentials; NULL = HTTP */
 };
 
 struct pp_metrics_http;

@@ -11,6 +11,7 @@
 
 #include <microhttpd.h>
 
+#include "pp_auth.h"
 #include "pp_err.h"
 #include "pp_http.h"
 #include "pp_util.h"
@@ -298,6 +299,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             pp_http_guard_remove(http->guard, &ctx->gc);
         ctx_free(ctx);
         *socket_context = NULL;
+        pp_tls_conn_closed(http->conf.tls, conn);
     }
 }
 
@@ -367,8 +369,13 @@ static enum MHD_Result send_resp(struct conn_ctx *ctx)
                             resp->ctype ? resp->ctype : "application/json");
     if (resp->allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
-    if (resp->retry_after)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (resp->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", resp->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (resp->www_auth)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_auth);
     if (atomic_load(&ctx->http->stopping))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(ctx->conn, (unsigned)resp->status, r);
@@ -520,6 +527,22 @@ static int try_get_extra(struct conn_ctx *ctx, const char *url)
     return done;
 }
 
+/* ---- auth hook (src/http/auth.c) ----
+ * API keys, roles and quotas: @returns 1 when refused (401/403/429 in ctx->resp: answered, not
+ * a dead letter, so that a flood of unauthenticated requests cannot fill the disk). */
+static int auth_refused(struct conn_ctx *ctx, const char *method, int match)
+{
+    struct pp_auth_req req = {
+        .method = method,
+        .match = match,
+        .route = &ctx->route,
+        .x_api_key = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, "x-api-key"),
+        .authorization = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_AUTHORIZATION)};
+    return pp_auth_request(ctx->http->conf.auth, &req, &ctx->resp) != 0;
+}
+/* ---- end auth hook ---- */
+
 /* The dashboard and /metrics answer only Hosts the operator named (DNS rebinding). */
 static int host_ok(struct conn_ctx *ctx)
 {
@@ -546,6 +569,8 @@ static enum MHD_Result begin(struct conn_ctx *ctx, const char *method, const cha
                                     ctx->route.id == PP_ROUTE_PRODUCE ||
                                     ctx->route.id == PP_ROUTE_PUT_RECORD ||
                                     ctx->route.id == PP_ROUTE_PUT_RECORDS);
+    if (http->conf.auth && auth_refused(ctx, method, status)) /* auth hook */
+        return send_resp(ctx);
     if (atomic_load(&http->stopping))
         return send_error(ctx, 503, 50003, "ServiceUnavailableException",
                           "server is shutting down");
@@ -1148,6 +1173,8 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
     http->conf.allowed_hosts = http->hosts;
     http->conf.get = conf->get;
     http->conf.get_arg = conf->get_arg;
+    http->conf.auth = conf->auth; /* auth hook */
+    http->conf.tls = conf->tls;
     /* A JSON value takes at least ~2 bytes per token; cap the token arrays accordingly. */
     size_t mt = http->conf.max_body / 2 + 64;
     http->max_tokens = mt > (1u << 22) ? (1 << 22) : (int)mt;
@@ -1179,7 +1206,7 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
      * thread at a few hundred connections; a pool of one is that mode, so use poll() then. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      (http->conf.threads > 1 ? MHD_USE_EPOLL : MHD_USE_POLL) |
-                     (v6 ? MHD_USE_IPv6 : 0);
+                     (v6 ? MHD_USE_IPv6 : 0) | pp_tls_mhd_flags(http->conf.tls);
     MHD_set_panic_func(on_panic, NULL);
     if (!(http->guard = pp_http_guard_start(250, on_expire, http))) {
         snprintf(errstr, errstr_size, "cannot start the connection watchdog thread");
@@ -1194,7 +1221,7 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
         (unsigned)http->conf.idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEM_LIMIT,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, http, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, http, MHD_OPTION_END);
+        on_completed, http, MHD_OPTION_ARRAY, pp_tls_mhd_options(http->conf.tls), MHD_OPTION_END);
     if (!http->daemon) {
         snprintf(errstr, errstr_size, "cannot listen on %s (address in use or not permitted)",
                  http->listen);
@@ -1204,6 +1231,9 @@ struct pp_http *pp_http_start(const struct pp_http_conf *conf, struct pp_log *lo
     }
     if (http->conf.metrics && pp_metrics_add(http->conf.metrics, http_collect, http))
         PP_WARN(MOD, "metrics registry full: HTTP counters not exported");
+    if (http->conf.metrics && http->conf.auth && /* auth hook */
+        pp_metrics_add(http->conf.metrics, pp_auth_collect, http->conf.auth))
+        PP_WARN(MOD, "metrics registry full: API key counters not exported");
     return http;
 }
 
@@ -1237,5 +1267,7 @@ void pp_http_stop(struct pp_http *http)
     pp_http_guard_stop(http->guard); /* after the daemon: its close notifications unlist */
     if (http->conf.metrics)
         pp_metrics_remove(http->conf.metrics, http_collect, http);
+    if (http->conf.metrics && http->conf.auth) /* auth hook */
+        pp_metrics_remove(http->conf.metrics, pp_auth_collect, http->conf.auth);
     free(http);
 }

@@ -1,9 +1,13 @@
 /* test_http.c: the pure parts of the ingestion server: routes, content types, base64, the
- * three API shapes' body parsing and responses, error envelopes. No network. */
+ * three API shapes' body parsing and responses, error envelopes; API keys (file, credentials,
+ * roles, token buckets on an injected clock, reload). No network. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "pp_auth.h"
 #include "pp_err.h"
 #include "pp_http.h"
 #include "pp_test.h"
@@ -578,6 +582,334 @@ static void test_mutations(void)
     fx_free(&fx);
 }
 
+/* ---- API keys (src/http/auth.c, auth_file.c) -------------------------------------------- */
+
+static void hex_of(const unsigned char *h, char *out)
+{
+    for (int i = 0; i < PP_AUTH_HASH_LEN; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static void test_auth_hash(void)
+{
+    unsigned char h[PP_AUTH_HASH_LEN], h2[PP_AUTH_HASH_LEN];
+    char hex[2 * PP_AUTH_HASH_LEN + 1], key[64];
+    pp_auth_hash("abc", 3, h); /* FIPS 180-2 test vector */
+    hex_of(h, hex);
+    PP_CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    PP_CHECK_INT(pp_auth_key_generate(key, sizeof(key), h), 0);
+    PP_CHECK_INT(strlen(key), 46);
+    PP_CHECK(!strncmp(key, "pp_", 3));
+    PP_CHECK_INT(strspn(key + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+                 43);
+    pp_auth_hash(key, strlen(key), h2);
+    PP_CHECK(!memcmp(h, h2, sizeof(h)));
+    char key2[64];
+    PP_CHECK_INT(pp_auth_key_generate(key2, sizeof(key2), h2), 0);
+    PP_CHECK(strcmp(key, key2) != 0);
+    PP_CHECK_INT(pp_auth_key_generate(key2, 46, h2), PP_EIO); /* no room for the NUL */
+}
+
+#define HASH_A "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+static int parse_text(const char *text, struct pp_auth_keys *keys, char *err, size_t size)
+{
+    pp_auth_keys_free(keys);
+    return pp_auth_keys_parse(keys, text, strlen(text), err, size);
+}
+
+static void test_auth_file(void)
+{
+    struct pp_auth_keys keys;
+    char err[200] = "";
+    pp_auth_keys_init(&keys);
+    const char *text = "# comment\n\n"
+                       "name=a role=ingest topics=pin,geo rate=2.5 created=2026-12-07T23:30:00Z "
+                       "sha256=" HASH_A "\n"
+                       "  name=b.x-1 role=admin sha256=" HASH_A "\r\n";
+    PP_CHECK_INT(parse_text(text, &keys, err, sizeof(err)), 0);
+    PP_CHECK_INT(keys.n, 2);
+    PP_CHECK_INT(keys.keys[0].topics, (1u << PP_KIND_PIN) | (1u << PP_KIND_GEO));
+    PP_CHECK(keys.keys[0].rate == 2.5 && keys.keys[0].burst == 2.5); /* burst = max(1, rate) */
+    PP_CHECK_INT(keys.keys[0].created_ms, 1796686200000LL);
+    PP_CHECK_INT(keys.keys[1].role, PP_AUTH_ADMIN);
+    PP_CHECK_INT(keys.keys[1].topics, 0);
+    PP_CHECK(keys.keys[1].rate == 0);
+    /* format and parse again: the same keys */
+    struct pp_buf out;
+    struct pp_auth_keys again;
+    pp_buf_init(&out, 0);
+    pp_auth_keys_init(&again);
+    PP_CHECK_INT(pp_auth_keys_format(&keys, &out), 0);
+    PP_CHECK_INT(pp_auth_keys_parse(&again, out.data, out.len, err, sizeof(err)), 0);
+    PP_CHECK_INT(again.n, 2);
+    PP_CHECK(again.n == 2 && !memcmp(again.keys[0].hash, keys.keys[0].hash, PP_AUTH_HASH_LEN) &&
+             again.keys[0].rate == 2.5 && again.keys[0].topics == keys.keys[0].topics &&
+             again.keys[0].created_ms == keys.keys[0].created_ms);
+    PP_CHECK(strstr(out.data, "name=b.x-1 role=admin topics=* rate=0 burst=0") != NULL);
+    /* add, find, remove */
+    struct pp_auth_key k = keys.keys[0];
+    PP_CHECK_INT(pp_auth_keys_add(&again, &k), PP_EINVAL); /* name taken */
+    snprintf(k.name, sizeof(k.name), "c");
+    PP_CHECK_INT(pp_auth_keys_add(&again, &k), 0);
+    PP_CHECK_INT(pp_auth_keys_find(&again, "c"), 2);
+    PP_CHECK_INT(pp_auth_keys_remove(&again, "a"), 0);
+    PP_CHECK_INT(pp_auth_keys_remove(&again, "a"), PP_ENOENT);
+    PP_CHECK_INT(pp_auth_keys_find(&again, "c"), 1);
+    /* malformed lines name the line and field, never a hash */
+    static const char *const bad[] = {
+        "name=a role=ingest\n",                                   /* no sha256 */
+        "name=a sha256=" HASH_A "\n",                             /* no role */
+        "role=read sha256=" HASH_A "\n",                          /* no name */
+        "name=a role=boss sha256=" HASH_A "\n",                   /* unknown role */
+        "name=a role=read sha256=" HASH_A "0\n",                  /* 65 hex digits */
+        "name=a role=read sha256=BA7816BF" HASH_A "\n",           /* upper case, too long */
+        "name=a role=read topics=pin,cat sha256=" HASH_A "\n",    /* unknown topic */
+        "name=a role=read rate=-1 sha256=" HASH_A "\n",           /* negative rate */
+        "name=a role=read rate=nan sha256=" HASH_A "\n",          /* not finite */
+        "name=a role=read color=red sha256=" HASH_A "\n",         /* unknown field */
+        "name=a role=read sha256\n",                              /* no '=' */
+        "name=a/b role=read sha256=" HASH_A "\n",                 /* bad name */
+        "name=a role=read sha256=" HASH_A "\nname=a role=admin sha256=" HASH_A "\n", /* twice */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        PP_CHECK_INT(parse_text(bad[i], &keys, err, sizeof(err)), PP_EPARSE);
+        PP_CHECK(!strncmp(err, "line ", 5) && !strstr(err, "ba7816"));
+    }
+    unsigned t;
+    char topics[32];
+    PP_CHECK_INT(pp_auth_topics_parse("user", &t), 0);
+    pp_auth_topics_format(t, topics, sizeof(topics));
+    PP_CHECK_STR(topics, "user");
+    PP_CHECK_INT(pp_auth_topics_parse("pin,", &t), PP_EPARSE);
+    PP_CHECK(!pp_auth_name_ok("") && !pp_auth_name_ok("a b") && pp_auth_name_ok("A-z_0.9"));
+    pp_buf_free(&out);
+    pp_auth_keys_free(&again);
+    pp_auth_keys_free(&keys);
+}
+
+static int cred(const char *xkey, const char *authz, char *out)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    int rc = pp_auth_credential(xkey, authz, out, PP_AUTH_KEY_MAX + 1, &len);
+    if (!rc && len != strlen(out))
+        return 99;
+    return rc;
+}
+
+static void test_auth_credentials(void)
+{
+    char out[PP_AUTH_KEY_MAX + 1], long_key[PP_AUTH_KEY_MAX + 8];
+    PP_CHECK_INT(cred(NULL, NULL, out), PP_ENOENT);
+    PP_CHECK_INT(cred("pp_k1", NULL, out), 0);
+    PP_CHECK_STR(out, "pp_k1");
+    PP_CHECK_INT(cred("pp_k1", "Bearer pp_k2", out), 0); /* x-api-key wins */
+    PP_CHECK_STR(out, "pp_k1");
+    PP_CHECK_INT(cred(NULL, "Bearer pp_k2", out), 0);
+    PP_CHECK_STR(out, "pp_k2");
+    PP_CHECK_INT(cred(NULL, "bearer   pp_k2  ", out), 0); /* scheme case-insensitive */
+    PP_CHECK_STR(out, "pp_k2");
+    PP_CHECK_INT(cred(NULL, "Basic dXNlcjpwcF9rMw==", out), 0); /* user:pp_k3 */
+    PP_CHECK_STR(out, "pp_k3");
+    PP_CHECK_INT(cred(NULL, "Basic OnBwX2s6NA", out), 0); /* ":pp_k:4", no padding */
+    PP_CHECK_STR(out, "pp_k:4");                          /* the first ':' splits */
+    PP_CHECK_INT(cred(NULL, "Basic dXNlcg==", out), PP_EPARSE);    /* "user": no ':' */
+    PP_CHECK_INT(cred(NULL, "Basic dXNlcjo=", out), PP_EPARSE);    /* "user:": empty key */
+    PP_CHECK_INT(cred(NULL, "Basic !!!!", out), PP_EPARSE);        /* not base64 */
+    PP_CHECK_INT(cred(NULL, "Basic dXNlcjpw=A", out), PP_EPARSE); /* bad padding */
+    PP_CHECK_INT(cred(NULL, "Basic", out), PP_EPARSE);
+    PP_CHECK_INT(cred(NULL, "Basic dTpwAHE=", out), PP_EPARSE);    /* "u:p\0q": a NUL */
+    PP_CHECK_INT(cred(NULL, "Bearer", out), PP_EPARSE);
+    PP_CHECK_INT(cred(NULL, "Bearer a b", out), PP_EPARSE);        /* a space inside */
+    PP_CHECK_INT(cred(NULL, "Digest x=1", out), PP_EPARSE);
+    PP_CHECK_INT(cred("", NULL, out), PP_EPARSE);
+    memset(long_key, 'k', sizeof(long_key) - 1);
+    long_key[sizeof(long_key) - 1] = '\0';
+    PP_CHECK_INT(cred(long_key, NULL, out), PP_ETOOBIG);
+    long_key[PP_AUTH_KEY_MAX] = '\0';
+    PP_CHECK_INT(cred(long_key, NULL, out), 0);
+}
+
+/* May a key of role (topics) do method url? */
+static int permits(enum pp_auth_role role, unsigned topics, const char *method, const char *url)
+{
+    struct pp_auth_key key;
+    struct pp_http_route route;
+    memset(&key, 0, sizeof(key));
+    key.role = role;
+    key.topics = topics;
+    int match = pp_http_route_match(method, url, &route);
+    return pp_auth_permits(&key, method, match, &route);
+}
+
+static void test_auth_roles(void)
+{
+    const unsigned pin = 1u << PP_KIND_PIN;
+    static const char *const ingest[][2] = {
+        {"POST", "/pin/"}, {"POST", "/topics/x.geo"}, {"POST", "/topics/x.user/partitions/1"},
+        {"PUT", "/streams/streaming-x-pin/record"}, {"PUT", "/streams/streaming-x-geo/records"},
+        {"GET", "/topics"}, {"GET", "/topics/x.pin"}, {"GET", "/streams"}};
+    for (size_t i = 0; i < sizeof(ingest) / sizeof(ingest[0]); i++) {
+        PP_CHECK(permits(PP_AUTH_INGEST, 0, ingest[i][0], ingest[i][1]));
+        PP_CHECK(permits(PP_AUTH_ADMIN, 0, ingest[i][0], ingest[i][1]));
+        PP_CHECK(!permits(PP_AUTH_READ, 0, ingest[i][0], ingest[i][1]));
+    }
+    static const char *const reads[] = {"/metrics", "/", "/api/stats", "/app.js"};
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        PP_CHECK(permits(PP_AUTH_READ, 0, "GET", reads[i]));
+        PP_CHECK(permits(PP_AUTH_READ, 0, "HEAD", reads[i]));
+        PP_CHECK(permits(PP_AUTH_ADMIN, 0, "GET", reads[i]));
+        PP_CHECK(!permits(PP_AUTH_INGEST, 0, "GET", reads[i]));
+    }
+    /* topic-limited ingest keys */
+    PP_CHECK(permits(PP_AUTH_INGEST, pin, "POST", "/pin/"));
+    PP_CHECK(!permits(PP_AUTH_INGEST, pin, "POST", "/geo/"));
+    PP_CHECK(permits(PP_AUTH_INGEST, pin, "POST", "/topics/abc.pin"));
+    PP_CHECK(!permits(PP_AUTH_INGEST, pin, "POST", "/topics/abc.user"));
+    PP_CHECK(!permits(PP_AUTH_INGEST, pin, "POST", "/topics/nope")); /* names no kind */
+    PP_CHECK(!permits(PP_AUTH_INGEST, pin, "PUT", "/streams/streaming-x-geo/record"));
+    PP_CHECK(!permits(PP_AUTH_INGEST, pin, "GET", "/topics/x.geo"));
+    PP_CHECK(permits(PP_AUTH_INGEST, pin, "GET", "/topics")); /* the listing */
+    /* 405s and non-GET 404s say nothing a key could not learn: any valid key gets them */
+    PP_CHECK(permits(PP_AUTH_READ, 0, "DELETE", "/pin/"));
+    PP_CHECK(permits(PP_AUTH_INGEST, 0, "POST", "/no/such/route"));
+    PP_CHECK(permits(PP_AUTH_INGEST, 0, "GET", "/topics/x.pin/nope")); /* the API's own 404 */
+}
+
+static void test_auth_tokens(void)
+{
+    struct pp_auth_tokens tok;
+    int ra = 0;
+    memset(&tok, 0, sizeof(tok));
+    int64_t t = 1000000000; /* the injected clock, us */
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 0, 0, t, &ra), 1); /* unlimited */
+    /* rate 2/s, burst 3: three at once, then one per 500 ms */
+    for (int i = 0; i < 3; i++)
+        PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t, &ra), 1);
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t, &ra), 0);
+    PP_CHECK_INT(ra, 1);
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t + 499000, &ra), 0);
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t + 500000, &ra), 1);
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t + 500000, &ra), 0);
+    /* a long pause refills up to the burst only */
+    t += 60000000;
+    for (int i = 0; i < 3; i++)
+        PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t, &ra), 1);
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t, &ra), 0);
+    /* a clock that steps back takes nothing and gives nothing */
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 2, 3, t - 5000000, &ra), 0);
+    /* slow rates: Retry-After is the whole seconds until the next token */
+    memset(&tok, 0, sizeof(tok));
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 0.1, 1, t, &ra), 1);
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 0.1, 1, t + 2500000, &ra), 0);
+    PP_CHECK_INT(ra, 8); /* 7.5 s left */
+    memset(&tok, 0, sizeof(tok));
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 1e-9, 1, t, &ra), 1);
+    PP_CHECK_INT(pp_auth_tokens_take(&tok, 1e-9, 1, t, &ra), 0);
+    PP_CHECK_INT(ra, 86400); /* capped */
+}
+
+static void test_auth_loopback(void)
+{
+    PP_CHECK(pp_auth_listen_loopback("127.0.0.1:8080"));
+    PP_CHECK(pp_auth_listen_loopback("127.8.9.10:0"));
+    PP_CHECK(pp_auth_listen_loopback("localhost:8080"));
+    PP_CHECK(pp_auth_listen_loopback("[::1]:8080"));
+    PP_CHECK(pp_auth_listen_loopback("[::ffff:127.0.0.1]:8080"));
+    PP_CHECK(!pp_auth_listen_loopback("0.0.0.0:8080"));
+    PP_CHECK(!pp_auth_listen_loopback(":8080"));
+    PP_CHECK(!pp_auth_listen_loopback("*:8080"));
+    PP_CHECK(!pp_auth_listen_loopback("[::]:8080"));
+    PP_CHECK(!pp_auth_listen_loopback("10.0.0.1:8080"));
+    PP_CHECK(!pp_auth_listen_loopback("128.0.0.1:8080"));
+    PP_CHECK(!pp_auth_listen_loopback("example.com:8080"));
+    PP_CHECK(!pp_auth_listen_loopback("garbage"));
+}
+
+/* One request through pp_auth_request: its status (0 = let through). */
+static int auth_req(struct pp_auth *auth, const char *method, const char *url, const char *xkey,
+                    struct pp_http_resp *resp)
+{
+    struct pp_http_route route;
+    struct pp_auth_req req = {.method = method, .route = &route, .x_api_key = xkey};
+    req.match = pp_http_route_match(method, url, &route);
+    pp_http_resp_reset(resp);
+    return pp_auth_request(auth, &req, resp);
+}
+
+static void test_auth_live(void)
+{
+    char path[] = "/tmp/pp_test_keysXXXXXX", err[300], key[64], key2[64];
+    int fd = mkstemp(path);
+    PP_CHECK(fd >= 0);
+    close(fd);
+    struct pp_auth_keys keys;
+    struct pp_auth_key k;
+    pp_auth_keys_init(&keys);
+    memset(&k, 0, sizeof(k));
+    snprintf(k.name, sizeof(k.name), "loader");
+    k.role = PP_AUTH_INGEST;
+    k.rate = 1;
+    k.burst = 2;
+    pp_auth_key_generate(key, sizeof(key), k.hash);
+    pp_auth_keys_add(&keys, &k);
+    PP_CHECK_INT(pp_auth_keys_save(&keys, path, err, sizeof(err)), 0);
+    struct pp_auth_conf conf = {.path = path};
+    int missing = 1;
+    struct pp_auth *auth = pp_auth_open(&conf, &missing, err, sizeof(err));
+    PP_CHECK(auth != NULL && !missing);
+    if (!auth)
+        return;
+    struct pp_http_resp resp;
+    pp_http_resp_init(&resp, 0);
+    PP_CHECK_INT(auth_req(auth, "GET", "/healthz", NULL, &resp), 0);
+    PP_CHECK_INT(auth_req(auth, "POST", "/pin/", NULL, &resp), 401);
+    PP_CHECK_STR(resp.www_auth, "Bearer");
+    PP_CHECK_INT(auth_req(auth, "GET", "/", NULL, &resp), 401);
+    PP_CHECK_STR(resp.www_auth, "Basic realm=\"pinpipe\"");
+    PP_CHECK_INT(auth_req(auth, "POST", "/topics/a.pin", "pp_wrong", &resp), 401);
+    PP_CHECK_STR(resp.body.data, "{\"error_code\":40101,\"message\":\"Invalid API key\"}");
+    PP_CHECK_INT(auth_req(auth, "GET", "/metrics", key, &resp), 403);
+    PP_CHECK_INT(auth_req(auth, "POST", "/pin/", key, &resp), 0);
+    PP_CHECK_INT(auth_req(auth, "POST", "/pin/", key, &resp), 0);
+    PP_CHECK_INT(auth_req(auth, "PUT", "/streams/s-pin/record", key, &resp), 429);
+    PP_CHECK_STR(resp.body.data, "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}");
+    PP_CHECK_INT(resp.retry_after, 1);
+    /* a new file (new inode): a forced reload swaps it in; the old key is refused */
+    snprintf(k.name, sizeof(k.name), "viewer");
+    k.role = PP_AUTH_READ;
+    k.rate = 0;
+    pp_auth_key_generate(key2, sizeof(key2), k.hash);
+    pp_auth_keys_remove(&keys, "loader");
+    pp_auth_keys_add(&keys, &k);
+    PP_CHECK_INT(pp_auth_keys_save(&keys, path, err, sizeof(err)), 0);
+    PP_CHECK_INT(pp_auth_reload(auth, 0), 1);
+    PP_CHECK_INT(pp_auth_reload(auth, 0), 0); /* unchanged */
+    PP_CHECK_INT(pp_auth_count(auth), 1);
+    PP_CHECK_INT(auth_req(auth, "POST", "/pin/", key, &resp), 401);
+    PP_CHECK_INT(auth_req(auth, "GET", "/metrics", key2, &resp), 0);
+    /* a broken file keeps the keys in use */
+    FILE *f = fopen(path, "w");
+    fputs("name=x role=nope\n", f);
+    fclose(f);
+    PP_CHECK(pp_auth_reload(auth, 1) < 0);
+    PP_CHECK_INT(auth_req(auth, "GET", "/metrics", key2, &resp), 0);
+    struct pp_buf m;
+    pp_buf_init(&m, 0);
+    pp_auth_collect(auth, &m);
+    PP_CHECK(strstr(m.data, "pinpipe_http_auth_refusals_total{reason=\"invalid\"} 2") != NULL);
+    PP_CHECK(strstr(m.data, "pinpipe_http_throttled_total{key=\"loader\"} 1") != NULL);
+    PP_CHECK(strstr(m.data, "pinpipe_http_auth_reloads_total{result=\"failed\"} 1") != NULL);
+    PP_CHECK(!strstr(m.data, key) && !strstr(m.data, key2));
+    pp_buf_free(&m);
+    pp_http_resp_free(&resp);
+    pp_auth_destroy(auth);
+    pp_auth_keys_free(&keys);
+    unlink(path);
+}
+
 /* Host names for the dashboard: IP literals and localhost always, names only when listed
  * (DNS rebinding: a page whose own name resolves to 127.0.0.1 must not read the dashboard). */
 static void test_host_allowed(void)
@@ -608,5 +940,12 @@ int main(void)
     test_kinesis();
     test_envelopes();
     test_mutations();
+    test_auth_hash();
+    test_auth_file();
+    test_auth_credentials();
+    test_auth_roles();
+    test_auth_tokens();
+    test_auth_loopback();
+    test_auth_live();
     PP_TEST_DONE();
 }
