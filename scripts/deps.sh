@@ -16,7 +16,8 @@ for a in "$@"; do
   esac
 done
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjsmn-dev libsqlite3-dev
-      libcurl4-openssl-dev libssl-dev libgnutls28-dev libinih-dev libpq-dev librdkafka-dev libmariadb-dev sqlite3 python3 curl)
+      libcurl4-openssl-dev libssl-dev libgnutls28-dev libinih-dev libpq-dev librdkafka-dev libmariadb-dev sqlite3 python3 curl
+      clang libclang-rt-14-dev) # clang + libFuzzer/ASan runtimes: scripts/fuzz.sh
 # the build takes the dashboard's charting library from npm (web/package-lock.json); a machine
 # may already have Node.js with its own npm (e.g. NodeSource): keep it
 command -v npm >/dev/null || pkgs+=(nodejs npm)

@@ -11,6 +11,7 @@ scripts/build.sh
 # and were fixed (libmicrohttpd's quiesce race aborting serve on SIGTERM; `| head` under
 # pipefail ending a test); one pg_warehouse failure under heavy load is still unexplained.
 (cd build && ctest --output-on-failure -j2 --repeat until-pass:2 "$@")
+scripts/fuzz.sh --time 15 --jobs 2 # every libFuzzer harness briefly (docs/FUZZING.md)
 if [ "${PP_SKIP_SANITIZE:-0}" != 1 ]; then
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DPP_SANITIZE=address,undefined
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
