@@ -129,9 +129,27 @@ static int is_secret(const char *name)
            strstr(name, "token");
 }
 
-static int on_entry(void *user, const char *section, const char *name, const char *value)
+/* The value without an inline comment: from a '#' or ';' that follows whitespace to the end
+ * of the line, as INI users write them ("data_dir = /srv  # why"); Debian's inih strips only
+ * ';' comments. A value that must hold " #" comes from the environment or a flag. */
+static void strip_comment(const char *value, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = value; *p && n + 1 < size; p++) {
+        if ((*p == '#' || *p == ';') && p > value && (p[-1] == ' ' || p[-1] == '\t'))
+            break;
+        out[n++] = *p;
+    }
+    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+        n--;
+    out[n] = '\0';
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *raw)
 {
     struct conf_state *st = user;
+    char value[CONF_LINE_MAX];
+    strip_comment(raw, value, sizeof(value));
     if (!strcmp(section, "kafka")) {
         if (st->nkafka >= CONF_MAX_KAFKA)
             goto bad;

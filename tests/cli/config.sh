@@ -55,5 +55,18 @@ ok "unknown key exits 2" '[ $rc = 2 ]'
 ok "unknown key names file, line and key" 'grep -q "bad.conf:3: unknown key .bogus. in \[serve\]" <<<"$err"'
 err=$("$PINPIPE" serve --config "$tmp/missing.conf" 2>&1 >/dev/null); rc=$?
 ok "missing file exits 2 with a reason" '[ $rc = 2 ] && grep -q "cannot read configuration file" <<<"$err"'
+# The README's example, pasted as it is (inline "# env ..." comments after whitespace), parses
+# to the documented values; a '#' inside a value (no whitespace before it) is kept.
+PP_SRC=${PP_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+awk '/^```ini$/ {f = 1; next} /^```$/ {if (f) exit} f' "$PP_SRC/README.md" >"$tmp/readme.conf"
+"$PINPIPE" config --config "$tmp/readme.conf" >"$tmp/readme.out" 2>"$tmp/readme.err"; rc=$?
+ok "README example parses" '[ $rc = 0 ] && [ -s "$tmp/readme.conf" ]'
+ok "README data_dir without its comment" 'grep -qx "data_dir = /var/lib/pinpipe" "$tmp/readme.out"'
+ok "README listen without its comment" 'grep -qx "listen = 0.0.0.0:8080" "$tmp/readme.out"'
+ok "README fsync" 'grep -qx "fsync = always" "$tmp/readme.out"'
+ok "README kafka secret masked" 'grep -qx "sasl.password = \*\*\*\*" "$tmp/readme.out"'
+printf '[pinpipe]\ndata_dir = %s/with#hash\t; a comment\n' "$tmp" >"$tmp/hash.conf"
+"$PINPIPE" config --config "$tmp/hash.conf" >"$tmp/hash.out" 2>&1
+ok "a '#' inside a value is kept" 'grep -qx "data_dir = $tmp/with#hash" "$tmp/hash.out"'
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
