@@ -48,6 +48,15 @@ const char *pp_http_item_value(const struct pp_http_batch *batch, int i, size_t 
     return (item->in_scratch ? batch->scratch.data : batch->body) + item->voff;
 }
 
+const char *pp_http_item_key(const struct pp_http_batch *batch, int i, size_t *len)
+{
+    const struct pp_http_item *item = &batch->items[i];
+    if (!item->has_key)
+        return NULL;
+    *len = item->klen;
+    return (item->key_in_scratch ? batch->scratch.data : batch->body) + item->koff;
+}
+
 const char *pp_http_item_msg(const struct pp_http_batch *batch, int i, size_t *len)
 {
     const struct pp_http_item *item = &batch->items[i];

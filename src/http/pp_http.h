@@ -231,7 +231,10 @@ void pp_http_fastapi_error(struct pp_http_resp *resp, int status, const struct p
 struct pp_http_item {
     size_t voff, vlen;   /* value bytes: in the body (in_scratch 0) or batch scratch (1) */
     int in_scratch;
-    int64_t id;          /* record id: the log key, as decimal text */
+    int64_t id;          /* record id: the log key, as decimal text, unless the client sent one */
+    size_t koff, klen;   /* the client's key (REST proxy "key"), has_key: in the body
+                            (key_in_scratch 0) or batch scratch (1) */
+    int has_key, key_in_scratch;
     int partition;       /* requested partition, -1 = by key */
     int status;          /* PP_HTTP_REC_* */
     size_t moff, mlen;   /* error message in batch msgs */
@@ -263,6 +266,10 @@ void pp_http_batch_free(struct pp_http_batch *batch);
 /* Value bytes of item i. @returns borrowed: valid until the next batch reset. */
 const char *pp_http_item_value(const struct pp_http_batch *batch, int i, size_t *len);
 const char *pp_http_item_msg(const struct pp_http_batch *batch, int i, size_t *len);
+/* The client's key of item i (REST proxy: the key's JSON text for json.v2, its decoded bytes
+ * for binary.v2, as Confluent's serializers write them), NULL when it sent none.
+ * @returns borrowed: valid until the next batch reset. */
+const char *pp_http_item_key(const struct pp_http_batch *batch, int i, size_t *len);
 /* Add a record whose value is the object token t of doc (validated here; an invalid one is
  * added with status PP_HTTP_REC_INVALID and a message). @returns 0 or PP_ENOMEM. */
 int pp_http_batch_add_json(struct pp_http_batch *batch, const struct pp_json *doc, int t,

@@ -37,6 +37,45 @@ static int record_partition(const struct pp_json *doc, int rec, int nparts, int 
     return 0;
 }
 
+/* Keep the record's "key" as Confluent's REST Proxy does (it becomes the Kafka key and picks
+ * the partition): json.v2 stores the key's JSON text, binary.v2 its base64-decoded bytes. The
+ * record id stays the deduplication key downstream (stream and batch read it from the value).
+ * @returns 0 or PP_ENOMEM; a bad binary key makes the record invalid. */
+static int record_key(struct pp_http_batch *batch, const struct pp_json *doc, int rec,
+                      enum pp_http_ctype ct)
+{
+    struct pp_http_item *item = &batch->items[batch->n - 1];
+    int k = pp_json_get(doc, rec, "key");
+    if (k < 0 || doc->tok[k].type == PP_JSON_NULL || item->status != PP_HTTP_REC_OK)
+        return 0;
+    size_t n;
+    const char *raw = pp_json_raw(doc, k, &n);
+    if (ct != PP_CT_KAFKA_BINARY) {
+        int str = doc->tok[k].type == PP_JSON_STRING; /* raw excludes a string's quotes */
+        item->koff = (size_t)(raw - str - batch->body);
+        item->klen = n + 2 * (size_t)str;
+        item->has_key = 1;
+        return 0;
+    }
+    size_t start = batch->scratch.len;
+    int rc = doc->tok[k].type == PP_JSON_STRING ? pp_http_b64_decode(raw, n, &batch->scratch)
+                                                : PP_EPARSE;
+    if (rc == PP_ENOMEM)
+        return rc;
+    if (rc) {
+        batch->scratch.len = start;
+        item->status = PP_HTTP_REC_INVALID;
+        item->moff = batch->msgs.len;
+        pp_buf_puts(&batch->msgs, "key must be a base64 string");
+        item->mlen = batch->msgs.len - item->moff;
+        return 0;
+    }
+    item->koff = start;
+    item->klen = batch->scratch.len - start;
+    item->key_in_scratch = item->has_key = 1;
+    return 0;
+}
+
 int pp_http_proxy_parse(struct pp_http_batch *batch, struct pp_json *doc, const char *body,
                         size_t len, int max_tokens, enum pp_http_ctype ct, int nparts,
                         int route_partition, struct pp_http_resp *resp)
@@ -81,6 +120,8 @@ int pp_http_proxy_parse(struct pp_http_batch *batch, struct pp_json *doc, const 
             rc = pp_http_batch_add_b64(batch, doc, v, p);
         else
             rc = pp_http_batch_add_json(batch, doc, v, p);
+        if (!rc)
+            rc = record_key(batch, doc, t, ct);
         if (rc)
             return fail(resp, 500, 50002, pp_err_str(rc));
     }

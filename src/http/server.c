@@ -732,11 +732,13 @@ static int append_batch(struct conn_ctx *ctx, uint64_t *ticket, int *first_err)
         batch->items[i].ent = -1;
     if (batch->n == 1 && batch->items[0].status == PP_HTTP_REC_OK) {
         struct pp_http_item *item = &batch->items[0];
-        char key[KEY_SIZE];
-        int klen = i64_text(item->id, key);
-        size_t vlen;
+        char idkey[KEY_SIZE];
+        size_t klen, vlen;
+        const char *key = pp_http_item_key(batch, 0, &klen);
+        if (!key)
+            key = idkey, klen = (size_t)i64_text(item->id, idkey);
         const char *value = pp_http_item_value(batch, 0, &vlen);
-        int rc = pp_log_append(http->log, topic, item->partition, key, (size_t)klen, value, vlen,
+        int rc = pp_log_append(http->log, topic, item->partition, key, klen, value, vlen,
                                0, &item->partition_out, &item->offset, ticket);
         item->ent = 0;
         if (rc)
@@ -756,8 +758,10 @@ static int append_batch(struct conn_ctx *ctx, uint64_t *ticket, int *first_err)
         struct pp_log_entry *e = &ctx->ents[k++];
         char *key = ctx->keys + (size_t)i * KEY_SIZE;
         e->partition = item->partition;
-        e->key = key;
-        e->keylen = (size_t)i64_text(item->id, key);
+        if (!(e->key = pp_http_item_key(batch, i, &e->keylen))) {
+            e->key = key;
+            e->keylen = (size_t)i64_text(item->id, key);
+        }
         e->value = pp_http_item_value(batch, i, &e->vlen);
     }
     if (rc || !k)

@@ -158,6 +158,21 @@ case "$parts" in
 *) fail "records of post 1001 are in partitions '$parts' of pin, geo, user" ;;
 esac
 
+# A REST proxy client's key is kept, as Confluent's proxy keeps it: it picks the partition, so
+# 16 posts with different ids and one key land in one partition (by id they would spread).
+name=client-key
+recs=$(python3 -c 'import json; print(json.dumps({"records": [{"key": "k1", "value": {
+    "index": 9200 + i, "unique_id": "u", "title": "t", "description": "d", "follower_count": "1",
+    "poster_name": "p", "tag_list": "a", "is_image_or_video": "image", "image_src": "s",
+    "downloaded": 1, "save_location": "Local save in /data/x", "category": "c"}}
+    for i in range(16)]}))')
+st=$(curl -s -o "$tmp/resp" -w '%{http_code}' -H 'Content-Type: application/vnd.kafka.json.v2+json' \
+    --data-binary "$recs" "$base/topics/x.pin")
+[ "$st" = 200 ] || fail "keyed batch: status $st ($(head -c 200 "$tmp/resp"))"
+kparts=$("$PINPIPE" log tail --data-dir "$tmp/data" --topic pin --from-beginning |
+    awk -F'\t' '$5 ~ /^\{"index": 92[01][0-9],/ {print $2}' | sort | uniq -c | wc -l)
+[ "$kparts" = 1 ] || fail "records keyed k1 are in $kparts partitions"
+
 # Graceful stop: SIGTERM, exit 0.
 name=graceful-stop
 kill -TERM "$server"

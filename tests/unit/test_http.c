@@ -274,6 +274,33 @@ static int proxy(struct fixture *fx, const char *body, enum pp_http_ctype ct, in
                                &fx->resp);
 }
 
+/* binary.v2 keys are base64 of the key bytes (Confluent REST Proxy v2 produce). */
+static void test_proxy_binary_key(void)
+{
+    struct fixture fx;
+    fx_init(&fx);
+    size_t len;
+    char body[2000];
+    struct pp_buf v64;
+    pp_buf_init(&v64, 0);
+    pp_http_b64_encode(USER, strlen(USER), &v64);
+    pp_buf_putc(&v64, '\0');
+    snprintf(body, sizeof(body),
+             "{\"records\":[{\"key\":\"azE=\",\"value\":\"%s\"},"
+             "{\"key\":\"!!\",\"value\":\"%s\"},{\"key\":{\"a\":1},\"value\":\"%s\"}]}",
+             v64.data, v64.data, v64.data);
+    pp_buf_free(&v64);
+    pp_http_batch_reset(&fx.batch, PP_KIND_USER, body);
+    PP_CHECK_INT(pp_http_proxy_parse(&fx.batch, &fx.doc, body, strlen(body), 0,
+                                     PP_CT_KAFKA_BINARY, 2, -1, &fx.resp), 0);
+    PP_CHECK_INT(fx.batch.n, 3);
+    const char *k = pp_http_item_key(&fx.batch, 0, &len);
+    PP_CHECK(k && len == 2 && !memcmp(k, "k1", 2));
+    PP_CHECK_INT(fx.batch.items[1].status, PP_HTTP_REC_INVALID); /* not base64 */
+    PP_CHECK_INT(fx.batch.items[2].status, PP_HTTP_REC_INVALID); /* not a string */
+    fx_free(&fx);
+}
+
 static void test_proxy(void)
 {
     struct fixture fx;
@@ -293,6 +320,10 @@ static void test_proxy(void)
     PP_CHECK_INT(fx.batch.items[2].status, PP_HTTP_REC_OK);
     PP_CHECK_INT(fx.batch.items[2].partition, 1);
     PP_CHECK_INT(fx.batch.items[3].status, PP_HTTP_REC_INVALID);
+    /* the client's key is kept as JSON text (Confluent's json.v2 serializer); none: NULL */
+    const char *k = pp_http_item_key(&fx.batch, 0, &len);
+    PP_CHECK(k && len == 3 && !memcmp(k, "\"k\"", 3));
+    PP_CHECK(pp_http_item_key(&fx.batch, 2, &len) == NULL);
     /* the server appends the valid ones; pretend it did, one failed retriably */
     fx.batch.items[0].partition_out = 0;
     fx.batch.items[0].offset = 7;
@@ -931,6 +962,7 @@ static void test_host_allowed(void)
 
 int main(void)
 {
+    test_proxy_binary_key();
     test_host_allowed();
     test_routes();
     test_ctypes();
