@@ -12,26 +12,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum pp_kind kind = (enum pp_kind)(data[0] % 3);
     if (fuzz_req_split(data, size, 1, paths[kind], &req))
         return 0;
-    struct pp_http_batch batch;
-    struct pp_http_resp resp;
-    struct pp_json doc;
-    pp_http_batch_init(&batch);
-    pp_http_resp_init(&resp, 0);
-    pp_json_init(&doc);
-    pp_http_batch_reset(&batch, kind, req.body);
-    batch.max_items = 10000; /* serve's default --max-records, as server.c sets it */
-    int status = pp_http_fastapi_parse(&batch, &doc, req.body, req.len, 0, &resp);
+    struct fuzz_parse fp;
+    fuzz_parse_init(&fp, kind, req.body);
+    struct pp_http_batch *batch = &fp.batch;
+    struct pp_http_resp *resp = &fp.resp;
+    int status = pp_http_fastapi_parse(batch, &fp.doc, req.body, req.len, 0, resp);
     if (status) {
-        fuzz_check_refusal(&batch, PP_HTTP_API_FASTAPI, req.path, status, &resp);
+        fuzz_check_refusal(batch, PP_HTTP_API_FASTAPI, req.path, status, resp);
     } else {
-        FUZZ_CHECK(batch.n == 1 && batch.items[0].status == PP_HTTP_REC_OK);
-        fuzz_check_items(&batch, PP_HTTP_API_FASTAPI, req.path);
-        fuzz_fake_append(&batch, 2, 0);
-        FUZZ_CHECK(pp_http_fastapi_respond(&batch, &resp) == 0);
-        fuzz_check_resp(&resp);
+        FUZZ_CHECK(batch->n == 1 && batch->items[0].status == PP_HTTP_REC_OK);
+        fuzz_check_items(batch, PP_HTTP_API_FASTAPI, req.path);
+        fuzz_fake_append(batch, 2, 0);
+        FUZZ_CHECK(pp_http_fastapi_respond(batch, resp) == 0);
+        fuzz_check_resp(resp);
     }
-    pp_json_free(&doc);
-    pp_http_resp_free(&resp);
-    pp_http_batch_free(&batch);
+    fuzz_parse_free(&fp);
     return 0;
 }

@@ -26,6 +26,29 @@ struct fuzz_req {
     size_t len;
 };
 
+/* What one request's parse works on, as server.c keeps it per connection. */
+struct fuzz_parse {
+    struct pp_http_batch batch;
+    struct pp_http_resp resp;
+    struct pp_json doc;
+};
+
+static inline void fuzz_parse_init(struct fuzz_parse *fp, enum pp_kind kind, const char *body)
+{
+    pp_http_batch_init(&fp->batch);
+    pp_http_resp_init(&fp->resp, 0);
+    pp_json_init(&fp->doc);
+    pp_http_batch_reset(&fp->batch, kind, body);
+    fp->batch.max_items = 10000; /* serve's default --max-records, as server.c sets it */
+}
+
+static inline void fuzz_parse_free(struct fuzz_parse *fp)
+{
+    pp_json_free(&fp->doc);
+    pp_http_resp_free(&fp->resp);
+    pp_http_batch_free(&fp->batch);
+}
+
 /* Split the input after the header bytes into path and body. @returns 0, or -1 when the input
  * is not a request the server would parse (too short; a body that is not UTF-8: server.c
  * answers those itself before any parser runs). */

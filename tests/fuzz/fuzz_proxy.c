@@ -20,37 +20,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int route_partition = data[2] % 4 - 1, nparts = 1 + data[2] / 4 % 4, fail = data[3] % 4;
     if (fuzz_req_split(data, size, 4, paths[kind], &req))
         return 0;
-    struct pp_http_batch batch;
-    struct pp_http_resp resp;
-    struct pp_json doc;
-    pp_http_batch_init(&batch);
-    pp_http_resp_init(&resp, 0);
-    pp_json_init(&doc);
-    pp_http_batch_reset(&batch, kind, req.body);
-    batch.max_items = 10000; /* serve's default --max-records, as server.c sets it */
+    struct fuzz_parse fp;
+    fuzz_parse_init(&fp, kind, req.body);
+    struct pp_http_batch *batch = &fp.batch;
+    struct pp_http_resp *resp = &fp.resp;
     int status =
-        pp_http_proxy_parse(&batch, &doc, req.body, req.len, 0, ct, nparts, route_partition, &resp);
+        pp_http_proxy_parse(batch, &fp.doc, req.body, req.len, 0, ct, nparts, route_partition, resp);
     if (status) {
-        fuzz_check_refusal(&batch, PP_HTTP_API_PROXY, req.path, status, &resp);
+        fuzz_check_refusal(batch, PP_HTTP_API_PROXY, req.path, status, resp);
     } else {
-        FUZZ_CHECK(batch.n >= 1);
-        for (int i = 0; i < batch.n; i++)
-            FUZZ_CHECK(batch.items[i].partition >= -1 && batch.items[i].partition < nparts);
-        fuzz_check_items(&batch, PP_HTTP_API_PROXY, req.path);
-        fuzz_fake_append(&batch, nparts, fail);
-        FUZZ_CHECK(pp_http_proxy_respond(&batch, &resp) == 0);
-        fuzz_check_resp(&resp);
+        FUZZ_CHECK(batch->n >= 1);
+        for (int i = 0; i < batch->n; i++)
+            FUZZ_CHECK(batch->items[i].partition >= -1 && batch->items[i].partition < nparts);
+        fuzz_check_items(batch, PP_HTTP_API_PROXY, req.path);
+        fuzz_fake_append(batch, nparts, fail);
+        FUZZ_CHECK(pp_http_proxy_respond(batch, resp) == 0);
+        fuzz_check_resp(resp);
         /* one entry in "offsets" per record of the request, in order */
         struct pp_json ans;
         pp_json_init(&ans);
-        FUZZ_CHECK(pp_json_parse(&ans, resp.body.data, resp.body.len, 0, NULL, 0) == 0);
+        FUZZ_CHECK(pp_json_parse(&ans, resp->body.data, resp->body.len, 0, NULL, 0) == 0);
         int offs = pp_json_get(&ans, 0, "offsets");
         FUZZ_CHECK(offs >= 0 && ans.tok[offs].type == PP_JSON_ARRAY &&
-                   ans.tok[offs].size == batch.n);
+                   ans.tok[offs].size == batch->n);
         pp_json_free(&ans);
     }
-    pp_json_free(&doc);
-    pp_http_resp_free(&resp);
-    pp_http_batch_free(&batch);
+    fuzz_parse_free(&fp);
     return 0;
 }
