@@ -86,12 +86,12 @@ static struct pp_http_item *item_new(struct pp_http_batch *batch, int partition)
     return item;
 }
 
-static int item_msg(struct pp_http_batch *batch, struct pp_http_item *item, int status,
-                    const char *msg)
+int pp_http_item_fail(struct pp_http_batch *batch, struct pp_http_item *item, int status,
+                      const char *msg)
 {
     item->status = status;
     item->moff = batch->msgs.len;
-    if (batch->nmsgs++ >= PP_HTTP_FULL_ERRORS)
+    if (status == PP_HTTP_REC_INVALID && batch->nmsgs++ >= PP_HTTP_FULL_ERRORS)
         msg = "invalid record"; /* the first ones carry the reasons */
     int rc = pp_buf_puts(&batch->msgs, msg);
     item->mlen = rc ? 0 : batch->msgs.len - item->moff;
@@ -107,7 +107,7 @@ static int item_verr(struct pp_http_batch *batch, struct pp_http_item *item)
         snprintf(msg, sizeof(msg), "%s: %s (%s)", v->field, v->msg, v->type);
     else
         snprintf(msg, sizeof(msg), "%s (%s)", v->msg, v->type);
-    return item_msg(batch, item, PP_HTTP_REC_INVALID, msg);
+    return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, msg);
 }
 
 int pp_http_batch_add_json(struct pp_http_batch *batch, const struct pp_json *doc, int t,
@@ -137,7 +137,7 @@ int pp_http_batch_add_b64(struct pp_http_batch *batch, const struct pp_json *doc
         char msg[96];
         snprintf(msg, sizeof(msg), "value must be a base64 string, got %s",
                  pp_json_type_name(doc->tok[t].type));
-        return item_msg(batch, item, PP_HTTP_REC_INVALID, msg);
+        return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, msg);
     }
     size_t n;
     const char *s = pp_json_raw(doc, t, &n);
@@ -147,14 +147,14 @@ int pp_http_batch_add_b64(struct pp_http_batch *batch, const struct pp_json *doc
         return rc;
     if (rc) {
         batch->scratch.len = start;
-        return item_msg(batch, item, PP_HTTP_REC_INVALID,
+        return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID,
                         rc == PP_EPARSE ? "value is not valid base64" : "value too large");
     }
     const char *dec = batch->scratch.data + start;
     size_t dlen = batch->scratch.len - start;
     if (!pp_utf8_valid(dec, dlen)) {
         batch->scratch.len = start;
-        return item_msg(batch, item, PP_HTTP_REC_INVALID, "decoded value is not valid UTF-8");
+        return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, "decoded value is not valid UTF-8");
     }
     char err[128], msg[192];
     rc = pp_json_parse(&batch->sub, dec, dlen, 0, err, sizeof(err));
@@ -163,7 +163,7 @@ int pp_http_batch_add_b64(struct pp_http_batch *batch, const struct pp_json *doc
     if (rc) {
         batch->scratch.len = start;
         snprintf(msg, sizeof(msg), "decoded value is not valid JSON: %s", err);
-        return item_msg(batch, item, PP_HTTP_REC_INVALID, msg);
+        return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, msg);
     }
     /* Store the value without surrounding whitespace. */
     size_t raw_len;
@@ -181,7 +181,7 @@ int pp_http_batch_add_error(struct pp_http_batch *batch, int status, const char 
     struct pp_http_item *item = item_new(batch, -1);
     if (!item)
         return PP_ENOMEM;
-    return item_msg(batch, item, status, msg);
+    return pp_http_item_fail(batch, item, status, msg);
 }
 
 /* ---- responses ---- */

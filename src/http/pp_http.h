@@ -266,6 +266,11 @@ void pp_http_batch_free(struct pp_http_batch *batch);
 /* Value bytes of item i. @returns borrowed: valid until the next batch reset. */
 const char *pp_http_item_value(const struct pp_http_batch *batch, int i, size_t *len);
 const char *pp_http_item_msg(const struct pp_http_batch *batch, int i, size_t *len);
+/* Mark item failed with status (PP_HTTP_REC_*) and its message (copied into batch->msgs; past
+ * the first PP_HTTP_FULL_ERRORS invalid records, the short "invalid record").
+ * @returns 0 or PP_ENOMEM. */
+int pp_http_item_fail(struct pp_http_batch *batch, struct pp_http_item *item, int status,
+                      const char *msg);
 /* The client's key of item i (REST proxy: the key's JSON text for json.v2, its decoded bytes
  * for binary.v2, as Confluent's serializers write them), NULL when it sent none.
  * @returns borrowed: valid until the next batch reset. */

@@ -64,11 +64,7 @@ static int record_key(struct pp_http_batch *batch, const struct pp_json *doc, in
         return rc;
     if (rc) {
         batch->scratch.len = start;
-        item->status = PP_HTTP_REC_INVALID;
-        item->moff = batch->msgs.len;
-        pp_buf_puts(&batch->msgs, "key must be a base64 string");
-        item->mlen = batch->msgs.len - item->moff;
-        return 0;
+        return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, "key must be a base64 string");
     }
     item->koff = start;
     item->klen = batch->scratch.len - start;

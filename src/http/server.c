@@ -692,13 +692,12 @@ static void item_failed(struct pp_http_batch *batch, struct pp_http_item *item, 
 {
     if (!*first_err)
         *first_err = rc;
-    item->status = rec_status(rc);
-    item->moff = batch->msgs.len;
-    pp_buf_puts(&batch->msgs, rc == PP_EFULL                    ? "log full, retry later"
-                              : item->status == PP_HTTP_REC_FAILED ? "log append failed (disk full "
-                                                                   "or I/O error), retry later"
-                                                                 : pp_err_str(rc));
-    item->mlen = batch->msgs.len - item->moff;
+    int status = rec_status(rc);
+    pp_http_item_fail(batch, item, status,
+                      rc == PP_EFULL                 ? "log full, retry later"
+                      : status == PP_HTTP_REC_FAILED ? "log append failed (disk full or I/O "
+                                                       "error), retry later"
+                                                     : pp_err_str(rc));
 }
 
 static int ents_reserve(struct conn_ctx *ctx, int n)
