@@ -15,5 +15,5 @@ scripts/fuzz.sh --time 15 --jobs 2 # every libFuzzer harness briefly (docs/FUZZI
 if [ "${PP_SKIP_SANITIZE:-0}" != 1 ]; then
   BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DPP_SANITIZE=address,undefined
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-     ctest --output-on-failure -j2 --repeat until-pass:2 -L 'unit|cli' "$@")
+     ctest --output-on-failure -j2 -L 'unit|cli' "$@") # no re-run: a sanitizer report is final
 fi
