@@ -41,29 +41,20 @@ static void usage(FILE *out)
             "  --roll-bytes SIZE       lake file size limit (default 64M)\n"
             "  --roll-age DUR          lake file age limit, also when idle (default 60s)\n"
             "  --no-dashboard          no web dashboard at / (GET /api/... neither)\n"
-            "  --api-keys FILE         require API keys (pinpipe keys add); see serve --help\n"
-            "  --key-rate R[:B]        quota of keys without their own: R requests/s, burst B\n"
-            "  --insecure              allow a non-loopback --listen without --api-keys\n"
             "  --no-schedule           do not run the daily DAG (lake_caught_up -> load ->\n"
             "                          insights -> quality, @daily after midnight UTC) in a\n"
             "                          `pinpipe schedule --allow-empty` child process\n"
-            "  --tls-cert FILE         serve HTTPS (TLS 1.2+) with this PEM certificate chain;\n"
-            "  --tls-key FILE          and its PEM key (both or neither; SIGHUP re-reads them:\n"
-            "                          new connections get the new certificate, open ones stay)\n"
-            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_ACCESS_HELP PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
             PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
 }
 
 enum { O_LISTEN = 256, O_DATA, O_FSYNC, O_WH, O_LAKE, O_PARTS, O_BODY, O_THREADS, O_SEG,
-       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE, O_NODASH, O_NOSCHED,
-       O_TLS_CERT, O_TLS_KEY, O_KEYS, O_KEYRATE, O_INSECURE };
+       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE, O_NODASH, O_NOSCHED };
 
 static int no_schedule;
-static const char *tls_cert, *tls_key;
-static const char *keys, *key_rate; /* API keys (cmd_keys.c) */
-static int insecure;
+static struct pp_cli_access acc; /* API keys and TLS */
 
 /* Parse run's options into conf. @returns 0, 2 on usage error, -1 when --help was printed. */
 static int parse(int argc, char **argv, struct pp_runner_conf *conf)
@@ -78,11 +69,9 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"roll-age", 1, 0, O_ROLLA},     {"quiet", 0, 0, O_QUIET},
         {"verbose", 0, 0, O_VERBOSE},    {"help", 0, 0, 'h'},
         {"no-dashboard", 0, 0, O_NODASH}, {"no-schedule", 0, 0, O_NOSCHED},
-        {"tls-cert", 1, 0, O_TLS_CERT},  {"tls-key", 1, 0, O_TLS_KEY},
-        {"api-keys", 1, 0, O_KEYS},      {"key-rate", 1, 0, O_KEYRATE},
-        {"insecure", 0, 0, O_INSECURE},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
-        PP_CLI_HTTP_OPTIONS,             {0, 0, 0, 0}};
+        PP_CLI_HTTP_OPTIONS,             PP_CLI_ACCESS_OPTIONS,
+        {0, 0, 0, 0}};
     int c;
     int64_t n;
     uint64_t sz;
@@ -137,13 +126,10 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         case O_VERBOSE: pp_diag_set_level(PP_LVL_DEBUG); break;
         case O_NODASH: conf->no_dashboard = 1; break;
         case O_NOSCHED: no_schedule = 1; break;
-        case O_TLS_CERT: tls_cert = optarg; break;
-        case O_TLS_KEY: tls_key = optarg; break;
-        case O_KEYS: keys = optarg; break;
-        case O_KEYRATE: key_rate = optarg; break;
-        case O_INSECURE: insecure = 1; break;
         case 'h': usage(stdout); return -1;
         default: {
+            if (!pp_cli_access_opt(c, optarg, &acc))
+                break;
             int rc = pp_cli_http_opt("run", c, optarg, &conf->http);
             if (rc >= 0) {
                 if (rc)
@@ -159,7 +145,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
     }
     if (optind < argc)
         return pp_cli_fail("run", 2, "unexpected argument '%s' (see --help)", argv[optind]);
-    if (pp_cli_tls_check("run", "tls", tls_cert, tls_key))
+    if (pp_cli_tls_check("run", "tls", acc.tls_cert, acc.tls_key))
         return 2;
     return pp_cli_backend_check("run", &conf->log);
 }
@@ -220,7 +206,7 @@ int cmd_run(int argc, char **argv)
     int rc = parse(argc, argv, &conf);
     if (rc)
         return rc < 0 ? 0 : rc;
-    if ((rc = pp_cli_auth_open("run", keys, key_rate, conf.http.listen, insecure,
+    if ((rc = pp_cli_auth_open("run", acc.keys, acc.key_rate, conf.http.listen, acc.insecure,
                                &conf.http.auth)))
         return rc;
     pp_cli_signals();
@@ -228,7 +214,8 @@ int cmd_run(int argc, char **argv)
     static struct pp_runner run;
     char err[512] = "";
     struct pp_cli_tls *tls = NULL;
-    if (tls_cert && !(tls = pp_cli_tls_start("run", tls_cert, tls_key, err, sizeof(err)))) {
+    if (acc.tls_cert &&
+        !(tls = pp_cli_tls_start("run", acc.tls_cert, acc.tls_key, err, sizeof(err)))) {
         pp_auth_destroy(conf.http.auth);
         return pp_cli_fail("run", 1, "%s", err);
     }

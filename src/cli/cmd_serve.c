@@ -51,16 +51,7 @@ static void usage(FILE *out)
             "  --warehouse SPEC        the warehouse the dashboard reads (never writes): SQLite\n"
             "                          file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --no-dashboard          do not serve the dashboard (/ and /api/* get 404)\n"
-            "  --api-keys FILE         require API keys (pinpipe keys add): x-api-key, Bearer or\n"
-            "                          Basic; 401/403 by role and topic; reloaded on change\n"
-            "  --key-rate R[:B]        quota of keys without their own: R requests/s, burst B\n"
-            "  --insecure              allow a non-loopback --listen without --api-keys\n"
-            "  --tls-cert FILE         serve HTTPS (TLS 1.2+) with this PEM certificate chain\n"
-            "                          (server certificate first); needs --tls-key\n"
-            "  --tls-key FILE          its PEM private key (unencrypted; keep it mode 600).\n"
-            "                          SIGHUP re-reads both files: new connections get the new\n"
-            "                          certificate, open ones keep theirs; a bad file is logged\n"
-            "                          and the previous certificate stays\n"
+            PP_CLI_ACCESS_HELP
             PP_CLI_HTTP_HELP PP_CLI_LOG_HELP
             "  -h, --help              this help\n"
             "\n"
@@ -93,18 +84,14 @@ int cmd_serve(int argc, char **argv)
                                          {"rejects-topic", required_argument, NULL, 'J'},
                                          {"warehouse", required_argument, NULL, 'w'},
                                          {"no-dashboard", no_argument, NULL, 'D'},
-                                         {"api-keys", required_argument, NULL, 'K'},
-                                         {"key-rate", required_argument, NULL, 'Q'},
-                                         {"insecure", no_argument, NULL, 'I'},
-                                         {"tls-cert", required_argument, NULL, 'C'},
-                                         {"tls-key", required_argument, NULL, 'Y'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_HTTP_OPTIONS,
+                                         PP_CLI_ACCESS_OPTIONS,
                                          {NULL, 0, NULL, 0}};
-    const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL, *tls_cert = NULL, *tls_key = NULL;
-    const char *keys = NULL, *key_rate = NULL; /* API keys (cmd_keys.c) */
-    int dashboard = 1, insecure = 0;
+    const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL;
+    struct pp_cli_access acc = {0}; /* API keys and TLS */
+    int dashboard = 1;
     struct pp_log_conf lconf;
     struct pp_http_conf hconf;
     pp_log_conf_defaults(&lconf);
@@ -176,25 +163,12 @@ int cmd_serve(int argc, char **argv)
         case 'D':
             dashboard = 0;
             break;
-        case 'C':
-            tls_cert = optarg;
-            break;
-        case 'Y':
-            tls_key = optarg;
-            break;
-        case 'K':
-            keys = optarg;
-            break;
-        case 'Q':
-            key_rate = optarg;
-            break;
-        case 'I':
-            insecure = 1;
-            break;
         case 'h':
             usage(stdout);
             return 0;
         default: {
+            if (!pp_cli_access_opt(c, optarg, &acc))
+                break;
             int rc = pp_cli_http_opt(argv[0], c, optarg, &hconf);
             if (rc >= 0) {
                 if (rc)
@@ -213,15 +187,17 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     if (pp_cli_backend_check(argv[0], &lconf) ||
-        pp_cli_tls_check(argv[0], "tls", tls_cert, tls_key))
+        pp_cli_tls_check(argv[0], "tls", acc.tls_cert, acc.tls_key))
         return 2;
-    int arc = pp_cli_auth_open(argv[0], keys, key_rate, hconf.listen, insecure, &hconf.auth);
+    int arc = pp_cli_auth_open(argv[0], acc.keys, acc.key_rate, hconf.listen, acc.insecure,
+                               &hconf.auth);
     if (arc)
         return arc;
 
     char log_dir[4096], err[512] = "";
     struct pp_cli_tls *tls = NULL;
-    if (tls_cert && !(tls = pp_cli_tls_start("serve", tls_cert, tls_key, err, sizeof(err)))) {
+    if (acc.tls_cert &&
+        !(tls = pp_cli_tls_start("serve", acc.tls_cert, acc.tls_key, err, sizeof(err)))) {
         pp_auth_destroy(hconf.auth);
         return pp_cli_fail(argv[0], 1, "%s", err);
     }

@@ -1,5 +1,5 @@
-/* http_opts.c: the ingestion server's limits, the same options on `serve` and `run`
- * (PP_CLI_HTTP_OPTIONS / PP_CLI_HTTP_HELP in pp_cli.h). */
+/* http_opts.c: the ingestion server's limits, keys and TLS, the same options on `serve` and
+ * `run` (PP_CLI_HTTP_OPTIONS, PP_CLI_ACCESS_OPTIONS and their help in pp_cli.h). */
 #include <stdint.h>
 
 #include "pp_cli.h"
@@ -39,5 +39,17 @@ int pp_cli_http_opt(const char *cmd, int c, const char *arg, struct pp_http_conf
         return 0;
     default:
         return -1;
+    }
+}
+
+int pp_cli_access_opt(int c, const char *arg, struct pp_cli_access *acc)
+{
+    switch (c) {
+    case PP_OPT_API_KEYS: acc->keys = arg; return 0;
+    case PP_OPT_KEY_RATE: acc->key_rate = arg; return 0;
+    case PP_OPT_INSECURE: acc->insecure = 1; return 0;
+    case PP_OPT_TLS_CERT: acc->tls_cert = arg; return 0;
+    case PP_OPT_TLS_KEY: acc->tls_key = arg; return 0;
+    default: return -1;
     }
 }

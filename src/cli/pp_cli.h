@@ -119,6 +119,33 @@ enum { PP_OPT_HEADER_TIMEOUT = 1100, PP_OPT_BODY_TIMEOUT, PP_OPT_IDLE_TIMEOUT,
 struct pp_http_conf;
 int pp_cli_http_opt(const char *cmd, int c, const char *arg, struct pp_http_conf *conf);
 
+/* Who may use serve and run, and over what: API keys (cmd_keys.c, pp_cli_auth_open) and TLS
+ * (tls_reload.c), the same options on both: PP_CLI_ACCESS_OPTIONS into the getopt table,
+ * PP_CLI_ACCESS_HELP into --help, option codes to pp_cli_access_opt (@returns 0, or -1 for a
+ * code that is not one of these). */
+struct pp_cli_access {
+    const char *keys, *key_rate, *tls_cert, *tls_key;
+    int insecure;
+};
+enum { PP_OPT_API_KEYS = 1200, PP_OPT_KEY_RATE, PP_OPT_INSECURE, PP_OPT_TLS_CERT,
+       PP_OPT_TLS_KEY };
+#define PP_CLI_ACCESS_OPTIONS                                                                  \
+    {"api-keys", 1, 0, PP_OPT_API_KEYS}, {"key-rate", 1, 0, PP_OPT_KEY_RATE},                  \
+        {"insecure", 0, 0, PP_OPT_INSECURE}, {"tls-cert", 1, 0, PP_OPT_TLS_CERT},              \
+        {"tls-key", 1, 0, PP_OPT_TLS_KEY}
+#define PP_CLI_ACCESS_HELP                                                                     \
+    "  --api-keys FILE         require API keys (pinpipe keys add): x-api-key, Bearer or\n"   \
+    "                          Basic; 401/403 by role and topic; reloaded on change\n"        \
+    "  --key-rate R[:B]        quota of keys without their own: R requests/s, burst B\n"      \
+    "  --insecure              allow a non-loopback --listen without --api-keys\n"            \
+    "  --tls-cert FILE         serve HTTPS (TLS 1.2+) with this PEM certificate chain\n"      \
+    "                          (server certificate first); needs --tls-key\n"                 \
+    "  --tls-key FILE          its PEM private key (unencrypted; keep it mode 600).\n"        \
+    "                          SIGHUP re-reads both files: new connections get the new\n"     \
+    "                          certificate, open ones keep theirs; a bad file is logged\n"    \
+    "                          and the previous certificate stays\n"
+int pp_cli_access_opt(int c, const char *arg, struct pp_cli_access *acc);
+
 int pp_cli_backend_opt(const char *cmd, int c, const char *arg, const char *opt,
                        struct pp_log_conf *log, struct pp_lake_conf *lake);
 /* After parsing: check the backend settings fit together (e.g. kafka needs brokers).
