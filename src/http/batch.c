@@ -146,14 +146,14 @@ int pp_http_batch_add_b64(struct pp_http_batch *batch, const struct pp_json *doc
     if (rc == PP_ENOMEM)
         return rc;
     if (rc) {
-        batch->scratch.len = start;
+        pp_buf_truncate(&batch->scratch, start);
         return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID,
                         rc == PP_EPARSE ? "value is not valid base64" : "value too large");
     }
     const char *dec = batch->scratch.data + start;
     size_t dlen = batch->scratch.len - start;
     if (!pp_utf8_valid(dec, dlen)) {
-        batch->scratch.len = start;
+        pp_buf_truncate(&batch->scratch, start);
         return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, "decoded value is not valid UTF-8");
     }
     char err[128], msg[192];
@@ -161,7 +161,7 @@ int pp_http_batch_add_b64(struct pp_http_batch *batch, const struct pp_json *doc
     if (rc == PP_ENOMEM)
         return rc;
     if (rc) {
-        batch->scratch.len = start;
+        pp_buf_truncate(&batch->scratch, start);
         snprintf(msg, sizeof(msg), "decoded value is not valid JSON: %s", err);
         return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, msg);
     }
@@ -256,6 +256,19 @@ void pp_http_error(struct pp_http_resp *resp, enum pp_http_api api, int status, 
     }
     pp_json_put_str(b, msg, strlen(msg));
     pp_buf_putc(b, '}');
+}
+
+int pp_http_resp_whole(struct pp_http_resp *resp, enum pp_http_api api)
+{
+    int err = resp->data ? 0 : pp_buf_error(&resp->body);
+    if (!err)
+        return 0;
+    pp_http_error(resp, api, 503, 0, NULL,
+                  err == PP_ENOMEM ? "the answer could not be built (out of memory); the "
+                                     "request may be stored: retry (resends are deduplicated)"
+                                   : "the answer could not be built (too large); the request "
+                                     "may be stored: retry (resends are deduplicated)");
+    return 1;
 }
 
 int pp_http_item_error(const struct pp_http_batch *batch, int i, enum pp_http_api api,

@@ -92,6 +92,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     pp_buf_init(&b, BODY_MAX);
     if (mh->conf.metrics)
         pp_metrics_render(mh->conf.metrics, &b);
+    if (pp_buf_error(&b)) { /* never a truncated scrape: Prometheus would take it as whole */
+        pp_buf_free(&b);
+        return reply_status(conn, 500, "error", "the metrics could not be rendered (out of memory)");
+    }
     enum MHD_Result ret = reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8",
                                 b.data ? b.data : "", b.len);
     pp_buf_free(&b);

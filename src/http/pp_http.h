@@ -218,6 +218,10 @@ void pp_http_resp_free(struct pp_http_resp *resp);
  * Retry-After: 1. code 0 = status; type NULL picks one from status. */
 void pp_http_error(struct pp_http_resp *resp, enum pp_http_api api, int status, int code,
                    const char *type, const char *msg);
+/* Before sending: when resp's body failed while it was built (pp_buf_error: an append ran out
+ * of memory or past the cap), replace it by a 503 in api's envelope (Retry-After: 1) -- a
+ * truncated answer is never sent as a success. @returns 1 when replaced, 0 when whole. */
+int pp_http_resp_whole(struct pp_http_resp *resp, enum pp_http_api api);
 /* FastAPI/pydantic 422 body {"detail":[{"loc":["body","<field>"],"msg":..,"type":..}]}. */
 void pp_http_fastapi_error(struct pp_http_resp *resp, int status, const struct pp_verr *verr);
 

@@ -63,7 +63,7 @@ static int record_key(struct pp_http_batch *batch, const struct pp_json *doc, in
     if (rc == PP_ENOMEM)
         return rc;
     if (rc) {
-        batch->scratch.len = start;
+        pp_buf_truncate(&batch->scratch, start);
         return pp_http_item_fail(batch, item, PP_HTTP_REC_INVALID, "key must be a base64 string");
     }
     item->koff = start;

@@ -347,6 +347,9 @@ static enum MHD_Result send_resp(struct conn_ctx *ctx)
         ctx->state = REQ_DEFER;
         return MHD_YES;
     }
+    if (pp_http_resp_whole(resp, ctx->route.api))
+        PP_WARN("http", "answer to %s could not be built (%s): sent 503 instead", ctx->url,
+                "out of memory or too large");
     const void *data = resp->data ? resp->data : resp->body.data;
     size_t len = resp->data ? resp->data_len : resp->body.len;
     if (resp->etag[0] && resp->status == 200) {

@@ -629,7 +629,8 @@ static int copy_send(struct wh_pg *pg, enum pp_kind k)
     static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* flags, extension: 0 */
     static const char trailer[2] = "\377\377";
     struct pp_buf *b = &pg->copy[k];
-    int ok = PQputCopyData(pg->conn, header, sizeof(header)) == 1;
+    /* tuples that did not all fit (pp_buf_error): abort the COPY rather than load a part */
+    int ok = !pp_buf_error(b) && PQputCopyData(pg->conn, header, sizeof(header)) == 1;
     for (size_t at = 0; ok && at < b->len; at += COPY_CHUNK) {
         size_t n = b->len - at < COPY_CHUNK ? b->len - at : COPY_CHUNK;
         ok = PQputCopyData(pg->conn, b->data + at, (int)n) == 1;

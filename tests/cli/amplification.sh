@@ -15,7 +15,7 @@ pid=$!
 for _ in $(seq 1 200); do [ -s "$tmp/d/listen" ] && break; sleep 0.05; done
 url=http://$(cat "$tmp/d/listen")
 python3 - "$url" "$pid" <<'PY'
-import http.client, json, socket, sys, threading, urllib.parse
+import http.client, json, socket, sys, threading, time, urllib.parse
 url, pid = sys.argv[1], int(sys.argv[2])
 u = urllib.parse.urlparse(url)
 PROXY = "application/vnd.kafka.json.v2+json"
@@ -80,10 +80,16 @@ try:
 except OSError:
     pass
 s.close()
-c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-c.request("GET", "/metrics")
-m = c.getresponse().read().decode()
-lib = [l for l in m.splitlines() if l.startswith("pinpipe_http_unhandled_requests_total{")]
+# the library counts a refusal when it completes the connection, which may come after the
+# client saw the answer: wait (bounded) for both counters rather than read them once
+for _ in range(100):
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("GET", "/metrics")
+    m = c.getresponse().read().decode()
+    lib = [l for l in m.splitlines() if l.startswith("pinpipe_http_unhandled_requests_total{")]
+    if any('where="body"' in l for l in lib) and any('where="headers"' in l for l in lib):
+        break
+    time.sleep(0.05)
 print("\n".join(lib))
 check("library refusal counted (headers)", any('where="headers"' in l for l in lib), lib)
 check("library refusal counted (body)", any('where="body"' in l for l in lib), lib)

@@ -154,6 +154,32 @@ static void test_buf_i64(void)
     pp_buf_free(&b);
 }
 
+/* Errors are sticky: after a failed append, smaller appends fail too, until reset/truncate. */
+static void test_buf_sticky(void)
+{
+    struct pp_buf b;
+    pp_buf_init(&b, 8);
+    PP_CHECK_INT(pp_buf_puts(&b, "abc"), 0);
+    PP_CHECK_INT(pp_buf_error(&b), 0);
+    PP_CHECK_INT(pp_buf_puts(&b, "123456"), PP_ETOOBIG);
+    PP_CHECK_INT(pp_buf_putc(&b, 'x'), PP_ETOOBIG);     /* would fit: still refused */
+    PP_CHECK_INT(pp_buf_printf(&b, "%d", 1), PP_ETOOBIG);
+    PP_CHECK_INT(pp_buf_put_i64(&b, 1), PP_ETOOBIG);
+    PP_CHECK_INT(pp_buf_reserve(&b, 1), PP_ETOOBIG);
+    PP_CHECK_INT(pp_buf_error(&b), PP_ETOOBIG);
+    PP_CHECK_STR(b.data, "abc"); /* nothing after the failure slipped in */
+    pp_buf_truncate(&b, 2);     /* a builder rolls the failed piece back */
+    PP_CHECK_INT(pp_buf_error(&b), 0);
+    PP_CHECK_INT(pp_buf_putc(&b, 'z'), 0);
+    PP_CHECK_STR(b.data, "abz");
+    PP_CHECK_INT(pp_buf_puts(&b, "123456789"), PP_ETOOBIG);
+    pp_buf_reset(&b);
+    PP_CHECK_INT(pp_buf_error(&b), 0);
+    PP_CHECK_INT(pp_buf_puts(&b, "ok"), 0);
+    PP_CHECK_STR(b.data, "ok");
+    pp_buf_free(&b);
+}
+
 static void test_time(void)
 {
     int64_t us, base;
@@ -311,6 +337,7 @@ int main(void)
     test_json_put_str_utf8();
     test_json_strings();
     test_buf_i64();
+    test_buf_sticky();
     test_time();
     test_parsers();
     test_kind();

@@ -339,6 +339,21 @@ static void test_proxy(void)
     fx.batch.items[2].status = PP_HTTP_REC_RETRY;
     PP_CHECK_INT(pp_http_proxy_respond(&fx.batch, &fx.resp), 0);
     PP_CHECK(has(&fx, "\"error_code\":2"));
+    PP_CHECK_INT(pp_http_resp_whole(&fx.resp, PP_HTTP_API_PROXY), 0); /* whole: kept */
+    /* an answer that cannot be built whole (its buffer fails half way) is never sent as the
+     * 200 it was becoming: a 503 in the API's envelope instead */
+    size_t whole = fx.resp.body.len, max = fx.resp.body.max;
+    pp_http_resp_reset(&fx.resp);
+    fx.resp.body.max = whole - 20;
+    pp_http_proxy_respond(&fx.batch, &fx.resp);
+    PP_CHECK(pp_buf_error(&fx.resp.body) == PP_ETOOBIG);
+    PP_CHECK(fx.resp.body.len < whole - 20 + 1);
+    PP_CHECK_INT(pp_http_resp_whole(&fx.resp, PP_HTTP_API_PROXY), 1);
+    PP_CHECK_INT(fx.resp.status, 503);
+    PP_CHECK_INT(fx.resp.retry_after, 1);
+    PP_CHECK(has(&fx, "{\"error_code\":503,\"message\":\"the answer could not be built (too large)"));
+    PP_CHECK_INT(pp_buf_error(&fx.resp.body), 0);
+    fx.resp.body.max = max;
 
     /* whole-request failures: nothing may be stored */
     PP_CHECK_INT(proxy(&fx, "{\"records\":[", PP_CT_KAFKA_JSON, -1), 400);
