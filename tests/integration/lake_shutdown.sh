@@ -82,7 +82,14 @@ shutdown_round() {
     [ "$got" = "$total" ] && break
     sleep 0.1
   done
-  [ "$got" = "$total" ] || pp_fail "$r: the workers consumed $got of $total records"
+  if [ "$got" != "$total" ]; then
+    for i in $(seq 0 $((n - 1))); do
+      echo "l$((i + 1)): records=$(records_of "${dirs[$i]}" "${pids[$i]}")" \
+        "listen=$(cat "${dirs[$i]}/workers/lake-${pids[$i]}/listen" 2>&1)" >&2
+      tail -3 "${dirs[$i]}/stderr.log" >&2
+    done
+    pp_fail "$r: the workers consumed $got of $total records"
+  fi
   echo "$r: the workers consumed all $total records into open objects"
 
   # a deploy: SIGTERM to every worker in the same instant; each exits 0 within STOP_S
@@ -101,8 +108,9 @@ shutdown_round() {
     wait "${pids[$i]}" || rc=$?
     [ "$rc" = 0 ] || pp_fail "$r: l$((i + 1)) exited $rc: $(tail -5 "${dirs[$i]}/stderr.log")"
   done
-  echo "$r: all $n workers exited 0 within $((SECONDS - ts)) s of SIGTERM;" \
-    "refused commits logged: $(cat "$d"/l*/stderr.log | grep -c "commit failed" || true)"
+  echo "$r: all $n workers exited 0 within $((SECONDS - ts)) s of SIGTERM; refused commits" \
+    "logged: $(cat "$d"/l*/stderr.log | grep -c "commit failed" || true), workers that stayed" \
+    "for a next generation: $(cat "$d"/l*/stderr.log | grep -c "stopping: a commit was refused" || true)"
 
   # nothing pending (awscli's own listing of the prefix)
   local pending
