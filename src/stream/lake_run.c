@@ -29,6 +29,11 @@
 #define CLOSE_CHECK_US 1000000LL /* day closing is checked this often once a day may close */
 #define NO_DAY INT64_MIN
 #define OWN_LOG_MS 5000
+/* Stopping: how long a member stays in the group to get its last commits accepted (a group
+ * stopped at once rebalances as its first member leaves; librdkafka's mock cluster refuses
+ * commits until the next generation, ~5 s per round). Below deploy/systemd's TimeoutStopSec. */
+#define STOP_MS 40000
+#define STOP_POLL_MS 100
 
 /* Test fault point (tests/integration/s3_stall.sh), never set in production:
  * PINPIPE_TEST_LAKE_STOP=finish stops this process (SIGSTOP) once, right after its membership
@@ -54,6 +59,9 @@ struct lake_consumer {
     int commit_errors;
     int lake_failed; /* a lake write failed (already logged) */
     int fencing;     /* inside pp_lake_fence: its commit covers no files */
+    int stopping;    /* SIGTERM: finishing, committing and publishing before leaving */
+    int refused;     /* a commit failed since this was last cleared */
+    int rejoin;      /* stopping: a revoke gave up files whose commit was refused */
     struct pp_lake_stats *st;
     /* day closing (pp_lake_close_day), in days since the epoch: the next day to close (the
      * one before the first record's, then onwards), the last one seen closed */
@@ -229,10 +237,12 @@ static int on_durable(void *arg, const char *topic, int partition, int64_t next_
                                  "(the partition's next owner rewrites these files; on S3 they "
                                  "stay unpublished until a commit of this member succeeds)"
                                : pp_err_str(rc));
-    if (rc)
+    if (rc) {
         lc->st->commit_errors++;
-    else
+        lc->refused = 1;
+    } else {
         lc->commit_errors = 0;
+    }
     return rc;
 }
 
@@ -283,8 +293,13 @@ static int flush(struct lake_consumer *lc, int force)
 static void give_up(void *arg, int lost)
 {
     struct lake_consumer *lc = arg;
+    lc->refused = 0;
     if (!lost && !lc->lake_failed)
         flush(lc, 1);
+    /* stopping, and the group refused these files (it rebalances: a member left): stay for
+     * the next assignment and commit in its generation (stop_member) */
+    if (lc->stopping && lc->refused)
+        lc->rejoin = 1;
     /* then let go of them (pp_lake_own): the next owner may take them */
     for (int i = 0; i < lc->parts.n; i++)
         pp_lake_drop(lc->lake, lc->parts.v[i].topic, lc->parts.v[i].partition);
@@ -317,6 +332,103 @@ static int recover(struct lake_consumer *lc, int *failures, volatile sig_atomic_
     }
     PP_ERROR("lake", "giving up after %d failures in a row", *failures);
     return rc ? rc : PP_EIO;
+}
+
+/* Stopping: where each partition's last reads end. Held at the stop: what was consumed.
+ * Assigned since (the group rebalanced while this member stopped): the high watermark now, so
+ * that records whose files the revoke could not commit are written and committed again. */
+static void set_ends(struct lake_consumer *lc)
+{
+    for (int i = 0; i < lc->parts.n; i++) {
+        struct pp_part *part = &lc->parts.v[i];
+        int64_t low, high;
+        if (part->end >= 0)
+            continue;
+        int rc = pp_log_watermarks(lc->log, part->topic, part->partition, &low, &high);
+        if (rc)
+            PP_WARN("lake",
+                    "stopping: high watermark of topic=%s partition=%d error=%s; "
+                    "committing what was read",
+                    part->topic, part->partition, pp_err_str(rc));
+        part->end = rc || high < part->pos ? part->pos : high;
+    }
+}
+
+/* Stopping: read every partition up to its end. @returns 1 all there, 0 not yet, <0 error. */
+static int read_to_ends(struct lake_consumer *lc, int64_t *records)
+{
+    int there = 1;
+    for (int i = 0; i < lc->parts.n; i++) {
+        struct pp_part *part = &lc->parts.v[i];
+        if (part->pos >= part->end)
+            continue;
+        int rc = pull(lc, part, WAIT_MS, records);
+        if (rc < 0)
+            return rc;
+        there = there && part->pos >= part->end;
+    }
+    return there;
+}
+
+/* SIGTERM: finish the open files, commit them and publish them (S3) while still a member of
+ * the group; the caller leaves it only then (pp_parts_free), so a group stopped at once leaves
+ * every consumed record published and nothing pending. The first member to leave starts a
+ * rebalance, and the others' commits may then be refused (Kafka accepts a commit of the
+ * current generation while the group prepares a rebalance; librdkafka's mock cluster refuses
+ * it with REBALANCE_IN_PROGRESS until the next generation). A member whose commit was refused
+ * does not leave: it serves the rebalance (its revoke commits once more), and partitions the
+ * next generation gives it are read again up to their high watermark (the resume deleted the
+ * refused files), finished and committed in that generation. Ends when every commit went
+ * through, or after STOP_MS (then the next owner's resume rewrites what is left). Embedded
+ * log: the group's only member, one flush. @returns 0 or <0 (a lake or log failure). */
+static int stop_member(struct lake_consumer *lc, int64_t *records)
+{
+    struct pp_parts *ps = &lc->parts;
+    int64_t t0 = pp_mono_us(), deadline = t0 + STOP_MS * 1000LL;
+    unsigned assigns = ps->assigns;
+    int waited = 0;
+    lc->stopping = 1;
+    for (int i = 0; i < ps->n; i++)
+        ps->v[i].end = ps->v[i].pos;
+    for (;;) {
+        int there = read_to_ends(lc, records);
+        if (there < 0)
+            return there;
+        if (there) {
+            lc->refused = 0;
+            int rc = flush(lc, 1);
+            if (rc || !ps->member)
+                return rc;
+            if (!lc->refused && !lc->rejoin) {
+                if (waited)
+                    PP_INFO("lake", "stopping: every commit went through after %.1f s",
+                            (double)(pp_mono_us() - t0) / 1e6);
+                return 0;
+            }
+        }
+        if (!waited && there) {
+            waited = 1;
+            PP_INFO("lake", "stopping: a commit was refused (the group is rebalancing); staying "
+                            "a member until a generation accepts it");
+        }
+        if (pp_mono_us() > deadline) {
+            PP_WARN("lake",
+                    "stopping: commits still refused after %d ms; leaving the group "
+                    "(the partitions' next owner rewrites the files left)",
+                    STOP_MS);
+            return 0;
+        }
+        int rc = pp_log_member_poll(ps->member, there ? STOP_POLL_MS : 0);
+        if (rc) {
+            PP_ERROR("lake", "rebalance failed error=%s", pp_err_str(rc));
+            return rc;
+        }
+        if (ps->assigns != assigns) { /* a new generation: read what it gave us */
+            assigns = ps->assigns;
+            lc->rejoin = 0;
+            set_ends(lc);
+        }
+    }
 }
 
 static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomic_t *stop,
@@ -402,8 +514,9 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
             last_progress = now;
         }
     }
-    if (rc == 0 || rc == PP_ESHUTDOWN) /* on stop: finish open files and commit them */
-        rc = flush(&lc, 1);
+    /* on stop: finish open files, commit and publish them; only then leave the group */
+    if (rc == 0 || rc == PP_ESHUTDOWN)
+        rc = stop_member(&lc, records);
     pp_parts_free(&lc.parts);
     if (member_fd >= 0)
         close(member_fd); /* releases the group's flock */

@@ -70,6 +70,7 @@ static int part_add(struct pp_parts *ps, enum pp_kind kind, int partition)
     part->loaded = offset;
     part->pos = pp_log_reader_position(rd);
     part->log_dirty = 1; /* the stream copies its start position to the log's group */
+    part->end = -1;
     return 0;
 }
 
@@ -95,6 +96,7 @@ static int on_assign(void *arg, const struct pp_log_tp *tps, int n)
         len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s.%d", i ? "," : "",
                                 tps[i].topic, tps[i].partition);
     PP_INFO(ps->mod, "assigned partitions=%d [%s]", n, list);
+    ps->assigns++;
     return 0;
 }
 

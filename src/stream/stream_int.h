@@ -22,6 +22,7 @@ struct pp_part {
     int64_t pos;       /* next offset after the records consumed so far */
     int touched;       /* consumed records not yet committed */
     int log_dirty;     /* committed position not yet copied to the log's group (stream) */
+    int64_t end;       /* lake stopping: read up to here before leaving (-1: not set yet) */
 };
 
 /* Where a partition starts: fill *offset (the consumer's committed position, 0 if none).
@@ -45,6 +46,7 @@ struct pp_parts {
     int have[PP_KIND_COUNT]; /* topic's partitions added */
     int64_t next_check_us;   /* next discovery attempt (monotonic) */
     int rr;                  /* round-robin cursor for blocking waits */
+    unsigned assigns;        /* group assignments served so far (Kafka; empty ones too) */
 };
 
 void pp_parts_init(struct pp_parts *ps, struct pp_log *log, pp_part_start_fn start, void *arg);

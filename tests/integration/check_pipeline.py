@@ -7,7 +7,7 @@ the arguments are passed to `pinpipe log` and the partitions come from `pinpipe 
 the warehouse with sqlite3, and the lake files directly, and checks:
   - log: offsets contiguous from the low watermark; with --events, every record id of the
     events file is present; with --acked-ids FILE (lines "topic id"), every acked id is present;
-  - warehouse: pin/geo/user each hold every id seen in the log exactly once (PRIMARY KEY makes
+  - warehouse (unless --no-warehouse): pin/geo/user each hold every id seen in the log exactly once (PRIMARY KEY makes
     duplicates impossible, so the check is count == distinct log ids), and the stream's stored
     offsets equal the log's high watermarks;
   - lake: per topic/partition the finished files tile the offsets exactly (file start offset +
@@ -97,6 +97,26 @@ def check_lake(lake, log, errors):
     return nfiles, lines_by
 
 
+def check_warehouse(wh, log, ids, errors):
+    """pin/geo/user hold every log id exactly once; the stream's offsets equal the high
+    watermarks. Problems are appended to errors."""
+    db = sqlite3.connect(wh, timeout=10)
+    for t in KINDS:
+        n, d = db.execute(f'select count(*), count(distinct ind) from "{t}"').fetchone()
+        have = {r[0] for r in db.execute(f'select ind from "{t}"')}
+        if n != d or have != ids[t]:
+            errors.append(f"warehouse {t}: {n} rows, {d} distinct, {len(ids[t] - have)} log ids "
+                          f"missing, {len(have - ids[t])} extra")
+        for p, recs in log[t].items():
+            row = db.execute("select next_offset from pp_offsets where consumer_group='stream' "
+                             "and topic=? and partition=?", (t, p)).fetchone()
+            high = recs[-1][0] + 1 if recs else 0
+            if (row[0] if row else 0) != high:
+                errors.append(f"warehouse offsets {t}/{p}: {row} != high watermark {high}")
+    counts = {t: db.execute('select count(*) from "%s"' % t).fetchone()[0] for t in KINDS}
+    print("warehouse: " + ", ".join(f"{t}={n}" for t, n in counts.items()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pinpipe", required=True)
@@ -106,6 +126,8 @@ def main():
     ap.add_argument("--emulate-summary")
     ap.add_argument("--expect-distinct", type=int)
     ap.add_argument("--no-lake", action="store_true")
+    ap.add_argument("--no-warehouse", action="store_true",
+                    help="skip the warehouse checks (a run without a stream consumer)")
     ap.add_argument("--warehouse")
     ap.add_argument("--lake")
     ap.add_argument("--log-arg", action="append", default=[],
@@ -155,22 +177,8 @@ def main():
             if len(ids[t]) != a.expect_distinct:
                 errors.append(f"log {t}: {len(ids[t])} distinct ids, expected {a.expect_distinct}")
 
-    wh = a.warehouse or os.path.join(a.data_dir, "warehouse.db")
-    db = sqlite3.connect(wh, timeout=10)
-    for t in KINDS:
-        n, d = db.execute(f'select count(*), count(distinct ind) from "{t}"').fetchone()
-        have = {r[0] for r in db.execute(f'select ind from "{t}"')}
-        if n != d or have != ids[t]:
-            errors.append(f"warehouse {t}: {n} rows, {d} distinct, {len(ids[t] - have)} log ids "
-                          f"missing, {len(have - ids[t])} extra")
-        for p, recs in log[t].items():
-            row = db.execute("select next_offset from pp_offsets where consumer_group='stream' "
-                             "and topic=? and partition=?", (t, p)).fetchone()
-            high = recs[-1][0] + 1 if recs else 0
-            if (row[0] if row else 0) != high:
-                errors.append(f"warehouse offsets {t}/{p}: {row} != high watermark {high}")
-    counts = {t: db.execute('select count(*) from "%s"' % t).fetchone()[0] for t in KINDS}
-    print("warehouse: " + ", ".join(f"{t}={n}" for t, n in counts.items()))
+    if not a.no_warehouse:
+        check_warehouse(a.warehouse or os.path.join(a.data_dir, "warehouse.db"), log, ids, errors)
 
     if not a.no_lake:
         lake = a.lake or os.path.join(a.data_dir, "lake")

@@ -12,13 +12,8 @@ command -v kcat >/dev/null || { echo "SKIP: kcat missing" >&2; exit 77; }
 MOCK=${PP_TOOLS:-$(dirname "$PINPIPE")}/pp_kafka_mock
 [ -x "$MOCK" ] || { echo "SKIP: $MOCK not built" >&2; exit 77; }
 
-mkdir -p "$PP_TMP/mock"
-"$MOCK" --brokers 3 --partitions 6 >"$PP_TMP/mock/out" 2>"$PP_TMP/mock/err" &
-MOCK_PID=$!
-PP_PIDS+=("$MOCK_PID")
-for _ in $(seq 1 100); do [ -s "$PP_TMP/mock/out" ] && break; sleep 0.05; done
-B=$(head -1 "$PP_TMP/mock/out")
-[ -n "$B" ] || pp_fail "mock cluster did not start: $(cat "$PP_TMP/mock/err")"
+pp_mock_start "$PP_TMP/mock"
+B=$MOCK_BROKERS
 
 "$PINPIPE" gen --rows 1200 --seed 11 --out "$PP_TMP/src" >/dev/null 2>&1 || pp_fail "gen failed"
 python3 - "$PP_TMP/src/user.jsonl" "$PP_TMP" <<'PY'

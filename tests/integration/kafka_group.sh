@@ -11,13 +11,8 @@ command -v sqlite3 >/dev/null || pp_fail "sqlite3 CLI missing (apt-get install s
 MOCK=${PP_TOOLS:-$(dirname "$PINPIPE")}/pp_kafka_mock
 [ -x "$MOCK" ] || { echo "SKIP: $MOCK not built" >&2; exit 77; }
 
-mkdir -p "$PP_TMP/mock"
-"$MOCK" --brokers 3 --partitions 6 >"$PP_TMP/mock/out" 2>"$PP_TMP/mock/err" &
-MOCK_PID=$!
-PP_PIDS+=("$MOCK_PID")
-for _ in $(seq 1 100); do [ -s "$PP_TMP/mock/out" ] && break; sleep 0.05; done
-B=$(head -1 "$PP_TMP/mock/out")
-[ -n "$B" ] || pp_fail "mock cluster did not start: $(cat "$PP_TMP/mock/err")"
+pp_mock_start "$PP_TMP/mock"
+B=$MOCK_BROKERS
 KAFKA=(--log kafka --brokers "$B" -X retry.backoff.ms=20)
 WH=$PP_TMP/warehouse.db
 LAKE=$PP_TMP/lake

@@ -76,3 +76,16 @@ pp_wait_rows() {
   done
   pp_fail "warehouse $wh did not reach $n rows per table (has: ${got:-nothing})"
 }
+
+# pp_mock_start DIR: start librdkafka's mock cluster ($MOCK: 3 brokers, 6 partitions) with its
+# output in DIR; sets MOCK_PID and MOCK_BROKERS (its bootstrap servers); fails the test if it
+# does not start.
+pp_mock_start() {
+  mkdir -p "$1"
+  "$MOCK" --brokers 3 --partitions 6 >"$1/out" 2>"$1/err" &
+  MOCK_PID=$!
+  PP_PIDS+=("$MOCK_PID")
+  for _ in $(seq 1 100); do [ -s "$1/out" ] && break; sleep 0.05; done
+  MOCK_BROKERS=$(head -1 "$1/out")
+  [ -n "$MOCK_BROKERS" ] || pp_fail "mock cluster did not start: $(cat "$1/err")"
+}

@@ -44,14 +44,8 @@ caught_up() {
 # log, warehouse and lake prefix (s3://lake/POINT) per round; files under $PP_TMP/POINT
 stall_round() {
   local r=$1 d=$PP_TMP/$1 t0=$SECONDS
-  mkdir -p "$d/mock"
-  "$MOCK" --brokers 3 --partitions 6 >"$d/mock/out" 2>"$d/mock/err" &
-  local mock=$!
-  PP_PIDS+=("$mock")
-  for _ in $(seq 1 100); do [ -s "$d/mock/out" ] && break; sleep 0.05; done
-  local b
-  b=$(head -1 "$d/mock/out")
-  [ -n "$b" ] || pp_fail "$r: mock cluster did not start: $(cat "$d/mock/err")"
+  pp_mock_start "$d/mock"
+  local mock=$MOCK_PID b=$MOCK_BROKERS
   KAFKA=(--log kafka --brokers "$b" -X retry.backoff.ms=20)
   # the member's session.timeout.ms is 6000 (src/log/kafka_member.c): l1 stopped longer
   # than that loses its partitions to l2
