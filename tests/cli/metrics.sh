@@ -38,9 +38,16 @@ print(json.dumps({"records": [{"value": r} for r in recs] + [{"value": {"ind": "
 PY
 curl -s -o /dev/null -H 'Content-Type: application/vnd.kafka.json.v2+json' \
   --data-binary @"$tmp/batch.json" "$url/topics/x.geo"
-sleep 1.5 # stream and lake catch up (lake files roll after 100 ms)
-curl -sf "$url/metrics" >"$tmp/m1"
 delta() { echo $(( $(metric "$tmp/m1" "$1") - $(metric "$tmp/m0" "$1") )); }
+# stream and lake catch up (lake files roll after 100 ms): wait (bounded) until both have
+# the 24 records and the lake finished a file, then read the counters once
+for _ in $(seq 200); do
+  curl -sf "$url/metrics" >"$tmp/m1"
+  [ "$(delta pinpipe_stream_records_total)" = 24 ] && [ "$(delta pinpipe_lake_records_total)" = 24 ] &&
+    [ "$(delta pinpipe_lake_files_total)" -ge 2 ] &&
+    [ "$(grep -c '^pinpipe_consumer_lag_records{group="stream".* [1-9]' "$tmp/m1")" = 0 ] && break
+  sleep 0.05
+done
 check "fastapi 200s" "$(delta 'pinpipe_http_requests_total{route="fastapi",code="200"}')" 20
 check "fastapi 422s" "$(delta 'pinpipe_http_requests_total{route="fastapi",code="422"}')" 2
 check "fastapi 400s" "$(delta 'pinpipe_http_requests_total{route="fastapi",code="400"}')" 1

@@ -273,7 +273,11 @@ run_pipeline "$T/run5"
 "$PINPIPE" emulate --url "$PP_URL" --source "$URL" --events 0 --rate 100 --quiet --json \
   >"$T/emu7.json" 2>"$T/emu7.err" &
 EMU=$!
-sleep 1.5
+# events are flowing (some records in the log) before the server goes away
+for _ in $(seq 200); do
+  [ "$("$PINPIPE" log topics --data-dir "$T/run5" 2>/dev/null | awk -F'\t' 'NR > 1 {n += $4} END {print n + 0}')" -ge 30 ] && break
+  sleep 0.05
+done
 pp_mariadb_stop
 rc=0
 wait $EMU || rc=$?

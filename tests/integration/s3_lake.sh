@@ -20,7 +20,12 @@ pp_start "$dir" run --listen 127.0.0.1:0 --partitions 3 --roll-age 1s "${S3ARGS[
 run=$PP_PID
 "$PINPIPE" emulate --url "$PP_URL" --replay "$EVENTS" --concurrency 4 --quiet --json \
   >"$PP_TMP/emulate.json" || pp_fail "emulate"
-sleep 2 # the lake consumer catches up with the log (it is not latency-critical)
+# the lake consumer catches up with the log (it is not latency-critical): wait (bounded) until
+# the lake group has committed every partition up to its high watermark
+lake_lags() { "$PINPIPE" log offsets --data-dir "$dir" --group lake 2>/dev/null |
+  awk -F'\t' 'NR > 1 && ($4 == "-" || $4 != $5)' | wc -l; }
+for _ in $(seq 300); do [ "$(lake_lags)" = 0 ] && break; sleep 0.1; done
+[ "$(lake_lags)" = 0 ] || pp_fail "the lake did not catch up: $("$PINPIPE" log offsets --data-dir "$dir" --group lake)"
 # the embedded log's lake group has one member (nothing else would keep two S3 lake writers
 # apart): a second lake worker on the same log waits until run's has stopped
 pp_start "$dir" lake "${S3ARGS[@]}"

@@ -1,12 +1,22 @@
 /* pp_test.h: a minimal unit-test harness. Each check counts; main ends with PP_TEST_DONE(),
- * which prints "N passed, N failed" and returns non-zero on any failure. */
+ * which prints "N passed, N failed[, N parts skipped]" and returns 1 on any failure, else 77
+ * (ctest's SKIP_RETURN_CODE for unit tests) when a part was skipped (PP_TEST_SKIP: a missing
+ * tool or the absent sample data), else 0 -- a partial run is never reported as a pass. */
 #ifndef PP_TEST_H
 #define PP_TEST_H
 
 #include <stdio.h>
 #include <string.h>
 
-static int pp_test_passed, pp_test_failed;
+static int pp_test_passed, pp_test_failed, pp_test_skipped;
+
+/* A part of the test could not run (why: printed): the whole test reports "skipped". */
+#define PP_TEST_SKIP(...)                                                                      \
+    do {                                                                                       \
+        pp_test_skipped++;                                                                     \
+        printf("SKIP: " __VA_ARGS__);                                                          \
+        printf("\n");                                                                          \
+    } while (0)
 
 #define PP_CHECK(cond)                                                                         \
     do {                                                                                       \
@@ -44,8 +54,11 @@ static int pp_test_passed, pp_test_failed;
 
 #define PP_TEST_DONE()                                                                         \
     do {                                                                                       \
-        printf("%d passed, %d failed\n", pp_test_passed, pp_test_failed);                     \
-        return pp_test_failed ? 1 : 0;                                                         \
+        printf("%d passed, %d failed", pp_test_passed, pp_test_failed);                       \
+        if (pp_test_skipped)                                                                   \
+            printf(", %d parts skipped", pp_test_skipped);                                     \
+        printf("\n");                                                                          \
+        return pp_test_failed ? 1 : pp_test_skipped ? 77 : 0;                                  \
     } while (0)
 
 #endif

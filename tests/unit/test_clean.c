@@ -924,7 +924,7 @@ static char *slurp(const char *dir, const char *name, size_t *n)
     snprintf(path, sizeof(path), "%s/data/%s", dir, name);
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        printf("data: %s absent, skipped\n", path);
+        PP_TEST_SKIP("data: %s absent", path);
         return NULL;
     }
     fseek(fp, 0, SEEK_END);

@@ -1533,7 +1533,7 @@ static void test_kafka(void)
 {
     struct kmock km;
     if (kmock_start(&km)) {
-        printf("kafka: mock cluster unavailable, skipped\n");
+        PP_TEST_SKIP("kafka: librdkafka's mock cluster unavailable");
         return;
     }
     test_kafka_produce_read(&km);
