@@ -46,7 +46,7 @@ static void usage(FILE *out)
             "  --publish             do not consume: publish the files the lake group has\n"
             "                        committed but a killed worker left pending (S3), then\n"
             "                        exit (the daily DAG runs it before its lag check)\n"
-            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP PP_CLI_CONNECT_HELP
             "  -h, --help            this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -94,7 +94,7 @@ static int publish_committed(const char *cmd, const char *log_dir,
     }
     struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
     if (!log)
-        return pp_cli_fail(cmd, 1, "log %s: %s", log_dir, err);
+        return pp_cli_log_fail(cmd, &conf, log_dir, err);
     struct pp_lake *lake = pp_lake_open(lconf, err, sizeof(err));
     if (!lake) {
         pp_log_close(log);
@@ -122,6 +122,7 @@ int cmd_lake(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_LAKE_OPTIONS,
+                                         PP_CLI_CONNECT_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL, *metrics_listen = NULL;
     char host[256];
@@ -207,7 +208,7 @@ int cmd_lake(int argc, char **argv)
         if (!log && pp_cli_stop)
             return 0;
         return log ? pp_cli_fail(argv[0], 1, "lake %s: %s", lconf.root, err)
-                   : pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+                   : pp_cli_log_fail(argv[0], &logconf, log_dir, err);
     }
     pp_worker_http_add_log(mh, log);
     health.log = log;

@@ -45,6 +45,7 @@ static void usage(FILE *out)
             "                          insights -> quality, @daily after midnight UTC) in a\n"
             "                          `pinpipe schedule --allow-empty` child process\n"
             PP_CLI_ACCESS_HELP PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_CONNECT_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
             PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
@@ -71,7 +72,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"no-dashboard", 0, 0, O_NODASH}, {"no-schedule", 0, 0, O_NOSCHED},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
         PP_CLI_HTTP_OPTIONS,             PP_CLI_ACCESS_OPTIONS,
-        {0, 0, 0, 0}};
+        PP_CLI_CONNECT_OPTIONS,          {0, 0, 0, 0}};
     int c;
     int64_t n;
     uint64_t sz;
@@ -170,9 +171,12 @@ static pid_t scheduler_start(const struct pp_runner_conf *conf, const struct pp_
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(0); /* run is already gone */
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%d", (conf->log.connect_timeout_ms + 999) / 1000);
         char *args[] = {exe,           "schedule", "--data-dir", (char *)conf->data_dir,
                         "--warehouse", (char *)run->wh_path,    "--lake",
-                        (char *)run->lake_path, "--allow-empty", NULL};
+                        (char *)run->lake_path, "--allow-empty",
+                        conf->log.connect_timeout_ms ? "--connect-timeout" : NULL, secs, NULL};
         execv(exe, args);
         _exit(127);
     }

@@ -45,7 +45,14 @@ struct pp_lake_conf {
     int s3_path_style;
     uint64_t s3_part_bytes; /* multipart part size = buffer per open object (default 8 MiB,
                                at least S3's minimum of 5 MiB) */
+    /* S3: each request's connection must be made within this (ms), and open's first request
+     * (the bucket check), its retries included, must be answered within it
+     * (0 = PP_LAKE_CONNECT_TIMEOUT_MS) */
+    int connect_timeout_ms;
 };
+
+/* Default bound on connecting to S3, and on the first request at open (ms). */
+#define PP_LAKE_CONNECT_TIMEOUT_MS 10000
 
 struct pp_lake;
 

@@ -276,7 +276,27 @@ static void pg_close(struct pp_wh *base)
     free(pg);
 }
 
-struct pp_wh *wh_pg_open(const char *conninfo, char *errstr, size_t errstr_size)
+/* libpq's reason in one line (its second line is a hint such as "Is the server running on
+ * that host...?", which the caller's own hint replaces). */
+static void connect_err(struct wh_pg *pg, int timeout_s, char *errstr, size_t errstr_size)
+{
+    const char *msg = pg->conn ? PQerrorMessage(pg->conn) : "out of memory";
+    int n = (int)strcspn(msg, "\n");
+    while (n > 0 && msg[n - 1] == ' ')
+        n--;
+    int timed_out = strstr(msg, "timeout expired") != NULL;
+    snprintf(pg->err, sizeof(pg->err), "connect: %.*s", n, msg);
+    /* the message never holds the password; the URL is not repeated here */
+    char within[48] = "";
+    if (timed_out)
+        snprintf(within, sizeof(within), " (no answer within %d s)", timeout_s);
+    snprintf(errstr, errstr_size,
+             "postgresql: %.*s%s (check --warehouse and that PostgreSQL is running)", n, msg,
+             within);
+}
+
+struct pp_wh *wh_pg_open(const char *conninfo, int connect_timeout_ms, char *errstr,
+                         size_t errstr_size)
 {
     struct wh_pg *pg = calloc(1, sizeof(*pg));
     if (!pg) {
@@ -288,14 +308,22 @@ struct pp_wh *wh_pg_open(const char *conninfo, char *errstr, size_t errstr_size)
     for (int k = 0; k < PP_KIND_COUNT; k++)
         pp_buf_init(&pg->copy[k], 0);
     pp_buf_init(&pg->scratch, 0);
+    /* Bounds on an unreachable server: connect_timeout covers the TCP connection and the
+     * startup (a listener that accepts and never answers); keepalives end a session whose
+     * peer vanished (idle S s, then 3 probes S/3 s apart) instead of the kernel's 2 h. */
+    int secs = (connect_timeout_ms + 999) / 1000;
+    char timeout[16], idle[16], interval[16];
+    snprintf(timeout, sizeof(timeout), "%d", secs);
+    snprintf(idle, sizeof(idle), "%d", secs);
+    snprintf(interval, sizeof(interval), "%d", secs / 3 > 0 ? secs / 3 : 1);
     /* defaults first: what the URL says overrides them (expand_dbname) */
-    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *const vals[] = {"10", "pinpipe", conninfo, NULL};
+    const char *const keys[] = {"connect_timeout", "keepalives", "keepalives_idle",
+                                "keepalives_interval", "keepalives_count", "application_name",
+                                "dbname", NULL};
+    const char *const vals[] = {timeout, "1", idle, interval, "3", "pinpipe", conninfo, NULL};
     pg->conn = PQconnectdbParams(keys, vals, 1);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
-        /* the message never holds the password; the URL is not repeated here */
-        set_err(pg, "connect", pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
-        snprintf(errstr, errstr_size, "%s", pg->err);
+        connect_err(pg, secs, errstr, errstr_size);
         goto fail;
     }
     if (session(pg)) {
