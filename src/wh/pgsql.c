@@ -1,6 +1,8 @@
 /* pgsql.c: the PostgreSQL warehouse (libpq): session and reconnects, schema and migrations,
  * transactions, offsets, rejects and the insights (rows themselves: pg_copy.c). */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +297,36 @@ static void connect_err(struct wh_pg *pg, int timeout_s, char *errstr, size_t er
              within);
 }
 
+/* First contact after the startup: the server must answer a query within timeout_ms. One
+ * that completed the startup and then hangs would block every call after it (libpq's blocking
+ * calls have no deadline), so this one is sent and awaited with poll(2).
+ * @returns 0, PP_ETIMEDOUT, or PP_EIO / PP_EBUSY (wh_pg_fail) with pg->err set. */
+static int ping(struct wh_pg *pg, int timeout_ms)
+{
+    if (!PQsendQuery(pg->conn, "SELECT 1"))
+        return wh_pg_fail(pg, NULL, "query");
+    int64_t deadline = mono_ms() + timeout_ms;
+    while (PQisBusy(pg->conn)) {
+        int64_t left = deadline - mono_ms();
+        struct pollfd pfd = {PQsocket(pg->conn), POLLIN, 0};
+        if (left <= 0) {
+            set_err(pg, "query", "no answer");
+            return PP_ETIMEDOUT;
+        }
+        int n = poll(&pfd, 1, (int)left);
+        if ((n < 0 && errno != EINTR) || (n > 0 && !PQconsumeInput(pg->conn)))
+            return wh_pg_fail(pg, NULL, "query");
+    }
+    int rc = 0;
+    for (PGresult *res; (res = PQgetResult(pg->conn));) {
+        if (PQresultStatus(res) != PGRES_TUPLES_OK && !rc)
+            rc = wh_pg_fail(pg, res, "query");
+        else
+            PQclear(res);
+    }
+    return rc;
+}
+
 struct pp_wh *wh_pg_open(const char *conninfo, int connect_timeout_ms, char *errstr,
                          size_t errstr_size)
 {
@@ -324,6 +356,18 @@ struct pp_wh *wh_pg_open(const char *conninfo, int connect_timeout_ms, char *err
     pg->conn = PQconnectdbParams(keys, vals, 1);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
         connect_err(pg, secs, errstr, errstr_size);
+        goto fail;
+    }
+    int rc = ping(pg, connect_timeout_ms);
+    if (rc == PP_ETIMEDOUT) {
+        snprintf(errstr, errstr_size,
+                 "postgresql: the server accepted the connection but answered no query within "
+                 "%d s (check --warehouse and that PostgreSQL is not hung or overloaded)",
+                 secs);
+        goto fail;
+    }
+    if (rc) {
+        snprintf(errstr, errstr_size, "postgresql: %s", pg->err);
         goto fail;
     }
     if (session(pg)) {

@@ -64,9 +64,10 @@ struct pp_wh *pp_wh_open(const char *spec, char *errstr, size_t errstr_size);
  * seconds, at least 2, per address of the host), and TCP keepalives on the session. */
 #define PP_WH_CONNECT_TIMEOUT_MS 10000
 /* As pp_wh_open, reaching a PostgreSQL server within connect_timeout_ms (0 = the default;
- * a connect_timeout in the URI wins; SQLite: unused). A server that cannot be reached fails
- * with one line: "postgresql: <libpq's reason> (check --warehouse and that PostgreSQL is
- * running)". */
+ * a connect_timeout in the URI wins; SQLite: unused), and its answer to a first query within
+ * connect_timeout_ms too (a server that completed the startup and hangs). A server that
+ * cannot be reached fails with one line: "postgresql: <libpq's reason> (check --warehouse and
+ * that PostgreSQL is running)". */
 struct pp_wh *pp_wh_open_timeout(const char *spec, int connect_timeout_ms, char *errstr,
                                  size_t errstr_size);
 void pp_wh_close(struct pp_wh *wh);

@@ -4,39 +4,72 @@
 # --connect-timeout, one line on stderr naming the service and what to check, and never a raw
 # librdkafka line ("%3|...") nor its "[thrd:...]" log lines. Each service twice: refused
 # (nothing listens on 127.0.0.1:1) and silent (a python listener that accepts and never
-# answers: a hung server or a firewall that lets the SYN through). Last, `status` against a
-# silent Kafka without the option shows the default bound (10 s).
+# answers: a hung server or a firewall that lets the SYN through); PostgreSQL also hung after
+# a completed startup. Last, `status` against a silent Kafka without the option shows the
+# default bound (10 s).
 set -euo pipefail
 : "${PINPIPE:?PINPIPE must name the built pinpipe binary}"
 command -v python3 >/dev/null || { echo "SKIP: python3 missing" >&2; exit 77; }
 
 TMP=$(mktemp -d /tmp/pinpipe-unreach.XXXXXX)
-SILENT_PID=
+LISTENER_PIDS=()
 cleanup() {
-  [ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null || true
+  for p in "${LISTENER_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   rm -rf "$TMP" || true
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# the silent listener: accepts every connection, reads nothing, answers nothing
-python3 - "$TMP/port" <<'PY' &
-import socket, sys
+# listener.py MODE PORTFILE: silent: accepts every connection, reads nothing, answers
+# nothing; pg-hung: a PostgreSQL server that completes the startup (no TLS, no password:
+# AuthenticationOk, ReadyForQuery) and then never answers a query.
+cat >"$TMP/listener.py" <<'PY'
+import os, socket, struct, sys, threading
+mode, portfile = sys.argv[1], sys.argv[2]
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0))
 s.listen(128)
-open(sys.argv[1] + ".tmp", "w").write("%d\n" % s.getsockname()[1])
-import os
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+with open(portfile + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(portfile + ".tmp", portfile)
 held = []
+def startup(c):
+    def read(n):
+        b = b""
+        while len(b) < n:
+            x = c.recv(n - len(b))
+            if not x:
+                raise EOFError
+            b += x
+        return b
+    try:
+        while True:
+            n, code = struct.unpack("!ii", read(8))
+            if code in (80877103, 80877104):  # SSLRequest, GSSENCRequest: refused
+                c.sendall(b"N")
+                continue
+            read(n - 8)
+            c.sendall(b"R" + struct.pack("!ii", 8, 0) + b"Z" + struct.pack("!i", 5) + b"I")
+            return
+    except EOFError:
+        pass
 while True:
-    held.append(s.accept()[0])
+    c = s.accept()[0]
+    held.append(c)
+    if mode == "pg-hung":
+        threading.Thread(target=startup, args=(c,), daemon=True).start()
 PY
-SILENT_PID=$!
-for _ in $(seq 1 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-[ -s "$TMP/port" ] || fail "silent listener did not start"
-SILENT=127.0.0.1:$(cat "$TMP/port")
+listener() { # MODE: start one, print its address
+  python3 "$TMP/listener.py" "$1" "$TMP/$1.port" &
+  LISTENER_PIDS+=($!)
+  for _ in $(seq 1 100); do [ -s "$TMP/$1.port" ] && break; sleep 0.05; done
+  [ -s "$TMP/$1.port" ] || fail "$1 listener did not start"
+}
+listener silent
+listener pg-hung
+SILENT=127.0.0.1:$(cat "$TMP/silent.port")
+PG_HUNG=127.0.0.1:$(cat "$TMP/pg-hung.port")
 REFUSED=127.0.0.1:1
 
 # no configuration file or PINPIPE_* variable of the caller's may change what is tested
@@ -125,6 +158,19 @@ for mode in refused silent; do
   check "run s3 $mode" s3 $bound "$PINPIPE" run --listen 127.0.0.1:0 --no-schedule \
     --data-dir "$TMP/run-s-$mode" "${S[@]}"
 done
+
+# a PostgreSQL that completes the startup, then hangs: open's first query is bounded too
+W=(--warehouse "postgresql://pinpipe@$PG_HUNG/pinpipe" --connect-timeout $T)
+echo "== postgresql hung after the startup ($PG_HUNG)"
+check "status postgresql hung" postgresql $bound "$PINPIPE" status --data-dir "$D" "${W[@]}"
+check "stream postgresql hung" postgresql $bound "$PINPIPE" stream --data-dir "$D" "${W[@]}"
+check "batch postgresql hung" postgresql $bound "$PINPIPE" batch --date $DAY --step insights \
+  --data-dir "$D" "${W[@]}"
+check "insights postgresql hung" postgresql $bound "$PINPIPE" insights "${W[@]}"
+check "quality postgresql hung" postgresql $bound "$PINPIPE" quality --date $DAY \
+  --data-dir "$D" "${W[@]}"
+check "dag run postgresql hung" postgresql $bound "$PINPIPE" dag run --date $DAY \
+  --data-dir "$D" "${W[@]}"
 
 # The DAG's tasks are pinpipe commands: the option reaches them and the run fails at its first
 # task (--retries 0), whose one line is in the run's table on stdout (the DAG's report).
