@@ -113,9 +113,9 @@ int log_kafka_contact(struct pp_log *log, char *errstr, size_t errstr_size)
         const struct rd_kafka_metadata *md;
         /* no topics: brokers only. It waits for a usable broker (connected, ApiVersion
          * answered) within the slice, so a silent listener costs no request per slice. */
-        rd_kafka_resp_err_t err = rd_kafka_metadata(kf->rk, 0, NULL, &md,
-                                left_ms < KAFKA_CONTACT_SLICE_MS ? (int)left_ms
-                                                                 : KAFKA_CONTACT_SLICE_MS);
+        rd_kafka_resp_err_t err = rd_kafka_metadata(
+            kf->rk, 0, NULL, &md,
+            left_ms < KAFKA_CONTACT_SLICE_MS ? (int)left_ms : KAFKA_CONTACT_SLICE_MS);
         if (!err) {
             rd_kafka_metadata_destroy(md);
             STORE(&kf->connecting, 0);
