@@ -292,9 +292,12 @@ static void connect_err(struct wh_pg *pg, int timeout_s, char *errstr, size_t er
     char within[48] = "";
     if (timed_out)
         snprintf(within, sizeof(within), " (no answer within %d s)", timeout_s);
-    snprintf(errstr, errstr_size,
-             "postgresql: %.*s%s (check --warehouse and that PostgreSQL is running)", n, msg,
-             within);
+    /* the server answered and refused: the URI's user, password or database, not reachability */
+    int refused = strstr(msg, "authentication") || strstr(msg, "password") ||
+                  strstr(msg, "does not exist") || strstr(msg, "no pg_hba.conf entry");
+    snprintf(errstr, errstr_size, "postgresql: %.*s%s (check %s)", n, msg, within,
+             refused ? "the user, password and database in --warehouse"
+                     : "--warehouse and that PostgreSQL is running");
 }
 
 /* First contact after the startup: the server must answer a query within timeout_ms. One
