@@ -43,7 +43,7 @@ static void usage(FILE *out)
             "                     of failing (pinpipe run's scheduler: quiet days happen)\n"
             "  --quiet, -q        do not print the insights (they are still stored), no\n"
             "                     progress, only warnings on stderr (and the summary line)\n"
-            PP_CLI_LAKE_HELP
+            PP_CLI_LAKE_HELP PP_CLI_CONNECT_HELP
             "  -h, --help         this help\n"
             "\n"
             "exit status: 0 ok, 1 failure (e.g. no lake data for the day), 2 usage error\n",
@@ -142,6 +142,7 @@ static int parse_args(int argc, char **argv, struct batch_opts *o)
         {"allow-empty", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},         {"step", required_argument, NULL, 's'},
         PP_CLI_LAKE_OPTIONS,
+        PP_CLI_CONNECT_OPTIONS,
         {NULL, 0, NULL, 0}};
     int64_t ms;
     int c;
@@ -250,6 +251,7 @@ static int load(struct batch *b, const struct batch_opts *o, const char *lake_di
     conf.s3_endpoint = o->lake.s3_endpoint;
     conf.s3_region = o->lake.s3_region;
     conf.s3_path_style = o->lake.s3_path_style;
+    conf.connect_timeout_ms = o->lake.connect_timeout_ms;
     struct pp_lake *lake = pp_lake_open(&conf, err, sizeof(err));
     if (!lake)
         return pp_cli_fail("batch", 1, "lake %s: %s", lake_dir, err);
@@ -299,9 +301,12 @@ int cmd_batch(int argc, char **argv)
     struct batch b;
     memset(&b, 0, sizeof(b));
     b.allow_empty = o.allow_empty;
-    b.wh = pp_wh_open(wh_path, err, sizeof(err));
-    if (!b.wh)
-        return pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err);
+    b.wh = pp_wh_open_timeout(wh_path, o.lake.connect_timeout_ms, err, sizeof(err));
+    if (!b.wh) {
+        char red[512];
+        return pp_cli_fail(argv[0], 1, "warehouse %s: %s", pp_wh_redact(wh_path, red, sizeof(red)),
+                           err);
+    }
     pp_row_init(&b.row);
     if (o.step != STEP_INSIGHTS)
         status = load(&b, &o, lake_dir);

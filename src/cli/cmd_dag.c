@@ -26,6 +26,8 @@
 struct dag_opts {
     const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to, *metrics_listen;
     const char *close_grace; /* --close-grace for the day_closed task, or NULL */
+    const char *connect_s; /* --connect-timeout as given (passed on to the tasks), or NULL */
+    int connect_ms;
     struct pp_worker_tls tls; /* --metrics-tls-cert/--metrics-tls-key */
     int retries, limit, catchup, allow_empty;
     int64_t retry_delay_ms;
@@ -82,6 +84,9 @@ static void usage(FILE *out)
         "  --lake DIR|s3://...          the lake the batch reads\n"
         "  --retries N                  retries of a failed task (default 1)\n"
         "  --retry-delay DURATION       before the first retry (default 2m, as the seeds' DAG)\n"
+        "  --connect-timeout S          fail (exit 1, one line) when PostgreSQL (or, in the\n"
+        "                               tasks, Kafka or S3) does not answer within S seconds\n"
+        "                               at start (default 10; or $PINPIPE_CONNECT_TIMEOUT)\n"
         "  -h, --help                   this help\n\n"
         "exit status: 0 every run succeeded, 1 a run failed or is running elsewhere,\n"
         "2 usage error\n",
@@ -113,7 +118,18 @@ static void append(char *out, size_t size, const char *s)
     snprintf(out + n, size - n, "%s", s);
 }
 
-/* "<exe> <sub> --date {date} --data-dir D [--warehouse W] [--lake L]" into out. */
+/* " --connect-timeout S" onto out when the DAG was given one (else the tasks read the same
+ * configuration and environment as the DAG). */
+static void connect_arg(char *out, size_t size, const struct dag_opts *o)
+{
+    if (!o->connect_s)
+        return;
+    append(out, size, " --connect-timeout ");
+    shq(out, size, o->connect_s);
+}
+
+/* "<exe> <sub> --date {date} --data-dir D [--warehouse W] [--lake L] [--connect-timeout S]"
+ * into out. */
 static void day_command(char *out, size_t size, const char *exe, const char *sub,
                         const struct dag_opts *o)
 {
@@ -131,6 +147,7 @@ static void day_command(char *out, size_t size, const char *exe, const char *sub
         append(out, size, " --lake ");
         shq(out, size, o->lake);
     }
+    connect_arg(out, size, o);
 }
 
 static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
@@ -162,6 +179,7 @@ static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
         append(st, sizeof(c->cmd[0]), " --close-grace ");
         shq(st, sizeof(c->cmd[0]), o->close_grace);
     }
+    connect_arg(st, sizeof(c->cmd[0]), o);
     append(st, sizeof(c->cmd[0]), " >/dev/null");
     memset(&c->dag, 0, sizeof(c->dag));
     c->dag.name = DAG_NAME;
@@ -343,7 +361,7 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         {"retries", 1, 0, 'r'},  {"retry-delay", 1, 0, 'R'}, {"limit", 1, 0, 'n'},
         {"catchup", 0, 0, 'c'},  {"help", 0, 0, 'h'},        {"metrics-listen", 1, 0, 'M'},
         {"allow-empty", 0, 0, 'E'},   {"metrics-tls-cert", 1, 0, 'C'},
-        {"metrics-tls-key", 1, 0, 'K'}, {"close-grace", 1, 0, 'G'},
+        {"metrics-tls-key", 1, 0, 'K'}, {"close-grace", 1, 0, 'G'}, PP_CLI_CONNECT_OPTIONS,
         {0, 0, 0, 0}};
     int c;
     int64_t v, ms;
@@ -410,6 +428,11 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         case 'h':
             usage(stdout);
             return -1;
+        case PP_OPT_CONNECT_TIMEOUT:
+            if (pp_cli_connect_opt("dag", c, optarg, &o->connect_ms))
+                return 2;
+            o->connect_s = optarg;
+            break;
         default:
             return pp_cli_fail("dag", 2, "bad option '%s' (see pinpipe dag --help)",
                                argv[optind - 1]);
@@ -471,7 +494,7 @@ int cmd_dag(int argc, char **argv)
     pp_cli_path(o.data_dir, "warehouse.db", wh_default, sizeof(wh_default));
     if (!o.wh_path && strcmp(o.sub, "history"))
         mkdir(o.data_dir, 0755); /* a fresh install: the default warehouse lives there */
-    c.wh = pp_wh_open(o.wh_path ? o.wh_path : wh_default, err, sizeof(err));
+    c.wh = pp_wh_open_timeout(o.wh_path ? o.wh_path : wh_default, o.connect_ms, err, sizeof(err));
     if (!c.wh)
         return pp_cli_fail("dag", 1, "warehouse: %s", err);
     if (!strcmp(o.sub, "history")) {

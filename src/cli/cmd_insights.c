@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "                       json: {\"<insight>\": [{\"<column>\": value, ...}], ...}\n"
             "                       csv: per insight a \"# <name>\" line, a header, the rows\n"
             "  --run-date D         print the stored snapshot of batch run date D\n"
+            PP_CLI_CONNECT_HELP
             "  -h, --help           this help\n"
             "\n"
             "exit status: 0 ok, 1 failure (no warehouse, no snapshot for D), 2 usage error\n",
@@ -50,11 +51,12 @@ int cmd_insights(int argc, char **argv)
     static const struct option opts[] = {
         {"data-dir", required_argument, NULL, 'd'}, {"warehouse", required_argument, NULL, 'w'},
         {"format", required_argument, NULL, 'f'},   {"run-date", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},           PP_CLI_CONNECT_OPTIONS,
+        {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_path = NULL, *run_date = NULL;
     enum pp_wh_format format = PP_WH_TABLE;
     int64_t ms;
-    int c;
+    int c, connect_ms = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -78,9 +80,16 @@ int cmd_insights(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
-        default:
+        default: {
+            int rc = pp_cli_connect_opt(argv[0], c, optarg, &connect_ms);
+            if (rc >= 0) {
+                if (rc)
+                    return rc;
+                break;
+            }
             usage(stderr);
             return 2;
+        }
         }
     }
     if (optind < argc) {
@@ -95,9 +104,12 @@ int cmd_insights(int argc, char **argv)
     struct stat st;
     if (!pp_wh_is_url(wh_path) && stat(wh_path, &st)) /* reading must not create one */
         return pp_cli_fail(argv[0], 1, "no warehouse at %s (see --warehouse, --data-dir)", wh_path);
-    struct pp_wh *wh = pp_wh_open(wh_path, err, sizeof(err));
-    if (!wh)
-        return pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err);
+    struct pp_wh *wh = pp_wh_open_timeout(wh_path, connect_ms, err, sizeof(err));
+    if (!wh) {
+        char red[512];
+        return pp_cli_fail(argv[0], 1, "warehouse %s: %s", pp_wh_redact(wh_path, red, sizeof(red)),
+                           err);
+    }
     int rc = run_date ? pp_wh_insights_print_snapshot(wh, run_date, format, stdout)
                       : pp_wh_insights_print(wh, format, stdout);
     int status = 0;

@@ -64,7 +64,7 @@ static void usage(FILE *out)
             "                        DAG's first task\n"
             "  --wait DURATION       with --close-day: wait up to this long for the day to close\n"
             "                        (checked every second; default 0: check once)\n"
-            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_LOG_HELP PP_CLI_LAKE_HELP PP_CLI_CONNECT_HELP
             "  -h, --help            this help\n"
             "\n"
             "exit status: 0 stopped cleanly (--close-day: the day is closed), 1 failure, 2 usage\n"
@@ -114,7 +114,7 @@ static int open_log_lake(const char *cmd, const char *log_dir, const struct pp_l
     if (conf.backend == PP_LOG_EMBEDDED && stat(log_dir, &st) && errno == ENOENT)
         return -1;
     if (!(*log = pp_log_open(&conf, err, sizeof(err))))
-        return pp_cli_fail(cmd, 1, "log %s: %s", log_dir, err);
+        return pp_cli_log_fail(cmd, &conf, log_dir, err);
     if (!(*lake = pp_lake_open(lconf, err, sizeof(err)))) {
         pp_log_close(*log);
         return pp_cli_fail(cmd, 1, "lake %s: %s", lconf->root, err);
@@ -196,6 +196,7 @@ int cmd_lake(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_LAKE_OPTIONS,
+                                         PP_CLI_CONNECT_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL, *metrics_listen = NULL;
     char host[256];
@@ -305,7 +306,7 @@ int cmd_lake(int argc, char **argv)
         if (!log && pp_cli_stop)
             return 0;
         return log ? pp_cli_fail(argv[0], 1, "lake %s: %s", lconf.root, err)
-                   : pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+                   : pp_cli_log_fail(argv[0], &logconf, log_dir, err);
     }
     pp_worker_http_add_log(mh, log);
     health.log = log;

@@ -48,7 +48,7 @@ static void usage(FILE *out)
             "                      partition (default 10); with one, stop after COUNT records\n"
             "  -f, --follow        tail: keep printing new records until SIGINT/SIGTERM\n"
             "  --value-only        tail: print only the value\n"
-            PP_CLI_LOG_HELP
+            PP_CLI_LOG_HELP PP_CLI_CONNECT_HELP
             "  -h, --help          this help\n"
             "\n"
             "exit status: 0 ok, 1 failure (no log, unknown topic, read error), 2 usage error\n",
@@ -288,7 +288,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"offset", required_argument, NULL, 'o'},   {"from-beginning", no_argument, NULL, 'b'},
         {"follow", no_argument, NULL, 'f'},         {"value-only", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},           PP_CLI_LOG_OPTIONS,
-        {NULL, 0, NULL, 0}};
+        PP_CLI_CONNECT_OPTIONS,                     {NULL, 0, NULL, 0}};
     int c;
     int64_t v;
     optind = 1;

@@ -103,7 +103,7 @@ static void usage(FILE *out)
             "                           the day's lake (default 0)\n"
             "  --max-ingest-rejected N  fail when serve refused more records or requests that\n"
             "                           day, all kinds together (default 0)\n" PP_CLI_LOG_HELP
-                PP_CLI_LAKE_HELP "  -h, --help               this help\n\n"
+                PP_CLI_LAKE_HELP PP_CLI_CONNECT_HELP "  -h, --help               this help\n\n"
             "exit status: 0 checks passed, 1 a threshold was passed or a failure, 2 usage\n",
             PP_DEFAULT_DATA_DIR);
 }
@@ -243,7 +243,7 @@ static int open_log(struct quality_opts *o, struct pp_log **log)
     o->log.readonly = 1;
     *log = pp_log_open(&o->log, err, sizeof(err));
     o->log.dir = NULL;
-    return *log ? 0 : pp_cli_fail("quality", 1, "log: %s", err);
+    return *log ? 0 : pp_cli_log_fail("quality", &o->log, dir, err);
 }
 
 /* Call cb for every record of (topic, partition) from offset `from` up to `to` (exclusive).
@@ -462,6 +462,7 @@ static int parse(int argc, char **argv, struct quality_opts *o)
                                          {"help", 0, 0, 'h'},
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_LAKE_OPTIONS,
+                                         PP_CLI_CONNECT_OPTIONS,
                                          {0, 0, 0, 0}};
     int c, rc;
     optind = 0;
@@ -668,9 +669,12 @@ int cmd_quality(int argc, char **argv)
     o.lake.root = o.lake_dir ? o.lake_dir : lake_default;
     if (!(r.lake = pp_lake_open(&o.lake, err, sizeof(err))))
         return pp_cli_fail("quality", 1, "lake %s: %s", o.lake.root, err);
-    if (!(r.wh = pp_wh_open(o.wh_path ? o.wh_path : wh_default, err, sizeof(err)))) {
+    const char *wh_path = o.wh_path ? o.wh_path : wh_default;
+    if (!(r.wh = pp_wh_open_timeout(wh_path, o.lake.connect_timeout_ms, err, sizeof(err)))) {
+        char red[512];
         pp_lake_close(r.lake);
-        return pp_cli_fail("quality", 1, "warehouse: %s", err);
+        return pp_cli_fail("quality", 1, "warehouse %s: %s",
+                           pp_wh_redact(wh_path, red, sizeof(red)), err);
     }
     status = open_log(&o, &r.log);
     for (int k = 0; k < PP_KIND_COUNT && !status; k++) {

@@ -47,6 +47,7 @@ static void usage(FILE *out)
             "                          insights -> quality, @daily after midnight UTC) in a\n"
             "                          `pinpipe schedule --allow-empty` child process\n"
             PP_CLI_ACCESS_HELP PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
+            PP_CLI_CONNECT_HELP
             "  --quiet | --verbose     less or more on stderr\n"
             "  -h, --help              this text\n",
             PP_DEFAULT_LISTEN, PP_DEFAULT_DATA_DIR);
@@ -75,7 +76,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"close-grace", 1, 0, O_GRACE},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
         PP_CLI_HTTP_OPTIONS,             PP_CLI_ACCESS_OPTIONS,
-        {0, 0, 0, 0}};
+        PP_CLI_CONNECT_OPTIONS,          {0, 0, 0, 0}};
     int c;
     int64_t n;
     uint64_t sz;
@@ -180,12 +181,19 @@ static pid_t scheduler_start(const struct pp_runner_conf *conf, const struct pp_
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(0); /* run is already gone */
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%d", (conf->log.connect_timeout_ms + 999) / 1000);
         char *args[] = {exe,           "schedule", "--data-dir", (char *)conf->data_dir,
                         "--warehouse", (char *)run->wh_path,    "--lake",
-                        (char *)run->lake_path, "--allow-empty", NULL, NULL, NULL};
+                        (char *)run->lake_path, "--allow-empty", NULL, NULL, NULL, NULL, NULL};
+        int n = 9;
+        if (conf->log.connect_timeout_ms) {
+            args[n++] = "--connect-timeout";
+            args[n++] = secs;
+        }
         if (close_grace) {
-            args[9] = "--close-grace";
-            args[10] = (char *)close_grace;
+            args[n++] = "--close-grace";
+            args[n++] = (char *)close_grace;
         }
         execv(exe, args);
         _exit(127);

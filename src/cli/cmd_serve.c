@@ -52,7 +52,7 @@ static void usage(FILE *out)
             "                          file or postgresql:// URI (default DIR/warehouse.db)\n"
             "  --no-dashboard          do not serve the dashboard (/ and /api/* get 404)\n"
             PP_CLI_ACCESS_HELP
-            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP
+            PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_CONNECT_HELP
             "  -h, --help              this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -88,6 +88,7 @@ int cmd_serve(int argc, char **argv)
                                          PP_CLI_LOG_OPTIONS,
                                          PP_CLI_HTTP_OPTIONS,
                                          PP_CLI_ACCESS_OPTIONS,
+                                         PP_CLI_CONNECT_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_spec = NULL;
     struct pp_cli_access acc = {0}; /* API keys and TLS */
@@ -208,7 +209,7 @@ int cmd_serve(int argc, char **argv)
     if (!log) {
         pp_cli_tls_stop(tls);
         pp_auth_destroy(hconf.auth);
-        return pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+        return pp_cli_log_fail(argv[0], &lconf, log_dir, err);
     }
     for (int k = 0; k < PP_KIND_COUNT; k++) {
         int n = pp_log_partitions(log, pp_kind_name((enum pp_kind)k), 1);

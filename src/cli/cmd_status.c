@@ -78,8 +78,10 @@ static void usage(FILE *out)
             "  --runs N               DAG task runs shown, newest first (default 9)\n"
             "  --json                 one JSON object instead of the screen\n"
             PP_CLI_LOG_HELP
+            PP_CLI_CONNECT_HELP
             "  -h, --help             this help\n\n"
-            "exit status: 0 ok, 1 the log cannot be opened, 2 usage error\n",
+            "exit status: 0 ok, 1 the log cannot be opened or a PostgreSQL warehouse cannot be\n"
+            "reached (the screen is still printed), 2 usage error\n",
             PP_DEFAULT_DATA_DIR);
 }
 
@@ -501,7 +503,10 @@ static void on_run(void *arg, const struct pp_wh_dag_task *t)
     r->n++;
 }
 
-static void warehouse(const char *wh_path, int nruns, struct pp_buf *json)
+/* The warehouse section. @returns 0, or 1 when a PostgreSQL warehouse was unreachable (its
+ * one-line reason in fail). */
+static int warehouse(const char *wh_path, int connect_ms, int nruns, struct pp_buf *json,
+                     char *fail, size_t fail_size)
 {
     char err[512], red[512];
     struct stat st;
@@ -516,8 +521,10 @@ static void warehouse(const char *wh_path, int nruns, struct pp_buf *json)
     if (!pp_wh_is_url(wh_path) && stat(wh_path, &st))
         snprintf(err, sizeof(err), "not created yet");
     else
-        wh = pp_wh_open(wh_path, err, sizeof(err));
+        wh = pp_wh_open_timeout(wh_path, connect_ms, err, sizeof(err));
     if (!wh) {
+        if (pp_wh_is_url(wh_path))
+            snprintf(fail, fail_size, "warehouse %s: %s", red, err);
         if (json) {
             pp_buf_puts(json, ",\"reachable\":false,\"error\":");
             pp_json_put_str(json, err, strlen(err));
@@ -525,7 +532,7 @@ static void warehouse(const char *wh_path, int nruns, struct pp_buf *json)
         } else {
             printf(strcmp(err, "not created yet") ? "  unreachable: %s\n" : "  (%s)\n", err);
         }
-        return;
+        return pp_wh_is_url(wh_path);
     }
     if (json)
         pp_buf_puts(json, ",\"reachable\":true,\"rows\":{");
@@ -554,6 +561,7 @@ static void warehouse(const char *wh_path, int nruns, struct pp_buf *json)
     else if (!r.n)
         printf("  (none yet)\n");
     pp_wh_close(wh);
+    return 0;
 }
 
 int cmd_status(int argc, char **argv)
@@ -561,7 +569,7 @@ int cmd_status(int argc, char **argv)
     static const struct option opts[] = {
         {"data-dir", 1, 0, 'd'}, {"warehouse", 1, 0, 'w'}, {"interval", 1, 0, 'i'},
         {"runs", 1, 0, 'r'},     {"json", 0, 0, 'j'},      {"help", 0, 0, 'h'},
-        PP_CLI_LOG_OPTIONS,      {0, 0, 0, 0}};
+        PP_CLI_LOG_OPTIONS,      PP_CLI_CONNECT_OPTIONS,   {0, 0, 0, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_path = NULL;
     struct pp_log_conf lconf;
     pp_log_conf_defaults(&lconf);
@@ -597,14 +605,14 @@ int cmd_status(int argc, char **argv)
         return pp_cli_fail("status", 2, "unexpected argument '%s' (see --help)", argv[optind]);
     if (pp_cli_backend_check("status", &lconf))
         return 2;
-    char log_dir[4096], wh_default[4096], err[512] = "";
+    char log_dir[4096], wh_default[4096], err[512] = "", wh_fail[1024] = "";
     pp_cli_path(data_dir, "log", log_dir, sizeof(log_dir));
     pp_cli_path(data_dir, "warehouse.db", wh_default, sizeof(wh_default));
     lconf.dir = log_dir;
     lconf.readonly = 1;
     struct pp_log *log = pp_log_open(&lconf, err, sizeof(err));
     if (!log)
-        return pp_cli_fail("status", 1, "log: %s", err);
+        return pp_cli_log_fail("status", &lconf, log_dir, err);
     static struct status s;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     find_stages(&s, data_dir);
@@ -623,12 +631,14 @@ int cmd_status(int argc, char **argv)
             s.parts[k].committed[1] = s.parts[k].committed[0];
     }
     const char *wh = wh_path ? wh_path : wh_default;
+    int status = 0;
     if (as_json) {
         struct pp_buf b;
         pp_buf_init(&b, 0);
         pp_buf_printf(&b, "{\"interval_s\":%.3f,", s.secs);
         json_stages(&s, &b);
-        warehouse(wh, (int)nruns, &b);
+        status = warehouse(wh, lconf.connect_timeout_ms, (int)nruns, &b, wh_fail,
+                           sizeof(wh_fail));
         pp_buf_puts(&b, "}\n");
         fwrite(b.data, 1, b.len, stdout);
         pp_buf_free(&b);
@@ -636,11 +646,13 @@ int cmd_status(int argc, char **argv)
         print_stages(&s);
         print_log(&s);
         print_rates(&s);
-        warehouse(wh, (int)nruns, NULL);
+        status = warehouse(wh, lconf.connect_timeout_ms, (int)nruns, NULL, wh_fail,
+                           sizeof(wh_fail));
     }
     for (int g = 0; g < s.ngroups; g++)
         free(s.groups[g]);
     pp_log_close(log);
     curl_global_cleanup();
-    return 0;
+    fflush(stdout); /* the screen first, then the reason it is incomplete */
+    return status ? pp_cli_fail("status", 1, "%s", wh_fail) : 0;
 }

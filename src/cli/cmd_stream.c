@@ -46,6 +46,7 @@ static void usage(FILE *out)
             "                     this process owns is committed up to the log's high\n"
             "                     watermark: a catch-up run (cron, backfills, benchmarks)\n"
             PP_CLI_LOG_HELP
+            PP_CLI_CONNECT_HELP
             "  -h, --help         this help\n"
             "\n"
             "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
@@ -91,6 +92,7 @@ int cmd_stream(int argc, char **argv)
                                          {"metrics-tls-key", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
                                          PP_CLI_LOG_OPTIONS,
+                                         PP_CLI_CONNECT_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *data_dir = PP_DEFAULT_DATA_DIR, *wh_path = NULL, *metrics_listen = NULL;
     char host[256];
@@ -173,14 +175,17 @@ int cmd_stream(int argc, char **argv)
                                     &health, err, sizeof(err))))
         return pp_cli_fail(argv[0], 1, "%s", err);
     struct pp_log *log = pp_cli_open_log_wait("stream", log_dir, &lconf, err, sizeof(err));
-    struct pp_wh *wh = log ? pp_wh_open(wh_path, err, sizeof(err)) : NULL;
+    struct pp_wh *wh =
+        log ? pp_wh_open_timeout(wh_path, lconf.connect_timeout_ms, err, sizeof(err)) : NULL;
     if (!wh) {
         pp_worker_http_stop(mh);
         pp_log_close(log);
         if (!log && pp_cli_stop)
             return 0;
-        return log ? pp_cli_fail(argv[0], 1, "warehouse %s: %s", wh_path, err)
-                   : pp_cli_fail(argv[0], 1, "log %s: %s", log_dir, err);
+        char red[512];
+        return log ? pp_cli_fail(argv[0], 1, "warehouse %s: %s",
+                                 pp_wh_redact(wh_path, red, sizeof(red)), err)
+                   : pp_cli_log_fail(argv[0], &lconf, log_dir, err);
     }
     pp_worker_http_add_log(mh, log);
     health.log = log;

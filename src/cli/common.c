@@ -172,6 +172,18 @@ static int backend_opt(const char *cmd, int c, const char *arg, struct pp_log_co
         props[log->nkafka_props++] = arg;
         log->kafka_props = props;
         return 0;
+    case PP_OPT_CONNECT_TIMEOUT: {
+        int ms = 0, rc;
+        if (!log && !lake)
+            return -1;
+        if ((rc = pp_cli_connect_opt(cmd, c, arg, &ms)))
+            return rc;
+        if (log)
+            log->connect_timeout_ms = ms;
+        if (lake)
+            lake->connect_timeout_ms = ms;
+        return 0;
+    }
     case PP_OPT_S3_ENDPOINT:
         if (!lake)
             return -1;
@@ -193,6 +205,26 @@ static int backend_opt(const char *cmd, int c, const char *arg, struct pp_log_co
     default:
         return -1;
     }
+}
+
+int pp_cli_connect_opt(const char *cmd, int c, const char *arg, int *timeout_ms)
+{
+    int64_t s;
+    if (c != PP_OPT_CONNECT_TIMEOUT)
+        return -1;
+    if (pp_parse_i64(arg, 1, 3600, &s))
+        return pp_cli_fail(cmd, 2, "--connect-timeout wants whole seconds 1..3600, got '%s'",
+                           arg);
+    *timeout_ms = (int)s * 1000;
+    return 0;
+}
+
+int pp_cli_log_fail(const char *cmd, const struct pp_log_conf *conf, const char *log_dir,
+                    const char *err)
+{
+    if (conf->backend == PP_LOG_KAFKA)
+        return pp_cli_fail(cmd, 1, "%s", err);
+    return pp_cli_fail(cmd, 1, "log %s: %s", log_dir, err);
 }
 
 int pp_cli_backend_opt(const char *cmd, int c, const char *arg, const char *opt,

@@ -87,6 +87,25 @@ enum { PP_OPT_LOG = 1000, PP_OPT_BROKERS, PP_OPT_S3_ENDPOINT, PP_OPT_S3_REGION,
     "  --s3-region REGION      (default $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1)\n" \
     "  --s3-path-style         path-style bucket addressing (most self-hosted S3 servers)\n"
 
+/* Bounded first contact (issue 12): every command that opens Kafka, S3 or PostgreSQL takes
+ * --connect-timeout SECONDS (config [pinpipe] connect_timeout, $PINPIPE_CONNECT_TIMEOUT):
+ * PP_CLI_CONNECT_OPTIONS into the getopt table, PP_CLI_CONNECT_HELP into --help. The option
+ * code goes to pp_cli_backend_opt (sets the log's and the lake's connect_timeout_ms) or, for
+ * the warehouse, to pp_cli_connect_opt; pass the result to pp_wh_open_timeout(). */
+enum { PP_OPT_CONNECT_TIMEOUT = 1300 };
+#define PP_CLI_CONNECT_OPTIONS {"connect-timeout", 1, 0, PP_OPT_CONNECT_TIMEOUT}
+#define PP_CLI_CONNECT_HELP                                                                    \
+    "  --connect-timeout S     fail (exit 1, one line) when Kafka, S3 or PostgreSQL does not\n" \
+    "                          answer within S seconds at start (default 10; or\n"             \
+    "                          $PINPIPE_CONNECT_TIMEOUT)\n"
+/* Parse --connect-timeout (whole seconds 1..3600) into *timeout_ms. @returns 0, 2 with a
+ * one-line usage error, -1 for a code that is not PP_OPT_CONNECT_TIMEOUT. */
+int pp_cli_connect_opt(const char *cmd, int c, const char *arg, int *timeout_ms);
+/* A log that did not open: "pinpipe <cmd>: <err>" for Kafka (err names it), "pinpipe <cmd>:
+ * log <log_dir>: <err>" for the embedded log. @returns 1. */
+int pp_cli_log_fail(const char *cmd, const struct pp_log_conf *conf, const char *log_dir,
+                    const char *err);
+
 /* The default case of a command's getopt loop: apply a backend option (log and/or lake may
  * be NULL when the command has none); anything else is a bad option (opt: its text,
  * argv[optind - 1]). @returns 0 when applied, else 2 with a one-line reason printed. */

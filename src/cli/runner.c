@@ -88,7 +88,8 @@ int pp_runner_start(struct pp_runner *run, const struct pp_runner_conf *conf, ch
                      run->log_dir);
             goto fail;
         }
-    if (!(run->wh = pp_wh_open(run->wh_path, errstr, errstr_size)))
+    if (!(run->wh = pp_wh_open_timeout(run->wh_path, conf->log.connect_timeout_ms, errstr,
+                                       errstr_size)))
         goto fail;
     if (!(run->lake = pp_lake_open(&run->conf.lake, errstr, errstr_size)))
         goto fail;

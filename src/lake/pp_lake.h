@@ -47,7 +47,14 @@ struct pp_lake_conf {
                                at least S3's minimum of 5 MiB) */
     int64_t close_grace_ms; /* a day closes no earlier than its end plus this (-1: the
                                default, PP_LAKE_CLOSE_GRACE_MS in pp_stream.h) */
+    /* S3: each request's connection must be made within this (ms), and open's first request
+     * (the bucket check), its retries included, must be answered within it
+     * (0 = PP_LAKE_CONNECT_TIMEOUT_MS) */
+    int connect_timeout_ms;
 };
+
+/* Default bound on connecting to S3, and on the first request at open (ms). */
+#define PP_LAKE_CONNECT_TIMEOUT_MS 10000
 
 struct pp_lake;
 

@@ -45,6 +45,10 @@ struct pp_lake_s3 {
     size_t part_bytes;
     int max_keys; /* ListObjectsV2 page size, 0 = the server's default (1000) */
     int tries;
+    /* timeouts (s3_timeouts): connection (ms), and the open probe's deadline (pp_mono_us(),
+     * 0 = none): its tries, backoff included, end by then */
+    long connect_ms;
+    int64_t deadline_us;
     uint64_t rng;
     char err[512];
 };
@@ -210,6 +214,34 @@ static void payload_hash(const struct s3_req *req, char *hdr, size_t size)
     snprintf(hdr, size, "x-amz-content-sha256: %s", value);
 }
 
+/* ---- timeouts: every bound on how long a request may take is set here ---- */
+
+/* Milliseconds left before s3->deadline_us (at least 1), or 0 without a deadline. */
+static long s3_left_ms(const struct pp_lake_s3 *s3)
+{
+    if (!s3->deadline_us)
+        return 0;
+    int64_t left = (s3->deadline_us - pp_mono_us()) / 1000;
+    return left > 0 ? (long)left : 1;
+}
+
+/* The bounds of one try: the connection within connect_ms (conf.connect_timeout_ms), a
+ * transfer stalled for 30 s is a timeout, and under a deadline the whole try ends by it. */
+static void s3_timeouts(const struct pp_lake_s3 *s3, CURL *c)
+{
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, s3->connect_ms);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+    if (s3->deadline_us)
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s3_left_ms(s3));
+}
+
+/* Another try after a backoff of up to cap_ms would still start before the deadline? */
+static int s3_time_left(const struct pp_lake_s3 *s3, int64_t cap_ms)
+{
+    return !s3->deadline_us || pp_mono_us() + cap_ms * 1000 < s3->deadline_us;
+}
+
 /* One try of req. @returns the curl code; req->status, resp and etag filled. */
 static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
 {
@@ -226,9 +258,7 @@ static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L); /* stalled for 30 s: a timeout */
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+    s3_timeouts(s3, c);
     curl_easy_setopt(c, CURLOPT_AWS_SIGV4, s3->sigv4);
     curl_easy_setopt(c, CURLOPT_USERNAME, s3->creds.key_id);
     curl_easy_setopt(c, CURLOPT_PASSWORD, s3->creds.secret);
@@ -291,7 +321,8 @@ static int s3_do(struct pp_lake_s3 *s3, struct s3_req *req, int tries)
         if (verdict == S3_OK)
             return 0;
         set_err(s3, req, cc, curlerr);
-        if (verdict == S3_FATAL || attempt + 1 >= tries)
+        if (verdict == S3_FATAL || attempt + 1 >= tries ||
+            !s3_time_left(s3, S3_BACKOFF_MS << (attempt < 6 ? attempt : 6)))
             return PP_EIO;
         backoff(s3, attempt);
     }
@@ -403,6 +434,8 @@ struct pp_lake_s3 *pp_lake_s3_open(const struct pp_lake_conf *conf, char *errstr
         !pp_parse_size(pp_lake_s3_env("PINPIPE_S3_MAX_KEYS"), &knob) && knob >= 1 && knob <= 1000)
         s3->max_keys = (int)knob;
     s3->tries = PP_LAKE_S3_TRIES;
+    s3->connect_ms = conf->connect_timeout_ms > 0 ? conf->connect_timeout_ms
+                                                  : PP_LAKE_CONNECT_TIMEOUT_MS;
     s3->rng = (uint64_t)pp_now_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
     if (!s3->rng)
         s3->rng = 1;
@@ -420,10 +453,18 @@ struct pp_lake_s3 *pp_lake_s3_open(const struct pp_lake_conf *conf, char *errstr
     }
     struct s3_req req;
     req_init(&req, "GET", NULL, query);
+    /* within the connect timeout, retries included (later requests: tries only) */
+    s3->deadline_us = pp_mono_us() + (int64_t)s3->connect_ms * 1000;
     int rc = s3_do(s3, &req, 3);
+    s3->deadline_us = 0;
     pp_buf_free(&req.resp);
     if (rc) {
-        snprintf(errstr, errstr_size, "%s", s3->err);
+        if (req.status) /* the server answered: its word (bucket missing, access denied) */
+            snprintf(errstr, errstr_size, "%s", s3->err);
+        else
+            snprintf(errstr, errstr_size,
+                     "%s (within %ld s; check --s3-endpoint and that the S3 server is running)",
+                     s3->err, (s3->connect_ms + 999) / 1000);
         goto fail;
     }
     return s3;

@@ -467,20 +467,6 @@ void log_kafka_stats(struct pp_log *log, struct pp_log_stats *st)
 
 /* ---- configuration, open, close ---- */
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    if (!strcmp(fac, "CONFWARN")) /* one -X list serves producer and consumers alike */
-        level = 7;
-    if (level <= 3)
-        PP_ERROR(KAFKA_MOD, "%s: %s", fac, buf);
-    else if (level == 4)
-        PP_WARN(KAFKA_MOD, "%s: %s", fac, buf);
-    else if (level <= 6)
-        PP_INFO(KAFKA_MOD, "%s: %s", fac, buf);
-    else
-        PP_DEBUG(KAFKA_MOD, "%s: %s", fac, buf);
-}
-
 static int conf_set(rd_kafka_conf_t *conf, const char *prop, char *errstr, size_t errstr_size)
 {
     char name[256], why[512];
@@ -510,7 +496,7 @@ rd_kafka_conf_t *log_kafka_conf(struct log_kafka *kf, const char *const *extra, 
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_log_cb(conf, log_kafka_log_cb);
     if (rd_kafka_conf_set(conf, "bootstrap.servers", kf->brokers, why, sizeof(why))) {
         snprintf(errstr, errstr_size, "kafka brokers: %s", why);
         goto fail;
@@ -552,6 +538,8 @@ int log_kafka_open(struct pp_log *log, char *errstr, size_t errstr_size)
     }
     log->kafka = kf;
     pthread_mutex_init(&kf->mu, NULL);
+    pthread_mutex_init(&kf->fail_mu, NULL);
+    kf->connecting = 1;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -586,6 +574,7 @@ int log_kafka_open(struct pp_log *log, char *errstr, size_t errstr_size)
     if (!conf)
         return PP_EINVAL;
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    log_kafka_conf_errors(conf);
     rd_kafka_conf_set_opaque(conf, log);
     char why[512];
     if (!(kf->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why)))) {
@@ -599,7 +588,7 @@ int log_kafka_open(struct pp_log *log, char *errstr, size_t errstr_size)
         return PP_ENOMEM;
     }
     kf->poller_started = 1;
-    return 0;
+    return log_kafka_contact(log, errstr, errstr_size);
 }
 
 void log_kafka_close(struct pp_log *log)
@@ -648,6 +637,7 @@ void log_kafka_close(struct pp_log *log)
         free(kf->tk[i].offsets); /* and rcs, in the same block */
     free(kf->tk);
     pthread_mutex_destroy(&kf->mu);
+    pthread_mutex_destroy(&kf->fail_mu);
     pthread_cond_destroy(&kf->cv);
     free(kf);
     log->kafka = NULL;

@@ -70,6 +70,11 @@ struct log_kafka {
     int ngroups;
     pthread_t poller;
     int poller_started;
+    int connecting;         /* atomic: 1 from open until a broker answered (first contact) */
+    int64_t down_us;        /* atomic: pp_mono_us() of the first ALL_BROKERS_DOWN, or 0 */
+    int fatal;              /* atomic: a hopeless error while connecting (rd_kafka_resp_err_t) */
+    pthread_mutex_t fail_mu; /* guards last_fail (not mu: librdkafka logs inside our calls) */
+    char last_fail[256];    /* librdkafka's last connection failure while connecting */
     int closing;            /* atomic */
     int active;             /* atomic: calls in flight */
     struct pp_log_stats st; /* atomic counters */
@@ -100,6 +105,20 @@ int log_kafka_on_durable(struct pp_log *log, uint64_t ticket, void (*cb)(void *a
 void log_kafka_stats(struct pp_log *log, struct pp_log_stats *st);
 int log_kafka_ticket_offsets(struct pp_log *log, uint64_t ticket, int first, int64_t *offsets,
                              int *rcs, int n);
+
+/* kafka_connect.c */
+/* librdkafka's log callback for every handle: levels mapped onto pinpipe's diagnostics; the
+ * producer's lines are debug while it is connecting (open reports in one line). */
+void log_kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+/* Route the producer's error events (ALL_BROKERS_DOWN, ...) to first contact, then to the
+ * diagnostics. Only for the producer, whose poll thread serves them. */
+void log_kafka_conf_errors(rd_kafka_conf_t *conf);
+/* First contact: wait until a broker answers a metadata request, at most
+ * conf.connect_timeout_ms; fail sooner after ALL_BROKERS_DOWN (1 s later) or a hopeless
+ * error (name not resolved, authentication, TLS).
+ * Needs the producer and its poll thread running. @returns 0, PP_ETIMEDOUT or PP_EIO with
+ * errstr one line naming the brokers and what to check. */
+int log_kafka_contact(struct pp_log *log, char *errstr, size_t errstr_size);
 
 /* kafka_meta.c */
 /* The topic entry of name (looked up or created in the table, metadata fetched when its

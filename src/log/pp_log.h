@@ -38,6 +38,11 @@
  *   - open creates an idempotent producer with acks=all and linger.ms=0.2, then every -X
  *     property in order (the user's word wins); values of keys containing password, secret,
  *     sasl or key never appear in errstr. A read-only log makes a plain client instead.
+ *     Then open waits for first contact (a metadata answer from any broker) for at most
+ *     conf.connect_timeout_ms; it fails sooner, 1 s after librdkafka reports every broker
+ *     down (ALL_BROKERS_DOWN: connection refused), or at a name that does not resolve, an
+ *     authentication or TLS failure. librdkafka's log lines are debug-level until then;
+ *     errstr is one line: "kafka: no broker reachable at <brokers>...".
  *   - append/append_batch produce with the partition chosen as documented (murmur2 of the key,
  *     as Kafka's Java client) and timestamp = ts_ms; *offset / entry offsets are -1 (Kafka
  *     assigns offsets on the broker: they are in the delivery report, not known at return).
@@ -86,7 +91,14 @@ struct pp_log_conf {
     const char *brokers;          /* kafka: bootstrap.servers ("host:port,...") */
     const char *const *kafka_props; /* kafka: librdkafka properties "name=value" (-X), as given */
     int nkafka_props;
+    /* kafka: first contact at open -- a broker must answer within this many ms, else
+     * pp_log_open fails with one line naming the brokers (0 = PP_LOG_CONNECT_TIMEOUT_MS).
+     * Later outages are librdkafka's to retry, as before. */
+    int connect_timeout_ms;
 };
+
+/* Default bound on the first contact with Kafka at open (ms); `--connect-timeout`. */
+#define PP_LOG_CONNECT_TIMEOUT_MS 10000
 
 struct pp_log;
 

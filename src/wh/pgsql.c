@@ -1,6 +1,8 @@
 /* pgsql.c: the PostgreSQL warehouse (libpq): session and reconnects, schema and migrations,
  * transactions, offsets, rejects and the insights (rows themselves: pg_copy.c). */
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,7 +278,60 @@ static void pg_close(struct pp_wh *base)
     free(pg);
 }
 
-struct pp_wh *wh_pg_open(const char *conninfo, char *errstr, size_t errstr_size)
+/* libpq's reason in one line (its second line is a hint such as "Is the server running on
+ * that host...?", which the caller's own hint replaces). */
+static void connect_err(struct wh_pg *pg, int timeout_s, char *errstr, size_t errstr_size)
+{
+    const char *msg = pg->conn ? PQerrorMessage(pg->conn) : "out of memory";
+    int n = (int)strcspn(msg, "\n");
+    while (n > 0 && msg[n - 1] == ' ')
+        n--;
+    int timed_out = strstr(msg, "timeout expired") != NULL;
+    snprintf(pg->err, sizeof(pg->err), "connect: %.*s", n, msg);
+    /* the message never holds the password; the URL is not repeated here */
+    char within[48] = "";
+    if (timed_out)
+        snprintf(within, sizeof(within), " (no answer within %d s)", timeout_s);
+    /* the server answered and refused: the URI's user, password or database, not reachability */
+    int refused = strstr(msg, "authentication") || strstr(msg, "password") ||
+                  strstr(msg, "does not exist") || strstr(msg, "no pg_hba.conf entry");
+    snprintf(errstr, errstr_size, "postgresql: %.*s%s (check %s)", n, msg, within,
+             refused ? "the user, password and database in --warehouse"
+                     : "--warehouse and that PostgreSQL is running");
+}
+
+/* First contact after the startup: the server must answer a query within timeout_ms. One
+ * that completed the startup and then hangs would block every call after it (libpq's blocking
+ * calls have no deadline), so this one is sent and awaited with poll(2).
+ * @returns 0, PP_ETIMEDOUT, or PP_EIO / PP_EBUSY (wh_pg_fail) with pg->err set. */
+static int ping(struct wh_pg *pg, int timeout_ms)
+{
+    if (!PQsendQuery(pg->conn, "SELECT 1"))
+        return wh_pg_fail(pg, NULL, "query");
+    int64_t deadline = mono_ms() + timeout_ms;
+    while (PQisBusy(pg->conn)) {
+        int64_t left = deadline - mono_ms();
+        struct pollfd pfd = {PQsocket(pg->conn), POLLIN, 0};
+        if (left <= 0) {
+            set_err(pg, "query", "no answer");
+            return PP_ETIMEDOUT;
+        }
+        int n = poll(&pfd, 1, (int)left);
+        if ((n < 0 && errno != EINTR) || (n > 0 && !PQconsumeInput(pg->conn)))
+            return wh_pg_fail(pg, NULL, "query");
+    }
+    int rc = 0;
+    for (PGresult *res; (res = PQgetResult(pg->conn));) {
+        if (PQresultStatus(res) != PGRES_TUPLES_OK && !rc)
+            rc = wh_pg_fail(pg, res, "query");
+        else
+            PQclear(res);
+    }
+    return rc;
+}
+
+struct pp_wh *wh_pg_open(const char *conninfo, int connect_timeout_ms, char *errstr,
+                         size_t errstr_size)
 {
     struct wh_pg *pg = calloc(1, sizeof(*pg));
     if (!pg) {
@@ -288,14 +343,34 @@ struct pp_wh *wh_pg_open(const char *conninfo, char *errstr, size_t errstr_size)
     for (int k = 0; k < PP_KIND_COUNT; k++)
         pp_buf_init(&pg->copy[k], 0);
     pp_buf_init(&pg->scratch, 0);
+    /* Bounds on an unreachable server: connect_timeout covers the TCP connection and the
+     * startup (a listener that accepts and never answers); keepalives end a session whose
+     * peer vanished (idle S s, then 3 probes S/3 s apart) instead of the kernel's 2 h. */
+    int secs = (connect_timeout_ms + 999) / 1000;
+    char timeout[16], idle[16], interval[16];
+    snprintf(timeout, sizeof(timeout), "%d", secs);
+    snprintf(idle, sizeof(idle), "%d", secs);
+    snprintf(interval, sizeof(interval), "%d", secs / 3 > 0 ? secs / 3 : 1);
     /* defaults first: what the URL says overrides them (expand_dbname) */
-    const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *const vals[] = {"10", "pinpipe", conninfo, NULL};
+    const char *const keys[] = {"connect_timeout", "keepalives", "keepalives_idle",
+                                "keepalives_interval", "keepalives_count", "application_name",
+                                "dbname", NULL};
+    const char *const vals[] = {timeout, "1", idle, interval, "3", "pinpipe", conninfo, NULL};
     pg->conn = PQconnectdbParams(keys, vals, 1);
     if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
-        /* the message never holds the password; the URL is not repeated here */
-        set_err(pg, "connect", pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
-        snprintf(errstr, errstr_size, "%s", pg->err);
+        connect_err(pg, secs, errstr, errstr_size);
+        goto fail;
+    }
+    int rc = ping(pg, connect_timeout_ms);
+    if (rc == PP_ETIMEDOUT) {
+        snprintf(errstr, errstr_size,
+                 "postgresql: the server accepted the connection but answered no query within "
+                 "%d s (check --warehouse and that PostgreSQL is not hung or overloaded)",
+                 secs);
+        goto fail;
+    }
+    if (rc) {
+        snprintf(errstr, errstr_size, "postgresql: %s", pg->err);
         goto fail;
     }
     if (session(pg)) {

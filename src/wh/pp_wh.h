@@ -60,6 +60,16 @@ const char *pp_wh_redact(const char *spec, char *buf, size_t size);
  * WAL mode), creating or migrating the schema. errstr never holds a password.
  * @returns owned: release with pp_wh_close(). NULL on error with errstr filled. */
 struct pp_wh *pp_wh_open(const char *spec, char *errstr, size_t errstr_size);
+/* Default bound on reaching a PostgreSQL server (ms): libpq's connect_timeout (whole
+ * seconds, at least 2, per address of the host), and TCP keepalives on the session. */
+#define PP_WH_CONNECT_TIMEOUT_MS 10000
+/* As pp_wh_open, reaching a PostgreSQL server within connect_timeout_ms (0 = the default;
+ * a connect_timeout in the URI wins; SQLite: unused), and its answer to a first query within
+ * connect_timeout_ms too (a server that completed the startup and hangs). A server that
+ * cannot be reached fails with one line: "postgresql: <libpq's reason> (check --warehouse and
+ * that PostgreSQL is running)". */
+struct pp_wh *pp_wh_open_timeout(const char *spec, int connect_timeout_ms, char *errstr,
+                                 size_t errstr_size);
 void pp_wh_close(struct pp_wh *wh);
 /* @returns borrowed: the backend's last error message, valid until the next call on wh. */
 const char *pp_wh_errmsg(struct pp_wh *wh);

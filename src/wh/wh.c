@@ -50,8 +50,16 @@ const char *pp_wh_redact(const char *spec, char *buf, size_t size)
 
 struct pp_wh *pp_wh_open(const char *spec, char *errstr, size_t errstr_size)
 {
+    return pp_wh_open_timeout(spec, 0, errstr, errstr_size);
+}
+
+struct pp_wh *pp_wh_open_timeout(const char *spec, int connect_timeout_ms, char *errstr,
+                                 size_t errstr_size)
+{
     if (pp_wh_is_url(spec))
-        return wh_pg_open(spec, errstr, errstr_size);
+        return wh_pg_open(spec, connect_timeout_ms > 0 ? connect_timeout_ms
+                                                       : PP_WH_CONNECT_TIMEOUT_MS,
+                          errstr, errstr_size);
     return wh_sqlite_open(spec, errstr, errstr_size);
 }
 

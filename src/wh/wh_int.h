@@ -109,6 +109,9 @@ struct wh_ops {
 
 /* The two backends' constructors (wh.c picks one by the warehouse string). */
 struct pp_wh *wh_sqlite_open(const char *path, char *errstr, size_t errstr_size);
-struct pp_wh *wh_pg_open(const char *conninfo, char *errstr, size_t errstr_size);
+/* connect_timeout_ms > 0: libpq's connect_timeout (rounded up to whole seconds) and the
+ * session's TCP keepalives (see pp_wh_open_timeout). */
+struct pp_wh *wh_pg_open(const char *conninfo, int connect_timeout_ms, char *errstr,
+                         size_t errstr_size);
 
 #endif

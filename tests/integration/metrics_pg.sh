@@ -34,7 +34,11 @@ curl -s "$mu/readyz" | grep -q '"reason":"warehouse: ' || pp_fail "/readyz does 
 curl -sf "$mu/metrics" >"$PP_TMP/down"
 [ "$(metric "$PP_TMP/down" pinpipe_stream_retries_total)" -ge 1 ] || pp_fail "retries stayed 0"
 [ "$(metric "$PP_TMP/down" pinpipe_stream_failing_transactions)" -ge 1 ] || pp_fail "failing gauge 0"
-"$PINPIPE" status --data-dir "$dir" --warehouse "$PG_URL" >"$PP_TMP/status.txt" 2>&1
+# status still prints the whole screen, and exits 1: the warehouse could not be reached
+rc=0
+"$PINPIPE" status --data-dir "$dir" --warehouse "$PG_URL" --connect-timeout 2 \
+  >"$PP_TMP/status.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] || { cat "$PP_TMP/status.txt" >&2; pp_fail "status exited $rc with the warehouse down"; }
 grep -Eq "^  stream +$stream .* no .*warehouse: " "$PP_TMP/status.txt" \
   || { cat "$PP_TMP/status.txt" >&2; pp_fail "status does not show the stream unready"; }
 grep -q "unreachable" "$PP_TMP/status.txt" || pp_fail "status does not show the warehouse unreachable"

@@ -1408,6 +1408,49 @@ static void test_kafka_failures(struct kmock *km)
     pp_log_close(log);
 }
 
+/* Open a Kafka log on brokers with a first-contact bound. @returns the log or NULL (err). */
+static struct pp_log *kafka_contact(const char *brokers, int timeout_ms, char *err,
+                                    size_t err_size, int64_t *took_ms)
+{
+    struct pp_log_conf conf;
+    pp_log_conf_defaults(&conf);
+    conf.backend = PP_LOG_KAFKA;
+    conf.brokers = brokers;
+    conf.readonly = 1;
+    conf.connect_timeout_ms = timeout_ms;
+    int64_t t0 = pp_mono_us();
+    struct pp_log *log = pp_log_open(&conf, err, err_size);
+    *took_ms = (pp_mono_us() - t0) / 1000;
+    return log;
+}
+
+/* Open is first contact, bounded by conf.connect_timeout_ms (issue 12): refused brokers fail
+ * about 1 s after ALL_BROKERS_DOWN, brokers that never answer at the bound, both with one
+ * line naming them; reachable ones open. */
+static void test_kafka_contact(struct kmock *km)
+{
+    char err[512] = "";
+    int64_t ms;
+    struct pp_log *log = kafka_contact("127.0.0.1:1", 5000, err, sizeof(err), &ms);
+    PP_CHECK(log == NULL);
+    PP_CHECK(ms < 3000); /* refused: well before the 5 s bound */
+    PP_CHECK(strstr(err, "kafka: no broker reachable at 127.0.0.1:1") != NULL);
+    PP_CHECK(strstr(err, "Connection refused") != NULL);
+    PP_CHECK(strchr(err, '\n') == NULL && strstr(err, "[thrd:") == NULL);
+    for (int b = 1; b <= 3; b++) /* the mock's brokers refuse every request */
+        rd_kafka_mock_broker_set_down(km->mc, b);
+    log = kafka_contact(km->brokers, 1500, err, sizeof(err), &ms);
+    PP_CHECK(log == NULL);
+    PP_CHECK(ms >= 1000 && ms < 4000);
+    PP_CHECK(strstr(err, "kafka: no broker") != NULL);
+    for (int b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_up(km->mc, b);
+    log = kafka_contact(km->brokers, 5000, err, sizeof(err), &ms);
+    PP_CHECK(log != NULL);
+    PP_CHECK(pp_log_partitions(log, "pin", 0) == 3);
+    pp_log_close(log);
+}
+
 static void test_kafka_commits(struct kmock *km)
 {
     struct pp_log *log = kafka_open(km, NULL, 0);
@@ -1536,6 +1579,7 @@ static void test_kafka(void)
         PP_TEST_SKIP("kafka: librdkafka's mock cluster unavailable");
         return;
     }
+    test_kafka_contact(&km);
     test_kafka_produce_read(&km);
     test_kafka_batch(&km);
     test_kafka_many_tickets(&km);
