@@ -20,11 +20,14 @@ the Authorization Header (AWS Signature Version 4)"), each refused with 403 and 
   query (decoded, re-encoded, sorted), the signed headers as received, x-amz-date and
   x-amz-content-sha256, compared in constant time (SignatureDoesNotMatch).
 
+s3rver itself checks no SigV4 signature (its authentication middleware: "Signature version 4
+calculation is unimplemented"), which is why this proxy exists.
 Bodies are read whole (Content-Length or chunked; Expect: 100-continue is answered by
 http.server) into a spooled file (memory up to 1 MiB, then disk) to check their hash, then
 streamed to the server; responses are streamed back. Keep-alive works on both sides.
 
 usage: verify_proxy.py UPSTREAM_PORT PORT_FILE [--key ID:SECRET]... [--token T] [--region R]
+                       [--log-accepted]
 Listens on a free 127.0.0.1 port, written to PORT_FILE. One stderr line per refusal
 ("verify_proxy: refused <METHOD> <path>: <Code>: <why>"), never a secret. Stop with SIGTERM."""
 import argparse
@@ -51,6 +54,9 @@ ap.add_argument("port_file")
 ap.add_argument("--key", action="append", default=[], help="ID:SECRET (repeatable)")
 ap.add_argument("--token", default=None, help="require this x-amz-security-token")
 ap.add_argument("--region", default="us-east-1")
+ap.add_argument("--log-accepted", action="store_true",
+                help='also a stderr line per accepted request: "verify_proxy: ok <METHOD> <path>'
+                     '[ copy=<x-amz-copy-source>][ if-match]"')
 args = ap.parse_args()
 KEYS = dict(k.split(":", 1) for k in (args.key or ["S3RVER:S3RVER"]))
 SKEW = datetime.timedelta(minutes=15)
@@ -221,6 +227,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         if n or self.command in ("PUT", "POST"):
             headers["Content-Length"] = str(n)
+        for k in headers:
+            if k.lower() == "x-amz-copy-source":
+                # s3rver 3.7 decodes it with JavaScript's decodeURI, which leaves %2B, %3D
+                # and the other reserved escapes as they are (AWS decodes them): after the
+                # verification, send those characters raw (s3rver verifies no SigV4 signature)
+                headers[k] = quote(unquote(headers[k]), safe="/;?:@&=+$,#~")
         for attempt in (0, 1):  # a kept-alive upstream connection the server closed: reopen
             if self.up is None:
                 self.up = http.client.HTTPConnection("127.0.0.1", args.upstream, timeout=120)
@@ -245,6 +257,12 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return
         with lock:
             stats["accepted"] += 1
+        if args.log_accepted:
+            copy = self.headers.get("x-amz-copy-source")
+            print(f"verify_proxy: ok {self.command} {self.path}"
+                  + (f" copy={copy}" if copy else "")
+                  + (" if-match" if self.headers.get("If-Match") else ""),
+                  file=sys.stderr, flush=True)
         resp = self.forward(body, n)
         self.send_response(resp.status)
         length = resp.getheader("Content-Length")
