@@ -1192,7 +1192,8 @@ int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int
             break;
         n++;
     }
-    memmove(tp->pend, tp->pend + n, (size_t)(tp->npend - n) * sizeof(*tp->pend));
+    if (n) /* pend is NULL while nothing was ever pending (a commit after resume's garbage) */
+        memmove(tp->pend, tp->pend + n, (size_t)(tp->npend - n) * sizeof(*tp->pend));
     tp->npend -= n;
     return rc ? rc : n;
 }

@@ -80,7 +80,7 @@ echo "ok: batch --date $day read the 3 x 2262 records back"
 # each kind of request was verified (the proxy logs "verify_proxy: ok METHOD path ...")
 want() { # want NAME ERE: the proxy verified at least one request matching ERE
   local c
-  c=$(grep -Ec "^verify_proxy: ok $2" "$LOG" || true)
+  c=$(grep -Ec "^verify_proxy: ok conn=[0-9]+ $2" "$LOG" || true)
   [ "$c" -gt 0 ] || { tail -20 "$LOG"; pp_fail "no verified $1 request (/$2/)"; }
   echo "  verified: $1 x$c"
 }
@@ -98,6 +98,11 @@ want "ListObjectsV2" "GET /lake/\?list-type=2&max-keys=2&prefix=pre%20fix%2Ba%3D
 want "ListObjectsV2 continuation" "GET /lake/\?continuation-token=[^ ]+&list-type=2"
 want "ListMultipartUploads" "GET /lake/\?prefix=pre%20fix[^ ]+&uploads="
 echo "ok: every kind of lake request passed the verifying endpoint with a session token"
+# keep-alive through the proxy: the lake's requests share connections
+reqs=$(grep -c '^verify_proxy: ok' "$LOG" || true)
+conns=$(sed -n 's/^verify_proxy: ok conn=\([0-9]*\) .*/\1/p' "$LOG" | sort -u | wc -l)
+[ "$conns" -gt 0 ] && [ $((conns * 4)) -le "$reqs" ] || pp_fail "keep-alive: $reqs requests on $conns connections"
+echo "ok: $reqs verified requests on $conns connections (keep-alive)"
 
 # the proxy itself: a chunked upload with Expect: 100-continue (botocore-signed) is verified
 # and stored; the same request with an x-amz-* header added after signing is refused

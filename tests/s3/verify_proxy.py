@@ -55,8 +55,8 @@ ap.add_argument("--key", action="append", default=[], help="ID:SECRET (repeatabl
 ap.add_argument("--token", default=None, help="require this x-amz-security-token")
 ap.add_argument("--region", default="us-east-1")
 ap.add_argument("--log-accepted", action="store_true",
-                help='also a stderr line per accepted request: "verify_proxy: ok <METHOD> <path>'
-                     '[ copy=<x-amz-copy-source>][ if-match]"')
+                help='also a stderr line per accepted request: "verify_proxy: ok conn=<client '
+                     'port> <METHOD> <path>[ copy=<x-amz-copy-source>][ if-match]"')
 args = ap.parse_args()
 KEYS = dict(k.split(":", 1) for k in (args.key or ["S3RVER:S3RVER"]))
 SKEW = datetime.timedelta(minutes=15)
@@ -259,7 +259,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             stats["accepted"] += 1
         if args.log_accepted:
             copy = self.headers.get("x-amz-copy-source")
-            print(f"verify_proxy: ok {self.command} {self.path}"
+            print(f"verify_proxy: ok conn={self.client_address[1]} {self.command} {self.path}"
                   + (f" copy={copy}" if copy else "")
                   + (" if-match" if self.headers.get("If-Match") else ""),
                   file=sys.stderr, flush=True)
