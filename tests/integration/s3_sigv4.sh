@@ -106,8 +106,12 @@ echo "ok: $reqs verified requests on $conns connections (keep-alive)"
 
 # the proxy itself: a chunked upload with Expect: 100-continue (botocore-signed) is verified
 # and stored; the same request with an x-amz-* header added after signing is refused
-python3 - "$URL" "$TOKEN" >"$PP_TMP/chunked.out" 2>&1 <<'PY' || { cat "$PP_TMP/chunked.out"; pp_fail "chunked upload"; }
-import http.client, os, sys
+"$PP_S3_PY" - "$URL" "$TOKEN" >"$PP_TMP/chunked.out" 2>&1 <<'PY' || { cat "$PP_TMP/chunked.out"; pp_fail "chunked upload"; }
+import http.client, sys
+try:
+    import botocore
+except ImportError:  # Debian 12's awscli 2 carries botocore: importable once awscli is
+    import awscli
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials

@@ -6,8 +6,8 @@
 # signature AWS S3 would refuse (s3rver itself is lenient; its log in DIR/verify.log): S3_URL
 # and S3_PORT name the proxy, so every S3 test talks to a strict endpoint. Exports the AWS_*
 # variables of s3rver's default credentials (S3RVER/S3RVER) for pinpipe and awscli.
-# pp_s3_stop kills them all (also call it in a trap). Exits 77 (skip) only when node, npm or
-# python3's botocore are absent.
+# pp_s3_stop kills them all (also call it in a trap). PP_S3_PY: a python3 with botocore.
+# Exits 77 (skip) only when node, npm or botocore are absent.
 PP_S3_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 S3_PID=
 
@@ -16,9 +16,14 @@ pp_s3_start() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "SKIP: node/npm not installed (needed for the s3rver test server)" >&2; exit 77
   fi
-  if ! python3 -c 'import botocore' 2>/dev/null; then
-    echo "SKIP: python3 botocore not installed (needed by verify_proxy.py)" >&2; exit 77
-  fi
+  # a python3 with botocore: pip's, or Debian 12's awscli 2 (which carries it, /usr/bin/python3)
+  local py
+  for py in python3 /usr/bin/python3 ""; do
+    [ -n "$py" ] && "$py" -c 'import importlib.util as u, sys
+u.find_spec("botocore") or __import__("awscli"); import botocore.auth' 2>/dev/null && break
+  done
+  [ -n "$py" ] || { echo "SKIP: no python3 with botocore (needed by verify_proxy.py)" >&2; exit 77; }
+  PP_S3_PY=$py
   if [ ! -x "$PP_S3_HOME/node_modules/.bin/s3rver" ]; then
     # tests run in parallel (ctest -j): one npm ci at a time, the others wait and reuse it
     (cd "$PP_S3_HOME" && flock .npm-install.lock sh -c \
@@ -57,7 +62,7 @@ pp_s3_verify() {
   local dir=$1 name=$2 i; shift 2
   [ $# -gt 0 ] || set -- --key S3RVER:S3RVER
   rm -f "$dir/$name.port"
-  python3 "$PP_S3_HOME/verify_proxy.py" "$S3_SERVER_PORT" "$dir/$name.port" "$@" \
+  "$PP_S3_PY" "$PP_S3_HOME/verify_proxy.py" "$S3_SERVER_PORT" "$dir/$name.port" "$@" \
     2>"$dir/$name.log" &
   S3_VERIFY_PIDS+=($!)
   for i in $(seq 1 200); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done

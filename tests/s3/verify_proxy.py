@@ -42,6 +42,10 @@ import tempfile
 import threading
 from urllib.parse import quote, unquote
 
+try:
+    import botocore  # noqa: F401 (pip's)
+except ImportError:  # Debian 12's awscli 2 carries botocore: importable once awscli is
+    import awscli  # noqa: F401
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest, HTTPHeaders
 from botocore.credentials import Credentials
@@ -92,17 +96,18 @@ class Received(S3SigV4Auth):
 
 def canonical_query(raw):
     """S3's canonical query: each name and value decoded, then URI-encoded (unreserved kept,
-    '%20' for a space), sorted by name then value (botocore _canonical_query_string_params)."""
+    '%20' for a space), sorted by name then value ("k=v&..."; botocore sorts it again)."""
     pairs = []
     for part in raw.split("&") if raw else []:
         k, _, v = part.partition("=")
-        pairs.append((unquote(k), unquote(v)))
-    return pairs
+        pairs.append((quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~")))
+    return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
 def expected_signature(method, path, query, headers, signed, amz_date, secret, key_id, region):
-    req = AWSRequest(method=method, url="http://verify" + quote(unquote(path), safe="/~"),
-                     params=canonical_query(query))
+    q = canonical_query(query)
+    req = AWSRequest(method=method, url="http://verify" + quote(unquote(path), safe="/~")
+                     + ("?" + q if q else ""))
     for name in signed:
         for v in headers.get_all(name) or []:
             req.headers.add_header(name, v)
