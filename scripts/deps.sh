@@ -22,7 +22,7 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjsmn-dev libsqlite3-
 # may already have Node.js with its own npm (e.g. NodeSource): keep it
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 if [ $servers = 1 ]; then
-  pkgs+=(postgresql mariadb-server kcat awscli chromium)
+  pkgs+=(postgresql mariadb-server kcat awscli chromium python3-jinja2) # jinja2: airflow_dag.sh
 fi
 [ $bench = 1 ] && pkgs+=(wrk nginx-light hyperfine bc time)
 missing=()

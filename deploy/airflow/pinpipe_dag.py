@@ -1,19 +1,25 @@
 """pinpipe_dag.py: the daily batch as an Airflow DAG calling the pinpipe CLI.
 
-Mirrors the seeds' MWAA DAG: @daily, one retry after 2 minutes. Each task is a pinpipe
-command that exits non-zero with a one-line reason on failure, so Airflow's retries and
-alerts work unchanged. Settings come from PINPIPE_CONFIG (see `pinpipe config --help`).
+Needs Airflow 2.4 or later (``schedule=``, which Airflow 3 requires; ``append_env`` of
+BashOperator came in 2.3); runs unchanged on Airflow 3. Mirrors the seeds' MWAA DAG: @daily,
+one retry after 2 minutes. Each task is a pinpipe command that exits non-zero with a one-line
+reason on failure, so Airflow's retries and alerts work unchanged; every command runs under
+``set -euo pipefail``. Settings come from PINPIPE_CONFIG (see `pinpipe config --help`).
 
-Tasks, the same graph as pinpipe's own scheduler (`pinpipe dag show`):
-  lake_caught_up  the day is closed in the lake: the lake consumer has no lag, so every
-                  record up to now is in finished lake files (after `pinpipe lake --publish`
-                  published any an S3 lake worker killed mid-commit left pending)
-  load            the day's lake files -> clean -> reconcile pin/geo/user into the warehouse
-                  (`pinpipe batch --step load`)
-  insights        the insights snapshot of the run date (`pinpipe batch --step insights`)
-  quality         data-quality checks of the day, stored in the warehouse; fails past the
-                  thresholds (`pinpipe quality`)
-lake_caught_up >> load >> insights >> quality.
+Tasks, the same graph, commands and timeouts as pinpipe's own scheduler (`pinpipe dag show`):
+  day_closed  the day is closed in the lake: in every partition of pin, geo and user the lake
+              group has committed every record of the day, what the commits cover is
+              published (S3), and topic=<t>/dt=<ds>/_SUCCESS is written
+              (`pinpipe lake --close-day ds --wait 9m`; exit 3 = not closed yet, retried)
+  load        the day's lake files -> clean -> reconcile pin/geo/user into the warehouse
+              (`pinpipe batch --step load`)
+  insights    the insights snapshot of the run date (`pinpipe batch --step insights`)
+  quality     data-quality checks of the day, stored in the warehouse; fails past the
+              thresholds (`pinpipe quality`)
+day_closed >> load >> insights >> quality.
+
+A day with no lake records fails `load`, as `pinpipe dag run` does; `pinpipe run`'s own
+scheduler passes --allow-empty instead. Set ALLOW_EMPTY = True below for that behaviour.
 """
 from datetime import datetime, timedelta
 
@@ -22,15 +28,9 @@ from airflow.operators.bash import BashOperator
 
 PINPIPE = "pinpipe"
 ENV = {"PINPIPE_CONFIG": "/etc/pinpipe/pinpipe.conf"}
-# awk over `pinpipe status`: succeed only when the lake consumer group's total lag is 0, or
-# when it has committed nothing and pin/geo/user hold no records (a fresh install)
-LAKE_CAUGHT_UP_AWK = (
-    '$1 ~ /^(pin|geo|user)$/ && NF == 4 && $2 ~ /^[0-9]+$/ { high += $4 } '
-    '$1 == "lake" && $2 == "total" { lag = $4 } '
-    'END { if (lag == "" && high == 0) exit 0; if (lag == "" || lag > 0) { '
-    'print "lake consumer lags: " (lag == "" ? "no commits yet" : lag) > "/dev/stderr"; '
-    'exit 1 } }'
-)
+ALLOW_EMPTY = False
+# the shell options every task runs with: a failing command anywhere fails the task
+SH = "set -euo pipefail; "
 
 default_args = {
     "owner": "pinpipe",
@@ -38,39 +38,47 @@ default_args = {
     "retry_delay": timedelta(minutes=2),
 }
 
+
+def pinpipe_task(task_id, command, timeout):
+    """One pinpipe command as a BashOperator task: strict shell, PINPIPE_CONFIG added to
+    the worker's environment, the same timeout as `pinpipe dag show` gives it."""
+    return BashOperator(
+        task_id=task_id,
+        bash_command=SH + command,
+        env=ENV,
+        append_env=True,
+        execution_timeout=timeout,
+    )
+
+
 with DAG(
     dag_id="pinpipe_daily",
     description="pinpipe: lake day -> warehouse -> insights",
-    schedule_interval="@daily",
+    schedule="@daily",
     start_date=datetime(2024, 1, 1),
     catchup=False,
     default_args=default_args,
     tags=["pinpipe"],
 ) as dag:
-    lake_caught_up = BashOperator(
-        task_id="lake_caught_up",
-        # first publish what the lake committed but a killed worker left pending (S3)
-        bash_command=f"{PINPIPE} lake --publish --quiet >/dev/null && "
-        f"{PINPIPE} status | awk '{LAKE_CAUGHT_UP_AWK}'",
-        env=ENV,
-        append_env=True,
+    day_closed = pinpipe_task(
+        "day_closed",
+        f"{PINPIPE} lake --close-day {{{{ ds }}}} --wait 9m",
+        timedelta(minutes=10),
     )
-    load = BashOperator(
-        task_id="load",
-        bash_command=f"{PINPIPE} batch --step load --quiet --date {{{{ ds }}}}",
-        env=ENV,
-        append_env=True,
+    load = pinpipe_task(
+        "load",
+        f"{PINPIPE} batch --step load --quiet --date {{{{ ds }}}}"
+        + (" --allow-empty" if ALLOW_EMPTY else ""),
+        timedelta(hours=1),
     )
-    insights = BashOperator(
-        task_id="insights",
-        bash_command=f"{PINPIPE} batch --step insights --quiet --date {{{{ ds }}}}",
-        env=ENV,
-        append_env=True,
+    insights = pinpipe_task(
+        "insights",
+        f"{PINPIPE} batch --step insights --quiet --date {{{{ ds }}}}",
+        timedelta(hours=1),
     )
-    quality = BashOperator(
-        task_id="quality",
-        bash_command=f"{PINPIPE} quality --date {{{{ ds }}}}",
-        env=ENV,
-        append_env=True,
+    quality = pinpipe_task(
+        "quality",
+        f"{PINPIPE} quality --date {{{{ ds }}}}",
+        timedelta(hours=1),
     )
-    lake_caught_up >> load >> insights >> quality
+    day_closed >> load >> insights >> quality

@@ -19,19 +19,13 @@
 #define DAG_NAME "pinpipe_daily"
 #define DAG_MAX_DATES 400
 
-/* Succeeds only when the lake consumer group's total lag is 0 (all records so far are in
- * finished lake files; `lake --publish` runs first, so on S3 also published), or when it has
- * committed nothing and pin/geo/user hold no records (a fresh install); the same check as
- * deploy/airflow/pinpipe_dag.py. */
-#define LAKE_CAUGHT_UP_AWK                                                                         \
-    "$1 ~ /^(pin|geo|user)$/ && NF == 4 && $2 ~ /^[0-9]+$/ { high += $4 } "                       \
-    "$1 == \"lake\" && $2 == \"total\" { lag = $4 } "                                              \
-    "END { if (lag == \"\" && high == 0) exit 0; if (lag == \"\" || lag > 0) { "                  \
-    "print \"lake consumer lags: \" (lag == \"\" ? \"no commits yet\" : lag) > \"/dev/stderr\"; "   \
-    "exit 1 } }"
+/* The first task waits up to this long for the day to close (pinpipe lake --close-day
+ * --wait), inside the task's 10 minute timeout. */
+#define DAY_CLOSED_WAIT "9m"
 
 struct dag_opts {
     const char *sub, *data_dir, *wh_path, *lake, *date, *from, *to, *metrics_listen;
+    const char *close_grace; /* --close-grace for the day_closed task, or NULL */
     struct pp_worker_tls tls; /* --metrics-tls-cert/--metrics-tls-key */
     int retries, limit, catchup, allow_empty;
     int64_t retry_delay_ms;
@@ -52,7 +46,9 @@ static void usage(FILE *out)
         out,
         "usage: pinpipe dag list|show|run|backfill|history|schedule [options]\n\n"
         "The daily DAG '" DAG_NAME "' on pinpipe's own scheduler:\n"
-        "  lake_caught_up  the day is closed in the lake: the lake consumer has no lag\n"
+        "  day_closed      the day is closed in the lake: every record of it is in committed,\n"
+        "                  published lake files, and its _SUCCESS markers are written\n"
+        "                  (pinpipe lake --close-day DATE --wait " DAY_CLOSED_WAIT ")\n"
         "  load            the day's lake files -> clean -> reconcile pin/geo/user into the\n"
         "                  warehouse (pinpipe batch --step load)\n"
         "  insights        the insights snapshot of the date (pinpipe batch --step insights)\n"
@@ -77,7 +73,9 @@ static void usage(FILE *out)
         "    [--metrics-tls-cert FILE --metrics-tls-key FILE]  that endpoint over HTTPS (TLS\n"
         "                               1.2+, PEM chain and key; SIGHUP re-reads them)\n"
         "    [--allow-empty]            a day without lake data loads 0 records instead of\n"
-        "                               failing the run (pinpipe run starts it so)\n\n"
+        "                               failing the run (pinpipe run starts it so)\n"
+        "    [--close-grace DURATION]   given to day_closed: a day closes no earlier than\n"
+        "                               its end plus this (default 5m; run passes its own)\n\n"
         "options:\n"
         "  --data-dir DIR               (default %s)\n"
         "  --warehouse SPEC             SQLite file or postgresql:// URI\n"
@@ -144,29 +142,27 @@ static void build_dag(struct dag_ctx *c, const struct dag_opts *o)
         const char *name, *after, *sub;
         int64_t timeout_ms;
     } tasks[DAG_NTASKS] = {
-        {"lake_caught_up", NULL, NULL, 600000},
-        {"load", "lake_caught_up", "batch --step load --quiet", 3600000},
+        {"day_closed", NULL, NULL, 600000},
+        {"load", "day_closed", "batch --step load --quiet", 3600000},
         {"insights", "load", "batch --step insights --quiet", 3600000},
         /* its table is in the warehouse; the scheduler keeps stderr's last line */
         {"quality", "insights", "quality", 3600000},
     };
-    /* lake_caught_up: first publish what the lake committed but a killed worker left pending
-     * (S3; nothing to do on a local lake), then the lag check */
+    /* day_closed: wait for the day's markers (pinpipe lake --close-day) */
     char *st = c->cmd[0];
     st[0] = '\0';
     shq(st, sizeof(c->cmd[0]), exe);
-    append(st, sizeof(c->cmd[0]), " lake --publish --quiet --data-dir ");
+    append(st, sizeof(c->cmd[0]), " lake --close-day {date} --wait " DAY_CLOSED_WAIT " --data-dir ");
     shq(st, sizeof(c->cmd[0]), o->data_dir);
     if (o->lake) {
         append(st, sizeof(c->cmd[0]), " --lake ");
         shq(st, sizeof(c->cmd[0]), o->lake);
     }
-    append(st, sizeof(c->cmd[0]), " >/dev/null && ");
-    shq(st, sizeof(c->cmd[0]), exe);
-    append(st, sizeof(c->cmd[0]), " status --data-dir ");
-    shq(st, sizeof(c->cmd[0]), o->data_dir);
-    append(st, sizeof(c->cmd[0]), " | awk ");
-    shq(st, sizeof(c->cmd[0]), LAKE_CAUGHT_UP_AWK);
+    if (o->close_grace) {
+        append(st, sizeof(c->cmd[0]), " --close-grace ");
+        shq(st, sizeof(c->cmd[0]), o->close_grace);
+    }
+    append(st, sizeof(c->cmd[0]), " >/dev/null");
     memset(&c->dag, 0, sizeof(c->dag));
     c->dag.name = DAG_NAME;
     c->dag.schedule = "@daily";
@@ -347,7 +343,7 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         {"retries", 1, 0, 'r'},  {"retry-delay", 1, 0, 'R'}, {"limit", 1, 0, 'n'},
         {"catchup", 0, 0, 'c'},  {"help", 0, 0, 'h'},        {"metrics-listen", 1, 0, 'M'},
         {"allow-empty", 0, 0, 'E'},   {"metrics-tls-cert", 1, 0, 'C'},
-        {"metrics-tls-key", 1, 0, 'K'},
+        {"metrics-tls-key", 1, 0, 'K'}, {"close-grace", 1, 0, 'G'},
         {0, 0, 0, 0}};
     int c;
     int64_t v, ms;
@@ -391,6 +387,12 @@ static int parse(int argc, char **argv, struct dag_opts *o)
         case 'E':
             o->allow_empty = 1;
             break;
+        case 'G':
+            if (pp_parse_duration_ms(optarg, &ms) || ms < 0)
+                return pp_cli_fail("dag", 2, "--close-grace wants a duration (e.g. 5m), got '%s'",
+                                   optarg);
+            o->close_grace = optarg;
+            break;
         case 'C':
             o->tls.cert = optarg;
             break;
@@ -432,7 +434,7 @@ int cmd_dag(int argc, char **argv)
     build_dag(&c, &o);
     if (!strcmp(o.sub, "list")) {
         printf("%-14s %-9s %s\n%-14s %-9s %s\n", "dag", "schedule", "tasks", DAG_NAME, "@daily",
-               "lake_caught_up -> load -> insights -> quality");
+               "day_closed -> load -> insights -> quality");
         return 0;
     }
     if (!strcmp(o.sub, "show")) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "pp_cli.h"
 #include "pp_err.h"
@@ -19,6 +20,8 @@ static void usage(FILE *out)
             "usage: pinpipe lake [--data-dir DIR] [--lake DIR] [--roll-bytes SIZE]\n"
             "                    [--roll-age DURATION] [--metrics-listen HOST:PORT] [--publish]\n"
             "                    [--metrics-tls-cert FILE --metrics-tls-key FILE]\n"
+            "                    [--close-grace DURATION]\n"
+            "       pinpipe lake --close-day YYYY-MM-DD [--wait DURATION] [--close-grace DURATION]\n"
             "\n"
             "Consumer group 'lake': reads the partitions of pin, geo and user it owns (all on the\n"
             "embedded log; on Kafka the group's members share them) from the\n"
@@ -45,11 +48,26 @@ static void usage(FILE *out)
             "                     (both or neither; SIGHUP re-reads them)\n"
             "  --publish             do not consume: publish the files the lake group has\n"
             "                        committed but a killed worker left pending (S3), then\n"
-            "                        exit (the daily DAG runs it before its lag check)\n"
+            "                        exit\n"
+            "  --close-grace DURATION  a day closes no earlier than its end (UTC midnight)\n"
+            "                        plus this, for clock skew between serve nodes and\n"
+            "                        producers still retrying (default 5m)\n"
+            "  --close-day DATE      do not consume: close the ingest day DATE -- once, in every\n"
+            "                        partition of pin, geo and user, the lake group has\n"
+            "                        committed every record of DATE (committed up to the high\n"
+            "                        watermark, or the next record is from a later day) and the\n"
+            "                        clock is past DATE's end plus the grace: publish what the\n"
+            "                        commits cover (S3), write topic=<t>/dt=DATE/_SUCCESS, exit 0.\n"
+            "                        Running workers write the markers too; this is the daily\n"
+            "                        DAG's first task\n"
+            "  --wait DURATION       with --close-day: wait up to this long for the day to close\n"
+            "                        (checked every second; default 0: check once)\n"
             PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
             "  -h, --help            this help\n"
             "\n"
-            "exit status: 0 stopped cleanly, 1 failure, 2 usage error\n",
+            "exit status: 0 stopped cleanly (--close-day: the day is closed), 1 failure, 2 usage\n"
+            "error, 3 --close-day: the day is not closed (yet) within --wait; the reason names\n"
+            "the partition that lags or when the day can close\n",
             PP_DEFAULT_DATA_DIR);
 }
 
@@ -79,28 +97,79 @@ static int ready(void *arg, char *why, size_t why_size)
     return 1;
 }
 
-/* --publish: publish what the lake group committed but a killed worker left pending. */
-static int publish_committed(const char *cmd, const char *log_dir,
-                             const struct pp_log_conf *logconf, const struct pp_lake_conf *lconf)
+/* Open the log read-only and the lake, for the one-shot jobs (--close-day, --publish).
+ * @returns 0 with both open, -1 when an embedded log was never created at log_dir (nothing
+ * printed), else the exit status with the failure printed. */
+static int open_log_lake(const char *cmd, const char *log_dir, const struct pp_log_conf *logconf,
+                         const struct pp_lake_conf *lconf, struct pp_log **log,
+                         struct pp_lake **lake)
 {
     char err[512] = "";
     struct pp_log_conf conf = *logconf;
     conf.dir = log_dir;
     conf.readonly = 1;
     struct stat st;
-    if (conf.backend == PP_LOG_EMBEDDED && stat(log_dir, &st) && errno == ENOENT) {
+    if (conf.backend == PP_LOG_EMBEDDED && stat(log_dir, &st) && errno == ENOENT)
+        return -1;
+    if (!(*log = pp_log_open(&conf, err, sizeof(err))))
+        return pp_cli_fail(cmd, 1, "log %s: %s", log_dir, err);
+    if (!(*lake = pp_lake_open(lconf, err, sizeof(err)))) {
+        pp_log_close(*log);
+        return pp_cli_fail(cmd, 1, "lake %s: %s", lconf->root, err);
+    }
+    return 0;
+}
+
+/* --close-day: close DATE in the lake, waiting up to wait_ms. @returns the exit status. */
+static int close_day(const char *cmd, const char *log_dir, const struct pp_log_conf *logconf,
+                     const struct pp_lake_conf *lconf, const char *date, int64_t wait_ms)
+{
+    char why[512] = "";
+    struct pp_log *log;
+    struct pp_lake *lake;
+    int rc = open_log_lake(cmd, log_dir, logconf, lconf, &log, &lake);
+    if (rc < 0)
+        return pp_cli_fail(cmd, 1, "no log at %s: nothing was ingested there (check --data-dir)",
+                           log_dir);
+    if (rc)
+        return rc;
+    int64_t grace = lconf->close_grace_ms >= 0 ? lconf->close_grace_ms : PP_LAKE_CLOSE_GRACE_MS;
+    int64_t t0 = pp_mono_us();
+    int marked;
+    pp_cli_signals();
+    for (;;) {
+        rc = pp_lake_close_day(log, lake, date, pp_now_ms(), grace, &marked, why, sizeof(why));
+        if (rc || pp_cli_stop || (pp_mono_us() - t0) / 1000 >= wait_ms)
+            break;
+        PP_DEBUG("lake", "day %s not closed yet: %s", date, why);
+        struct timespec nap = {1, 0}; /* a signal cuts it short */
+        nanosleep(&nap, NULL);
+    }
+    pp_lake_close(lake);
+    pp_log_close(log);
+    if (rc < 0)
+        return pp_cli_fail(cmd, rc == PP_EINVAL ? 2 : 1, "closing %s failed: %s", date, why);
+    if (rc == 0)
+        return pp_cli_fail(cmd, 3, "%s is not closed%s: %s", date,
+                           wait_ms > 0 ? " within --wait" : "", why);
+    printf("lake: closed=%s markers_written=%d\n", date, marked);
+    return 0;
+}
+
+/* --publish: publish what the lake group committed but a killed worker left pending. */
+static int publish_committed(const char *cmd, const char *log_dir,
+                             const struct pp_log_conf *logconf, const struct pp_lake_conf *lconf)
+{
+    struct pp_log *log;
+    struct pp_lake *lake;
+    int rc = open_log_lake(cmd, log_dir, logconf, lconf, &log, &lake);
+    if (rc < 0) {
         printf("lake: published=0 (no log yet)\n"); /* a fresh install: nothing committed */
         return 0;
     }
-    struct pp_log *log = pp_log_open(&conf, err, sizeof(err));
-    if (!log)
-        return pp_cli_fail(cmd, 1, "log %s: %s", log_dir, err);
-    struct pp_lake *lake = pp_lake_open(lconf, err, sizeof(err));
-    if (!lake) {
-        pp_log_close(log);
-        return pp_cli_fail(cmd, 1, "lake %s: %s", lconf->root, err);
-    }
-    int rc = pp_lake_publish_committed(log, lake);
+    if (rc)
+        return rc;
+    rc = pp_lake_publish_committed(log, lake);
     pp_lake_close(lake);
     pp_log_close(log);
     if (rc < 0)
@@ -117,6 +186,9 @@ int cmd_lake(int argc, char **argv)
                                          {"roll-age", required_argument, NULL, 'a'},
                                          {"metrics-listen", required_argument, NULL, 'M'},
                                          {"publish", no_argument, NULL, 'P'},
+                                         {"close-day", required_argument, NULL, 'D'},
+                                         {"wait", required_argument, NULL, 'W'},
+                                         {"close-grace", required_argument, NULL, 'G'},
                                          {"metrics-tls-cert", required_argument, NULL, 'C'},
                                          {"metrics-tls-key", required_argument, NULL, 'K'},
                                          {"help", no_argument, NULL, 'h'},
@@ -126,6 +198,8 @@ int cmd_lake(int argc, char **argv)
     const char *data_dir = PP_DEFAULT_DATA_DIR, *lake_dir = NULL, *metrics_listen = NULL;
     char host[256];
     int port, publish = 0;
+    const char *close_date = NULL;
+    int64_t wait_ms = 0;
     struct pp_worker_tls tls = {NULL, NULL};
     struct pp_lake_conf lconf;
     struct pp_log_conf logconf;
@@ -159,6 +233,24 @@ int cmd_lake(int argc, char **argv)
         case 'P':
             publish = 1;
             break;
+        case 'D': {
+            int64_t ms;
+            if (pp_date_parse(optarg, &ms) || strlen(optarg) != 10)
+                return pp_cli_fail(argv[0], 2, "--close-day wants a date YYYY-MM-DD, got '%s'",
+                                   optarg);
+            close_date = optarg;
+            break;
+        }
+        case 'W':
+            if (pp_parse_duration_ms(optarg, &wait_ms) || wait_ms < 0)
+                return pp_cli_fail(argv[0], 2, "--wait wants a duration (e.g. 10m), got '%s'",
+                                   optarg);
+            break;
+        case 'G':
+            if (pp_parse_duration_ms(optarg, &lconf.close_grace_ms) || lconf.close_grace_ms < 0)
+                return pp_cli_fail(argv[0], 2, "--close-grace wants a duration (e.g. 5m), got '%s'",
+                                   optarg);
+            break;
         case 'C':
             tls.cert = optarg;
             break;
@@ -188,8 +280,12 @@ int cmd_lake(int argc, char **argv)
     pp_cli_path(data_dir, "lake", lake_default, sizeof(lake_default));
     lconf.root = lake_dir ? lake_dir : lake_default;
 
-    if (publish) /* one pass, no waiting: the DAG's lake_caught_up runs it */
+    if (publish && close_date)
+        return pp_cli_fail(argv[0], 2, "--publish and --close-day are two jobs: give one");
+    if (publish) /* one pass, no waiting */
         return publish_committed(argv[0], log_dir, &logconf, &lconf);
+    if (close_date)
+        return close_day(argv[0], log_dir, &logconf, &lconf, close_date, wait_ms);
     pp_cli_signals();
     static struct pp_lake_stats stats; /* static: read by the metrics thread until the end */
     struct health health = {NULL, &stats, 0};

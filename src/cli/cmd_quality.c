@@ -50,6 +50,10 @@ struct quality_topic {
     int64_t log_records; /* the day's log records below the lake's committed offsets */
     int reverse;         /* 1: logday is complete, the reverse check is made */
     struct pp_row row;
+    /* the day's _SUCCESS marker (pp_lake.h): its offsets; records in files at/after them
+     * arrived after the day closed */
+    int closed, nclose, in_late_file;
+    int64_t close_off[MAX_PARTITIONS], late;
 };
 
 struct metric {
@@ -168,6 +172,7 @@ static int on_lake_record(void *arg, const char *value, size_t vlen)
     struct quality_topic *q = arg;
     struct pp_verr err;
     q->records++;
+    q->late += q->in_late_file;
     if (pp_clean_record(q->kind, value, vlen, &q->row, &err)) {
         q->rejected++;
         return 0;
@@ -178,6 +183,43 @@ static int on_lake_record(void *arg, const char *value, size_t vlen)
     if (q->kind == PP_KIND_PIN && q->row.col[4].type != PP_VAL_NULL)
         q->nonnull_follower++; /* column 4 is follower_count (pp_clean_columns) */
     return idset_push(&q->lake, q->row.id);
+}
+
+/* Before each lake file: is it past the marker's offset of its partition? */
+static int on_lake_file(void *arg, int partition, int64_t start)
+{
+    struct quality_topic *q = arg;
+    q->in_late_file = q->closed && partition < q->nclose && start >= q->close_off[partition];
+    return 0;
+}
+
+/* The day's marker, if the day is closed: q->closed, q->close_off. @returns 0 or status. */
+static int read_marker(struct pp_lake *lake, const char *date, struct quality_topic *q)
+{
+    const char *topic = pp_kind_name(q->kind);
+    static char body[PP_LAKE_MARKER_MAX];
+    long n = pp_lake_day_marker(lake, topic, date, body, sizeof(body));
+    if (n == PP_ENOENT)
+        return 0;
+    if (n < 0)
+        return pp_cli_fail("quality", 1, "lake marker of topic=%s dt=%s: %s", topic, date,
+                           *pp_lake_errmsg(lake) ? pp_lake_errmsg(lake) : pp_err_str((int)n));
+    struct pp_json d;
+    pp_json_init(&d);
+    int rc = pp_json_parse(&d, body, (size_t)n, MAX_PARTITIONS + 16, NULL, 0);
+    int offs = rc ? -1 : pp_json_get(&d, 0, "offsets");
+    if (offs < 0 || d.tok[offs].type != PP_JSON_ARRAY || d.tok[offs].size > MAX_PARTITIONS) {
+        pp_json_free(&d);
+        return pp_cli_fail("quality", 1, "lake marker of topic=%s dt=%s: no \"offsets\" array "
+                           "(not a marker pinpipe wrote?)", topic, date);
+    }
+    q->nclose = d.tok[offs].size;
+    for (int i = 0, t = offs + 1; i < q->nclose; i++, t = pp_json_next(&d, t))
+        if (pp_json_int(&d, t, &q->close_off[i]))
+            q->close_off[i] = INT64_MAX;
+    pp_json_free(&d);
+    q->closed = 1;
+    return 0;
 }
 
 /* ---------------- the log ---------------- */
@@ -510,7 +552,10 @@ static int check_topic(struct run *r, struct quality_topic *q)
     if (r->log && (status = lake_commits(r->log, topic, commit, &np)))
         return status;
     PP_DEBUG("quality", "reading the lake topic=%s dt=%s", topic, r->o->date);
-    long n = pp_lake_read_day(r->lake, topic, r->o->date, on_lake_record, q);
+    if ((status = read_marker(r->lake, r->o->date, q)))
+        return status;
+    struct pp_lake_reader rd = {on_lake_record, on_lake_file, q};
+    long n = pp_lake_read_day_files(r->lake, topic, r->o->date, &rd);
     if (n < 0 && n != PP_ENOENT)
         return pp_cli_fail("quality", 1, "lake topic=%s dt=%s: %s", topic, r->o->date,
                            n == PP_ENOMEM ? "out of memory" : pp_err_str((int)n));
@@ -549,6 +594,8 @@ static int check_topic(struct run *r, struct quality_topic *q)
     }
     if (!rc && q->kind == PP_KIND_PIN)
         rc = add(&r->ms, topic, "follower_count_parsed", q->nonnull_follower);
+    if (!rc && q->closed) /* records that reached the lake after the day closed */
+        rc = add(&r->ms, topic, "late_records", q->late);
     if (rc)
         return pp_cli_fail("quality", 1, "out of memory");
     const char *date = r->o->date;

@@ -40,8 +40,10 @@ static void usage(FILE *out)
             "  --retention-age DUR     delete log segments older than this (e.g. 7d)\n"
             "  --roll-bytes SIZE       lake file size limit (default 64M)\n"
             "  --roll-age DUR          lake file age limit, also when idle (default 60s)\n"
+            "  --close-grace DUR       a day closes (lake markers, the daily DAG) no earlier than\n"
+            "                          its end (UTC midnight) plus this (default 5m)\n"
             "  --no-dashboard          no web dashboard at / (GET /api/... neither)\n"
-            "  --no-schedule           do not run the daily DAG (lake_caught_up -> load ->\n"
+            "  --no-schedule           do not run the daily DAG (day_closed -> load ->\n"
             "                          insights -> quality, @daily after midnight UTC) in a\n"
             "                          `pinpipe schedule --allow-empty` child process\n"
             PP_CLI_ACCESS_HELP PP_CLI_HTTP_HELP PP_CLI_LOG_HELP PP_CLI_LAKE_HELP
@@ -51,9 +53,10 @@ static void usage(FILE *out)
 }
 
 enum { O_LISTEN = 256, O_DATA, O_FSYNC, O_WH, O_LAKE, O_PARTS, O_BODY, O_THREADS, O_SEG,
-       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE, O_NODASH, O_NOSCHED };
+       O_RETB, O_RETA, O_ROLLB, O_ROLLA, O_QUIET, O_VERBOSE, O_NODASH, O_NOSCHED, O_GRACE };
 
 static int no_schedule;
+static const char *close_grace; /* --close-grace as given, for the scheduler child */
 static struct pp_cli_access acc; /* API keys and TLS */
 
 /* Parse run's options into conf. @returns 0, 2 on usage error, -1 when --help was printed. */
@@ -69,6 +72,7 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
         {"roll-age", 1, 0, O_ROLLA},     {"quiet", 0, 0, O_QUIET},
         {"verbose", 0, 0, O_VERBOSE},    {"help", 0, 0, 'h'},
         {"no-dashboard", 0, 0, O_NODASH}, {"no-schedule", 0, 0, O_NOSCHED},
+        {"close-grace", 1, 0, O_GRACE},
         PP_CLI_LOG_OPTIONS,              PP_CLI_LAKE_OPTIONS,
         PP_CLI_HTTP_OPTIONS,             PP_CLI_ACCESS_OPTIONS,
         {0, 0, 0, 0}};
@@ -122,6 +126,12 @@ static int parse(int argc, char **argv, struct pp_runner_conf *conf)
             if (pp_parse_duration_ms(optarg, &conf->lake.roll_ms) || conf->lake.roll_ms < 1)
                 return pp_cli_fail("run", 2, "bad --roll-age '%s' (e.g. 60s)", optarg);
             break;
+        case O_GRACE:
+            if (pp_parse_duration_ms(optarg, &conf->lake.close_grace_ms) ||
+                conf->lake.close_grace_ms < 0)
+                return pp_cli_fail("run", 2, "bad --close-grace '%s' (e.g. 5m)", optarg);
+            close_grace = optarg;
+            break;
         case O_QUIET: pp_diag_set_level(PP_LVL_WARN); break;
         case O_VERBOSE: pp_diag_set_level(PP_LVL_DEBUG); break;
         case O_NODASH: conf->no_dashboard = 1; break;
@@ -172,7 +182,11 @@ static pid_t scheduler_start(const struct pp_runner_conf *conf, const struct pp_
             _exit(0); /* run is already gone */
         char *args[] = {exe,           "schedule", "--data-dir", (char *)conf->data_dir,
                         "--warehouse", (char *)run->wh_path,    "--lake",
-                        (char *)run->lake_path, "--allow-empty", NULL};
+                        (char *)run->lake_path, "--allow-empty", NULL, NULL, NULL};
+        if (close_grace) {
+            args[9] = "--close-grace";
+            args[10] = (char *)close_grace;
+        }
         execv(exe, args);
         _exit(127);
     }

@@ -73,6 +73,8 @@ static const struct conf_key keys[] = {
      "lake folder, or s3://bucket/prefix", 0},
     {"lake", "roll_bytes", "--roll-bytes", "run lake", "64M", "lake file size limit", 0},
     {"lake", "roll_age", "--roll-age", "run lake", "60s", "lake file age limit (also idle)", 0},
+    {"lake", "close_grace", "--close-grace", "run lake dag schedule", "5m",
+     "a day closes (its _SUCCESS markers) no earlier than its end plus this", 0},
     {"lake", "s3_endpoint", "--s3-endpoint", "run lake batch quality", "",
      "S3 endpoint URL (default $AWS_ENDPOINT_URL_S3 / $AWS_ENDPOINT_URL / AWS)", 0},
     {"lake", "s3_region", "--s3-region", "run lake batch quality", "us-east-1", "S3 region", 0},

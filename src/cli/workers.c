@@ -220,6 +220,12 @@ static void lake_only(struct pp_buf *out, const struct pp_lake_stats *st)
     pp_metrics_sample(out, "pinpipe_lake_errors_total", "op=\"flush\"", (double)st->flush_errors);
     pp_metrics_sample(out, "pinpipe_lake_errors_total", "op=\"commit\"",
                       (double)st->commit_errors);
+    counter(out, "pinpipe_lake_days_closed_total",
+            "ingest days this worker saw closed (their _SUCCESS markers present)",
+            st->days_closed);
+    counter(out, "pinpipe_lake_late_records_total",
+            "records written for a day already closed (past the grace; in files after the "
+            "marker's offsets, counted by pinpipe quality)", st->late_records);
     counter(out, "pinpipe_lake_retries_total",
             "restarts from the committed offsets after a failed write or finish", st->retries);
     pp_metrics_head(out, "pinpipe_lake_failing", "gauge",

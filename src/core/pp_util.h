@@ -6,8 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Wall clock, milliseconds since the Unix epoch (CLOCK_REALTIME). */
+/* The pipeline's wall clock, milliseconds since the Unix epoch: CLOCK_REALTIME plus the test
+ * offset $PINPIPE_TEST_CLOCK_OFFSET_MS (tests only: lets a test start a whole pipeline at
+ * 23:59:50 of some day and watch traffic cross midnight; every process given the same value
+ * shares one shifted clock). Ingest timestamps, lake days, day closing and the scheduler read
+ * it; request signing (S3) and TLS validity use the real clock, pp_real_now_ms. */
 int64_t pp_now_ms(void);
+#define PP_TEST_CLOCK_ENV "PINPIPE_TEST_CLOCK_OFFSET_MS"
+/* CLOCK_REALTIME in milliseconds since the epoch, never shifted. */
+int64_t pp_real_now_ms(void);
 /* Monotonic clock in microseconds (CLOCK_MONOTONIC), for durations. */
 int64_t pp_mono_us(void);
 

@@ -12,7 +12,31 @@
 #include "pp_err.h"
 #include "pp_util.h"
 
+/* The test clock's offset: read once ($PINPIPE_TEST_CLOCK_OFFSET_MS, a signed integer of
+ * milliseconds; unset, empty or malformed = 0). Racing first calls compute the same value. */
+static int64_t clock_offset_ms(void)
+{
+    static int64_t offset;
+    static int known;
+    if (__atomic_load_n(&known, __ATOMIC_ACQUIRE))
+        return __atomic_load_n(&offset, __ATOMIC_RELAXED);
+    const char *v = getenv(PP_TEST_CLOCK_ENV);
+    int64_t off = 0;
+    if (v && *v && pp_parse_i64(v, -INT64_C(4000000000000), INT64_C(4000000000000), &off))
+        off = 0;
+    __atomic_store_n(&offset, off, __ATOMIC_RELAXED);
+    __atomic_store_n(&known, 1, __ATOMIC_RELEASE);
+    return off;
+}
+
 int64_t pp_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + clock_offset_ms();
+}
+
+int64_t pp_real_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

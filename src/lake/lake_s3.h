@@ -181,9 +181,12 @@ void pp_lake_s3_obj_abort(struct pp_lake_s3_obj *obj);
 
 /* As pp_lake_truncate_from on S3's finished objects (+ stale multipart uploads, best effort). */
 int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition, int64_t offset);
-/* As pp_lake_read_day, streaming each object through a line splitter. */
+/* As pp_lake_read_day_files, streaming each object through a line splitter. */
 long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *date,
-                         int (*cb)(void *arg, const char *value, size_t vlen), void *arg);
+                         const struct pp_lake_reader *rd);
+/* As pp_lake_day_mark / pp_lake_day_marker for the day folder rel ("topic=<t>/dt=<d>"). */
+int pp_lake_s3_mark(struct pp_lake_s3 *s3, const char *rel, const char *body, size_t len);
+long pp_lake_s3_marker(struct pp_lake_s3 *s3, const char *rel, char *out, size_t size);
 
 /* The decimal digits at p as an offset, overflow-checked (no sign, no spaces; leading zeros
  * ok, as in the names' %010). *end is set past the digits in every case.

@@ -53,6 +53,7 @@ struct pp_lake {
     char *root;
     uint64_t roll_bytes;
     int64_t roll_ms;
+    int64_t close_grace_ms; /* pp_lake_conf.close_grace_ms */
     struct lake_part **parts;
     int nparts, cap;
     struct pp_lake_s3 *s3; /* S3 root, else NULL */
@@ -74,6 +75,12 @@ void pp_lake_conf_defaults(struct pp_lake_conf *conf)
     conf->s3_region = NULL;
     conf->s3_path_style = 0;
     conf->s3_part_bytes = 0;
+    conf->close_grace_ms = -1;
+}
+
+int64_t pp_lake_close_grace(const struct pp_lake *lake)
+{
+    return lake->close_grace_ms;
 }
 
 const char *pp_lake_errmsg(const struct pp_lake *lake)
@@ -175,6 +182,7 @@ struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size
         }
         lake->roll_bytes = conf->roll_bytes ? conf->roll_bytes : 64ULL * 1024 * 1024;
         lake->roll_ms = conf->roll_ms > 0 ? conf->roll_ms : 60000;
+        lake->close_grace_ms = conf->close_grace_ms;
         if (lake->roll_bytes > LAKE_S3_ROLL_MAX)
             snprintf(errstr, errstr_size,
                      "roll size %llu bytes is past 4 GiB: S3 lake objects are published by "
@@ -206,6 +214,7 @@ struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size
     size_t n = strlen(lake->root);
     while (n > 1 && lake->root[n - 1] == '/')
         lake->root[--n] = '\0';
+    lake->close_grace_ms = conf->close_grace_ms;
     lake->roll_bytes = conf->roll_bytes ? conf->roll_bytes : 64ULL * 1024 * 1024;
     lake->roll_ms = conf->roll_ms > 0 ? conf->roll_ms : 60000;
     return lake;
@@ -802,28 +811,52 @@ static long read_file(const char *path, int (*cb)(void *arg, const char *value, 
     return err ? PP_EIO : count;
 }
 
-long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
-                      int (*cb)(void *arg, const char *value, size_t vlen), void *arg)
+/* "<topic>+<partition>+<start>.jsonl" -> partition, start. @returns 1 or 0 (not such a name). */
+static int parse_file_name(const char *name, const char *topic, int *partition, int64_t *start)
+{
+    size_t tl = strlen(topic);
+    const char *q;
+    int64_t p;
+    if (strncmp(name, topic, tl) || name[tl] != '+' || pp_lake_parse_offset(name + tl + 1, &q, &p) ||
+        p > INT32_MAX || *q != '+')
+        return 0;
+    char prefix[LAKE_TOPIC_MAX + 32];
+    if (fmt(prefix, sizeof(prefix), "%s+%d+", topic, (int)p) ||
+        !pp_lake_parse_name(name, prefix, 0, start))
+        return 0;
+    *partition = (int)p;
+    return 1;
+}
+
+long pp_lake_read_day_files(struct pp_lake *lake, const char *topic, const char *date,
+                            const struct pp_lake_reader *rd)
 {
     char ddir[LAKE_PATH_MAX], path[LAKE_PATH_MAX];
     int64_t ms;
     if (!topic_valid(topic) || pp_date_parse(date, &ms))
         return PP_EINVAL;
     if (lake->s3)
-        return pp_lake_s3_read_day(lake->s3, topic, date, cb, arg);
+        return pp_lake_s3_read_day(lake->s3, topic, date, rd);
     if (fmt(ddir, sizeof(ddir), "%s/topic=%s/dt=%s", lake->root, topic, date))
         return PP_ETOOBIG;
     char **names = NULL;
     int n = list_day(ddir, &names);
-    if (n < 0)
-        return n;
+    if (n <= 0) /* a closed day without records has a folder with only its marker */
+        return n ? n : PP_ENOENT;
     char *line = NULL;
     size_t linecap = 0;
     long total = 0;
     for (int i = 0; i < n; i++) {
-        long got = fmt(path, sizeof(path), "%s/%s", ddir, names[i]);
+        int partition;
+        int64_t start;
+        long got = 0;
+        if (rd->file && parse_file_name(names[i], topic, &partition, &start) &&
+            (got = rd->file(rd->arg, partition, start)) > 0)
+            continue; /* skip this file */
         if (!got)
-            got = read_file(path, cb, arg, &line, &linecap);
+            got = fmt(path, sizeof(path), "%s/%s", ddir, names[i]);
+        if (!got)
+            got = read_file(path, rd->record, rd->arg, &line, &linecap);
         if (got < 0) {
             total = got;
             break;
@@ -835,4 +868,75 @@ long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
         free(names[i]);
     free(names);
     return total;
+}
+
+long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
+                      int (*cb)(void *arg, const char *value, size_t vlen), void *arg)
+{
+    struct pp_lake_reader rd = {cb, NULL, arg};
+    return pp_lake_read_day_files(lake, topic, date, &rd);
+}
+
+/* <root>/topic=<t>/dt=<date> relative part, checked. */
+static int day_rel(const char *topic, const char *date, char *out, size_t size)
+{
+    int64_t ms;
+    if (!topic_valid(topic) || pp_date_parse(date, &ms) || strlen(date) != 10)
+        return PP_EINVAL;
+    return fmt(out, size, "topic=%s/dt=%s", topic, date);
+}
+
+int pp_lake_day_mark(struct pp_lake *lake, const char *topic, const char *date, const char *body,
+                     size_t len)
+{
+    char rel[LAKE_PATH_MAX], ddir[LAKE_PATH_MAX], tmp[LAKE_PATH_MAX], final[LAKE_PATH_MAX];
+    int rc = day_rel(topic, date, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    if (lake->s3)
+        return pp_lake_s3_mark(lake->s3, rel, body, len);
+    if ((rc = mkdirs(lake->root, rel)))
+        return rc;
+    if (fmt(ddir, sizeof(ddir), "%s/%s", lake->root, rel) ||
+        fmt(final, sizeof(final), "%s/" PP_LAKE_MARKER, ddir) ||
+        fmt(tmp, sizeof(tmp), "%s/." PP_LAKE_MARKER ".%ld.tmp", ddir, (long)getpid()))
+        return PP_ETOOBIG;
+    if (access(final, F_OK) == 0)
+        return 1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return PP_EIO;
+    rc = write_all(fd, body, len) || fsync(fd) ? PP_EIO : 0;
+    close(fd);
+    /* link(2), not rename: an existing marker is never replaced, whoever wrote it first */
+    if (!rc && link(tmp, final))
+        rc = errno == EEXIST ? 1 : PP_EIO;
+    unlink(tmp);
+    if (rc >= 0 && fsync_dir(ddir))
+        rc = PP_EIO;
+    return rc;
+}
+
+long pp_lake_day_marker(struct pp_lake *lake, const char *topic, const char *date, char *out,
+                        size_t size)
+{
+    char rel[LAKE_PATH_MAX], path[LAKE_PATH_MAX];
+    int rc = day_rel(topic, date, rel, sizeof(rel));
+    if (rc)
+        return rc;
+    if (size == 0)
+        return PP_ETOOBIG;
+    if (lake->s3)
+        return pp_lake_s3_marker(lake->s3, rel, out, size);
+    if (fmt(path, sizeof(path), "%s/%s/" PP_LAKE_MARKER, lake->root, rel))
+        return PP_ETOOBIG;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? PP_ENOENT : PP_EIO;
+    ssize_t n = read(fd, out, size - 1);
+    close(fd);
+    if (n < 0)
+        return PP_EIO;
+    out[n] = '\0';
+    return n;
 }

@@ -53,6 +53,8 @@ struct pp_lake_conf {
     int s3_path_style;
     uint64_t s3_part_bytes; /* multipart part size = buffer per open object (default 8 MiB,
                                at least S3's minimum of 5 MiB) */
+    int64_t close_grace_ms; /* a day closes no earlier than its end plus this (-1: the
+                               default, PP_LAKE_CLOSE_GRACE_MS in pp_stream.h) */
 };
 
 struct pp_lake;
@@ -72,6 +74,9 @@ void pp_lake_conf_defaults(struct pp_lake_conf *conf);
  * temps are left and ignored; call pp_lake_flush(..., force=1) first to finish them). */
 struct pp_lake *pp_lake_open(const struct pp_lake_conf *conf, char *errstr, size_t errstr_size);
 void pp_lake_close(struct pp_lake *lake);
+
+/* conf->close_grace_ms as opened (-1: the caller's default). */
+int64_t pp_lake_close_grace(const struct pp_lake *lake);
 
 /* @returns borrowed (valid until the next call on lake): the last S3 request error, e.g.
  * "s3 PUT s3://b/k: HTTP 403 AccessDenied: ...", or for local lakes the last ownership error
@@ -165,8 +170,42 @@ int pp_lake_own(struct pp_lake *lake, const char *topic, int partition, int wait
 /* Call cb(arg, value, vlen) for every record in finished files of topic on day date
  * ("YYYY-MM-DD"), files in name order, lines in file order; value is borrowed for the call
  * (no trailing newline). A negative cb return stops the read and is returned.
- * @returns records read, or <0 error (PP_ENOENT if no such day, PP_EINVAL bad date/topic). */
+ * @returns records read, or <0 error (PP_ENOENT if no such day or no record file in it, PP_EINVAL bad date/topic). */
 long pp_lake_read_day(struct pp_lake *lake, const char *topic, const char *date,
                       int (*cb)(void *arg, const char *value, size_t vlen), void *arg);
+
+/* How pp_lake_read_day_files hands over a day: file(arg, partition, start_offset) before each
+ * file (NULL: not called; returns 0 to read the file, 1 to skip it, <0 to stop), then
+ * record(arg, value, vlen) per line as pp_lake_read_day's cb. */
+struct pp_lake_reader {
+    int (*record)(void *arg, const char *value, size_t vlen);
+    int (*file)(void *arg, int partition, int64_t start_offset);
+    void *arg;
+};
+/* pp_lake_read_day, telling which file each record comes from. @returns as pp_lake_read_day
+ * (records of skipped files not counted). */
+long pp_lake_read_day_files(struct pp_lake *lake, const char *topic, const char *date,
+                            const struct pp_lake_reader *rd);
+
+/* The day's completion marker, the name Hadoop's output committers, Spark, Hive and Airflow
+ * sensors look for: <root>/topic=<t>/dt=<date>/_SUCCESS. pinpipe writes it once the day is
+ * closed (src/stream/lake_close.c): every record of that ingest day is in finished, committed,
+ * published files. Its body is one JSON object (as Hadoop's S3A committers also write one):
+ *   {"topic":"pin","date":"2020-08-28","closed_ms":<epoch ms>,"offsets":[<per partition>]}
+ * offsets[p]: the lake group's committed offset of partition p when the day closed; the day's
+ * files starting at or past it hold records that arrived after the close ("late"). */
+#define PP_LAKE_MARKER "_SUCCESS"
+#define PP_LAKE_MARKER_MAX 65536
+
+/* Write the marker of (topic, date) with body, once: an existing marker is never replaced
+ * (local: temp + fsync + link(2) + directory fsync; S3: HEAD, then PUT with
+ * If-None-Match: *). @returns 0 written, 1 it existed already, PP_EINVAL (bad topic or
+ * date), PP_EIO (text in pp_lake_errmsg() on S3). */
+int pp_lake_day_mark(struct pp_lake *lake, const char *topic, const char *date, const char *body,
+                     size_t len);
+/* Read the marker of (topic, date) into out (NUL-terminated, at most size - 1 bytes).
+ * @returns its length, PP_ENOENT (no marker: the day is not closed), PP_EINVAL, PP_EIO. */
+long pp_lake_day_marker(struct pp_lake *lake, const char *topic, const char *date, char *out,
+                        size_t size);
 
 #endif

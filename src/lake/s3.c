@@ -1250,8 +1250,25 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* "<prefix>topic=<t>/dt=<d>/<t>+<p>+<start>.jsonl" -> partition, start. @returns 1 or 0. */
+static int key_file(const char *key, size_t dplen, const char *topic, int *partition,
+                    int64_t *start)
+{
+    const char *name = key + dplen, *q;
+    size_t tl = strlen(topic);
+    int64_t p;
+    char prefix[S3_KEY_MAX];
+    if (strncmp(name, topic, tl) || name[tl] != '+' || pp_lake_parse_offset(name + tl + 1, &q, &p) ||
+        p > INT32_MAX || *q != '+' ||
+        snprintf(prefix, sizeof(prefix), "%s+%d+", topic, (int)p) >= (int)sizeof(prefix) ||
+        !pp_lake_parse_name(name, prefix, 0, start))
+        return 0;
+    *partition = (int)p;
+    return 1;
+}
+
 long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *date,
-                         int (*cb)(void *arg, const char *value, size_t vlen), void *arg)
+                         const struct pp_lake_reader *rd)
 {
     char dp[S3_KEY_MAX];
     struct day_keys d = {0};
@@ -1262,12 +1279,19 @@ long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *d
     if (total >= 0 && d.n == 0)
         total = PP_ENOENT;
     if (total >= 0) {
-        struct pp_lake_s3_lines l = {.cb = cb, .arg = arg};
+        struct pp_lake_s3_lines l = {.cb = rd->record, .arg = rd->arg};
         pp_buf_init(&l.line, S3_LINE_MAX);
         qsort(d.keys, (size_t)d.n, sizeof(*d.keys), cmp_keys);
         total = 0;
         for (int i = 0; i < d.n; i++) {
-            long got = get_lines(s3, d.keys[i], &l);
+            int partition;
+            int64_t start;
+            long got = 0;
+            if (rd->file && key_file(d.keys[i], d.dplen, topic, &partition, &start) &&
+                (got = rd->file(rd->arg, partition, start)) > 0)
+                continue; /* skip this object */
+            if (!got)
+                got = get_lines(s3, d.keys[i], &l);
             if (got < 0) {
                 total = got;
                 break;
@@ -1280,4 +1304,44 @@ long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *d
         free(d.keys[i]);
     free(d.keys);
     return total;
+}
+
+int pp_lake_s3_mark(struct pp_lake_s3 *s3, const char *rel, const char *body, size_t len)
+{
+    char key[S3_KEY_MAX];
+    if (snprintf(key, sizeof(key), "%s%s/" PP_LAKE_MARKER, s3->prefix, rel) >= (int)sizeof(key))
+        return PP_ETOOBIG;
+    int rc = s3_exists(s3, key, NULL);
+    if (rc)
+        return rc > 0 ? 1 : rc;
+    struct s3_req req;
+    req_init(&req, "PUT", key, NULL);
+    req.body = body;
+    req.blen = len;
+    /* conditional write (AWS since 2024-08, MinIO): a marker another closer wrote in between
+     * stays; servers without it overwrite with an equivalent marker */
+    req.extra_header = "If-None-Match: *";
+    rc = s3_do(s3, &req, s3->tries);
+    long status = req.status;
+    pp_buf_free(&req.resp);
+    return rc && status == 412 ? 1 : rc;
+}
+
+long pp_lake_s3_marker(struct pp_lake_s3 *s3, const char *rel, char *out, size_t size)
+{
+    char key[S3_KEY_MAX];
+    if (snprintf(key, sizeof(key), "%s%s/" PP_LAKE_MARKER, s3->prefix, rel) >= (int)sizeof(key))
+        return PP_ETOOBIG;
+    struct s3_req req;
+    req_init(&req, "GET", key, NULL);
+    int rc = s3_do(s3, &req, s3->tries);
+    long n = rc ? (req.status == 404 ? PP_ENOENT : rc) : (long)req.resp.len;
+    if (n >= 0) {
+        if ((size_t)n >= size)
+            n = size - 1; /* a marker is small: a longer one is cut, as a read() would */
+        memcpy(out, req.resp.data, (size_t)n);
+        out[n] = '\0';
+    }
+    pp_buf_free(&req.resp);
+    return n;
 }

@@ -25,6 +25,9 @@
 /* How long a new owner waits for a partition's previous writer to let go of it (pp_lake_own):
  * a stalled member lets go as soon as it runs again and learns it lost the partition. */
 #define OWN_WAIT_MS 60000
+#define DAY_MS 86400000LL
+#define CLOSE_CHECK_US 1000000LL /* day closing is checked this often once a day may close */
+#define NO_DAY INT64_MIN
 #define OWN_LOG_MS 5000
 
 /* Test fault point (tests/integration/s3_stall.sh), never set in production:
@@ -52,7 +55,72 @@ struct lake_consumer {
     int lake_failed; /* a lake write failed (already logged) */
     int fencing;     /* inside pp_lake_fence: its commit covers no files */
     struct pp_lake_stats *st;
+    /* day closing (pp_lake_close_day), in days since the epoch: the next day to close (the
+     * one before the first record's, then onwards), the last one seen closed */
+    int64_t close_day, closed_through, close_grace_ms;
+    int64_t marker_checked; /* the last past day whose marker note_day looked for */
+    int close_errors;
 };
+
+static int64_t day_of(int64_t ts_ms)
+{
+    return ts_ms / DAY_MS - (ts_ms % DAY_MS < 0);
+}
+
+/* A record of day `day` is about to be written: note the day for closing; count it when the
+ * day is closed already (a late record: it lands in a file past the marker's offsets). */
+static void note_day(struct lake_consumer *lc, const struct pp_part *part, int64_t day)
+{
+    if (lc->close_day == NO_DAY)
+        lc->close_day = day - 1; /* the day before may still lack its markers: check it too */
+    else if (day < lc->close_day && day > lc->closed_through)
+        lc->close_day = day;
+    if (day > lc->closed_through && day != lc->marker_checked && day < day_of(pp_now_ms())) {
+        /* a past day (a restarted worker, a skewed node): closed already by someone else? */
+        char date[16], body[8];
+        lc->marker_checked = day;
+        pp_date_format(day * DAY_MS, date, sizeof(date));
+        if (pp_lake_day_marker(lc->lake, part->topic, date, body, sizeof(body)) >= 0)
+            lc->closed_through = day;
+    }
+    if (day <= lc->closed_through && lc->st->late_records++ % 1000 == 0) {
+        char date[16];
+        pp_date_format(day * DAY_MS, date, sizeof(date));
+        PP_WARN("lake", "late record topic=%s partition=%d day=%s: the day is closed (its "
+                "_SUCCESS marker was written); it goes into the day's folder past the marker's "
+                "offsets, counted by `pinpipe quality --date %s` (late records so far: %" PRId64
+                ")", part->topic, part->partition, date, date, lc->st->late_records);
+    }
+}
+
+/* Close the days that are due (clock past their end + grace): markers once every partition is
+ * past them (pp_lake_close_day). Every member of the group does this; the marker is written
+ * once whoever gets there first. */
+static void close_days(struct lake_consumer *lc)
+{
+    int64_t now = pp_now_ms();
+    for (int i = 0; i < 8 && lc->close_day != NO_DAY; i++) {
+        if (now < (lc->close_day + 1) * DAY_MS + lc->close_grace_ms)
+            return;
+        char date[16], why[512];
+        int marked;
+        pp_date_format(lc->close_day * DAY_MS, date, sizeof(date));
+        int rc = pp_lake_close_day(lc->log, lc->lake, date, now, lc->close_grace_ms, &marked, why,
+                                   sizeof(why));
+        if (rc == 1) {
+            if (marked)
+                PP_INFO("lake", "day closed date=%s markers=%d", date, marked);
+            lc->closed_through = lc->close_day++;
+            lc->st->days_closed++;
+            lc->close_errors = 0;
+            continue;
+        }
+        if (rc < 0 && lc->close_errors++ % 60 == 0)
+            PP_WARN("lake", "closing day=%s failed error=%s (%s); retried every second", date,
+                    pp_err_str(rc), why);
+        return;
+    }
+}
 
 /* Embedded log: be the lake group's only member (pp_log_group_lock), waiting up to
  * OWN_WAIT_MS for another lake worker on the same log to stop (or until stopped: 0, no lock).
@@ -174,6 +242,7 @@ static int pull(struct lake_consumer *lc, struct pp_part *part, int timeout_ms, 
     struct pp_log_rec recs[READ_MAX];
     int n = pp_log_read(part->rd, recs, READ_MAX, timeout_ms);
     for (int i = 0; i < n; i++) {
+        note_day(lc, part, day_of(recs[i].ts_ms));
         int rc = pp_lake_write(lc->lake, part->topic, part->partition, recs[i].offset,
                                recs[i].ts_ms, recs[i].value, recs[i].vlen);
         if (rc) {
@@ -258,10 +327,14 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
         stats = &local_stats;
     memset(stats, 0, sizeof(*stats));
     stats->running = 1;
-    struct lake_consumer lc = {.log = log, .lake = lake, .st = stats};
+    struct lake_consumer lc = {.log = log, .lake = lake, .st = stats, .close_day = NO_DAY,
+                               .closed_through = NO_DAY, .marker_checked = NO_DAY,
+                               .close_grace_ms = pp_lake_close_grace(lake)};
+    if (lc.close_grace_ms < 0)
+        lc.close_grace_ms = PP_LAKE_CLOSE_GRACE_MS;
     int64_t local = 0, *records = records_out ? records_out : &local;
     int64_t last_flush = pp_mono_us(), last_progress = last_flush, last_records = 0;
-    int64_t last_round = last_flush;
+    int64_t last_round = last_flush, last_close = last_flush;
     int rc = 0, failures = 0, member_fd = -1;
     *records = 0;
     pp_parts_init(&lc.parts, log, start_at, &lc);
@@ -316,6 +389,10 @@ static int lake_run(struct pp_log *log, struct pp_lake *lake, volatile sig_atomi
             }
             if (stats->files > files) /* durable files again: the failure is over */
                 failures = 0, stats->failing = 0;
+            if (now - last_close >= CLOSE_CHECK_US) {
+                last_close = now;
+                close_days(&lc);
+            }
         }
         if (now - last_progress >= PROGRESS_US) {
             if (*records != last_records)

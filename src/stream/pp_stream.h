@@ -89,6 +89,8 @@ struct pp_lake_stats {
     int64_t commit_errors;              /* offset commits that failed (files get rewritten) */
     int64_t retries;                    /* restarts from the committed offsets after a failure */
     int64_t failing;                    /* failures in a row now (0: files are durable again) */
+    int64_t days_closed;                /* days this worker found closed (markers present) */
+    int64_t late_records;               /* records of a day already closed (pp_lake_close_day) */
     int running;                        /* 1 while the consumer runs, 0 once it returned */
     struct pp_hist flush_lat;           /* each pp_lake_flush that finished files */
 };
@@ -103,5 +105,21 @@ int pp_lake_run_stats(struct pp_log *log, struct pp_lake *lake, volatile sig_ato
  * and the copy). Reads the committed offsets and metadata, joins no group, writes no log.
  * @returns files published, or <0 (the first error; the other partitions are still tried). */
 int pp_lake_publish_committed(struct pp_log *log, struct pp_lake *lake);
+
+/* Day closing (docs/ARCHITECTURE.md "Closing a day"). The ingest day date ("YYYY-MM-DD", UTC,
+ * the dt= of the lake) is closed when the clock now_ms is past its end plus grace_ms (clock
+ * skew between serve nodes, producers still retrying) and, in every partition of pin, geo and
+ * user, the lake group has committed every record of the day: it is committed up to the high
+ * watermark, or the next uncommitted record is from a later day. Then the commits' pending
+ * objects are published (S3) and each topic's marker topic=<t>/dt=<date>/_SUCCESS is written
+ * once (pp_lake_day_mark; its body names the committed offsets). Safe from any process while
+ * lake workers run: it joins no group and commits nothing. *marked: markers written by this
+ * call (the others existed). @returns 1 closed (markers present), 0 not yet (why says which
+ * partition or the clock), <0 error (why: what failed). */
+int pp_lake_close_day(struct pp_log *log, struct pp_lake *lake, const char *date, int64_t now_ms,
+                      int64_t grace_ms, int *marked, char *why, size_t why_size);
+/* Default grace: 5 minutes (librdkafka's default message.timeout.ms, how long a producer may
+ * retry a record it timestamped, plus skew). */
+#define PP_LAKE_CLOSE_GRACE_MS (5 * 60 * 1000LL)
 
 #endif

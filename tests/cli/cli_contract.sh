@@ -65,6 +65,8 @@ ok "NO_COLOR empty means colour" 'grep -q "$esc" "$tmp/emptynocolor.err"'
 # progress: a bar on a terminal, nothing redrawn off it, none with --quiet
 d=$tmp/d; today=$(date -u +%F); yesterday=$(date -u -d yesterday +%F)
 "$PINPIPE" demo --generate --events 100 --data-dir "$d" >/dev/null 2>&1
+# backfills through today run on the test clock at 00:10 tomorrow: today is closed then
+export PINPIPE_TEST_CLOCK_OFFSET_MS=$(( $(date -u -d "$(date -u -d tomorrow +%F) 00:10" +%s%3N) - $(date +%s%3N) ))
 on_tty "NO_COLOR=1 $P batch --date $today --data-dir '$d' --format csv" batch.tty
 on_tty "$P batch --quiet --date $today --data-dir '$d'" quiet.tty
 "$PINPIPE" batch --date "$today" --data-dir "$d" --format csv >/dev/null 2>"$tmp/batch.err"
@@ -79,6 +81,7 @@ ok "backfill draws a bar on a terminal" 'grep -q "backfill \[.*\] *[0-9]*% [0-9]
 ok "the bar is green on a terminal" 'grep -q "backfill \[${esc}\[32m#" "$tmp/backfill.tty"'
 ok "no colour in the bar with NO_COLOR" 'grep -q "backfill \[#" "$tmp/backfill-nc.tty" && ! grep -q "${esc}\[32m" "$tmp/backfill-nc.tty"'
 ok "backfill off a terminal: no bar" '! grep -q "[$cr$esc]" "$tmp/backfill.err" && ! grep -q "^backfill" "$tmp/backfill.err"'
+unset PINPIPE_TEST_CLOCK_OFFSET_MS
 # plain lines off a terminal: emulate at 5 events/s for 6 s prints one after 5 s, and a last one
 "$PINPIPE" serve --listen 127.0.0.1:0 --data-dir "$tmp/s" 2>/dev/null & spid=$!
 for _ in $(seq 100); do [ -s "$tmp/s/listen" ] && break; sleep 0.05; done

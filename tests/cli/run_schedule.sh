@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_schedule.sh: `pinpipe run` runs the daily DAG's scheduler as a child process: on a fresh
-# data dir yesterday's run (lake_caught_up -> load -> insights -> quality) succeeds and is in
+# data dir yesterday's run (day_closed -> load -> insights -> quality) succeeds and is in
 # the run history; SIGTERM stops the child with run; kill -9 of run takes the child down too
 # (PR_SET_PDEATHSIG); --no-schedule starts none.
 set -uo pipefail
@@ -28,7 +28,7 @@ state() {
 
 start a
 for _ in $(seq 200); do [ "$(state a quality)" = success ] && break; sleep 0.1; done
-for t in lake_caught_up load insights quality; do
+for t in day_closed load insights quality; do
   check "yesterday's $t in the history" "$(state a $t)" success
 done
 check "one scheduler child" "$(children a)" 1

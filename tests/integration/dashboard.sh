@@ -138,7 +138,9 @@ for i in $(seq 1 600); do
 done
 grep -q "lake       total lag 0" "$PP_TMP/status.out" || { cat "$PP_TMP/status.out" >&2; pp_fail "consumers did not catch up"; }
 today=$(date -u +%F)
-"$PINPIPE" dag run --data-dir "$D" --date "$today" --retries 0 >"$PP_TMP/dag.out" 2>&1 \
+# today closes at midnight + grace: the run uses the test clock at 00:10 tomorrow
+PINPIPE_TEST_CLOCK_OFFSET_MS=$(( $(date -u -d "$(date -u -d tomorrow +%F) 00:10" +%s%3N) - $(date +%s%3N) )) \
+  "$PINPIPE" dag run --data-dir "$D" --date "$today" --retries 0 >"$PP_TMP/dag.out" 2>&1 \
   || { cat "$PP_TMP/dag.out" >&2; pp_fail "dag run $today failed"; }
 "$PINPIPE" dag run --data-dir "$D" --date 2001-02-03 --retries 0 >"$PP_TMP/dag2.out" 2>&1 \
   && pp_fail "dag run of a day without lake data succeeded"

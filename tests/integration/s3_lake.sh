@@ -39,12 +39,14 @@ pp_aws s3 ls --recursive s3://lake/ >"$PP_TMP/ls.txt" || pp_fail "aws s3 ls"
 n=$(wc -l <"$PP_TMP/ls.txt")
 [ "$n" -ge 9 ] || pp_fail "expected >= 9 objects (3 topics x 3 partitions), got $n"
 bad=$(awk '{print $4}' "$PP_TMP/ls.txt" |
-  grep -Evc '^raw/topic=(pin|geo|user)/dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/(pin|geo|user)\+[0-9]+\+[0-9]{10}\.jsonl$' || true)
+  grep -Evc '^raw/topic=(pin|geo|user)/dt=[0-9]{4}-[0-9]{2}-[0-9]{2}/((pin|geo|user)\+[0-9]+\+[0-9]{10}\.jsonl|_SUCCESS)$' || true)
+# a day's _SUCCESS marker only once it is closed: never today's (its end has not come)
+[ "$(grep -c "/dt=$(date -u +%F)/_SUCCESS" "$PP_TMP/ls.txt")" = 0 ] || pp_fail "today has a _SUCCESS marker"
 # (objects are finished under _pending/ and copied to their names after the commit: after a
 # clean stop every one is published and no pending key is left)
 [ "$bad" = 0 ] || { cat "$PP_TMP/ls.txt"; pp_fail "$bad object names off the layout (or left pending)"; }
 grep -q "Copied object" "$PP_TMP/s3/s3rver.log" || pp_fail "no object was published by CopyObject"
-awk '{print $4}' "$PP_TMP/ls.txt" | awk -F/ '{split($2,a,"="); split($4,b,"+"); if (a[2] != b[1]) exit 1}' ||
+awk '{print $4}' "$PP_TMP/ls.txt" | awk -F/ '$4 != "_SUCCESS" {split($2,a,"="); split($4,b,"+"); if (a[2] != b[1]) exit 1}' ||
   pp_fail "topic folder and file name disagree"
 # s3rver's request log: "<path>?uploads= 200" per CreateMultipartUpload, "Stored object" per
 # visible object (PUT or CompleteMultipartUpload)
@@ -60,7 +62,7 @@ python3 "$PP_SRC/tests/integration/check_pipeline.py" --pinpipe "$PINPIPE" --dat
 echo "ok: (a) $n objects under s3://lake/raw follow the layout and hold the log exactly once"
 
 # (b) batch reads the day from S3: same insights as the independent computation
-day=$(awk 'NR == 1 {print $4}' "$PP_TMP/ls.txt" | sed 's|.*/dt=\([^/]*\)/.*|\1|')
+day=$(awk '$4 !~ /_SUCCESS$/ {print $4; exit}' "$PP_TMP/ls.txt" | sed 's|.*/dt=\([^/]*\)/.*|\1|')
 "$PINPIPE" batch --date "$day" "${S3ARGS[@]}" --warehouse "$PP_TMP/batch.db" --format json \
   >"$PP_TMP/batch.json" 2>"$PP_TMP/batch.err" || { cat "$PP_TMP/batch.err"; pp_fail "batch"; }
 grep -q "pin=2262 geo=2262 user=2262" "$PP_TMP/batch.err" || { cat "$PP_TMP/batch.err"; pp_fail "batch counts"; }

@@ -165,7 +165,7 @@ static void test_temp_then_finish(void)
     PP_CHECK_INT(c.calls, 0);
     PP_CHECK(tmp_exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
     PP_CHECK(!exists("topic=pin/dt=2020-08-28/pin+0+0000000005.jsonl"));
-    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 0);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), PP_ENOENT); /* only a temp: no data yet */
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-27", &s), PP_ENOENT);
     PP_CHECK_INT(read_day(lake, "geo", "2020-08-28", &s), PP_ENOENT);
     PP_CHECK_INT(read_day(lake, "pin", "2020-8-28", &s), PP_EINVAL);
@@ -411,7 +411,7 @@ static void test_roll_day(void)
     PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 0, commit_cb, &c), 1);
     PP_CHECK_INT(c.next, 12);
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-28", &s), 2);
-    PP_CHECK_INT(read_day(lake, "pin", "2020-08-29", &s), 0);
+    PP_CHECK_INT(read_day(lake, "pin", "2020-08-29", &s), PP_ENOENT);
     PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 1);
     PP_CHECK_INT(c.next, 13);
     PP_CHECK_INT(read_day(lake, "pin", "2020-08-29", &s), 1);
@@ -960,6 +960,68 @@ static void test_s3_sign(void)
     PP_CHECK_INT(pp_lake_s3_sign(&sig, auth, sizeof(auth)), PP_EINVAL);
 }
 
+/* pp_lake_read_day_files: which file each record comes from; a file may be skipped. */
+struct files_seen {
+    int files, skipped;
+    long records;
+    char list[256];
+};
+
+static int files_file(void *arg, int partition, int64_t start)
+{
+    struct files_seen *f = arg;
+    size_t n = strlen(f->list);
+    snprintf(f->list + n, sizeof(f->list) - n, "%d+%" PRId64 " ", partition, start);
+    f->files++;
+    return partition == 1 ? (f->skipped++, 1) : 0; /* skip partition 1's files */
+}
+
+static int files_record(void *arg, const char *value, size_t vlen)
+{
+    (void)value, (void)vlen;
+    ((struct files_seen *)arg)->records++;
+    return 0;
+}
+
+/* The day's marker: written once (a second writer neither fails nor replaces it), read back;
+ * its folder alone is no lake data (PP_ENOENT, as on S3); bad names refused. */
+static void test_marker(void)
+{
+    struct pp_lake *lake = open_lake(0, 0);
+    struct commits c = {0};
+    char body[128];
+    PP_CHECK(lake != NULL);
+    if (!lake)
+        return;
+    PP_CHECK_INT(pp_lake_day_marker(lake, "pin", "2020-08-30", body, sizeof(body)), PP_ENOENT);
+    PP_CHECK_INT(pp_lake_day_mark(lake, "pin", "2020-08-30", "{\"offsets\":[1]}\n", 16), 0);
+    PP_CHECK(exists("topic=pin/dt=2020-08-30/_SUCCESS"));
+    PP_CHECK_INT(pp_lake_day_mark(lake, "pin", "2020-08-30", "{\"offsets\":[2]}\n", 16), 1);
+    PP_CHECK_INT(pp_lake_day_marker(lake, "pin", "2020-08-30", body, sizeof(body)), 16);
+    PP_CHECK_STR(body, "{\"offsets\":[1]}\n"); /* the first one stays */
+    PP_CHECK_INT(pp_lake_day_marker(lake, "pin", "2020-08-30", body, 5), 4); /* cut to fit */
+    PP_CHECK_INT(pp_lake_read_day(lake, "pin", "2020-08-30", files_record, &c), PP_ENOENT);
+    PP_CHECK_INT(pp_lake_day_mark(lake, "a/b", "2020-08-30", "{}", 2), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_day_mark(lake, "pin", "2020-8-30", "{}", 2), PP_EINVAL);
+    PP_CHECK_INT(pp_lake_day_marker(lake, "pin", "2020-13-01", body, sizeof(body)), PP_EINVAL);
+    /* files of partitions 0 and 1 on 2020-08-31: the reader names each, skips partition 1 */
+    int64_t ts = TS_0828 + 3 * DAY;
+    PP_CHECK_INT(put(lake, "geo", 0, 7, ts), 0);
+    PP_CHECK_INT(put(lake, "geo", 0, 8, ts), 0);
+    PP_CHECK_INT(put(lake, "geo", 1, 3, ts), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 2);
+    PP_CHECK_INT(put(lake, "geo", 0, 9, ts), 0);
+    PP_CHECK_INT(pp_lake_flush(lake, pp_now_ms(), 1, commit_cb, &c), 1);
+    struct files_seen f = {0};
+    struct pp_lake_reader rd = {files_record, files_file, &f};
+    PP_CHECK_INT(pp_lake_read_day_files(lake, "geo", "2020-08-31", &rd), 3);
+    PP_CHECK_INT(f.files, 3);
+    PP_CHECK_INT(f.skipped, 1);
+    PP_CHECK_INT(f.records, 3);
+    PP_CHECK_STR(f.list, "0+7 0+9 1+3 ");
+    pp_lake_close(lake);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -980,6 +1042,7 @@ int main(void)
     test_truncate_from();
     test_drop_lost();
     test_own();
+    test_marker();
     test_crash_rerun();
     test_s3_root();
     test_s3_encode();
