@@ -82,7 +82,7 @@ static const struct conf_key keys[] = {
      "S3 endpoint URL (default $AWS_ENDPOINT_URL_S3 / $AWS_ENDPOINT_URL / AWS)", 0},
     {"lake", "s3_region", "--s3-region", "run lake batch quality", "us-east-1", "S3 region", 0},
     {"lake", "s3_path_style", "--s3-path-style", "run lake batch quality", "false",
-     "path-style bucket addressing", 1},
+     "path-style bucket addressing (automatic for an IP literal or localhost endpoint)", 1},
     {"lake", "metrics_listen", "--metrics-listen", "lake", "",
      "HOST:PORT for the lake worker's GET /metrics, /healthz, /readyz (port 0 = any)", 0},
     {"lake", "metrics_tls_cert", "--metrics-tls-cert", "lake", "",

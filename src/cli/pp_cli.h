@@ -85,7 +85,8 @@ enum { PP_OPT_LOG = 1000, PP_OPT_BROKERS, PP_OPT_S3_ENDPOINT, PP_OPT_S3_REGION,
     "  --s3-endpoint URL       lake s3://bucket/prefix: S3 API endpoint (default\n"          \
     "                          $AWS_ENDPOINT_URL_S3 / $AWS_ENDPOINT_URL, else AWS)\n"         \
     "  --s3-region REGION      (default $AWS_REGION / $AWS_DEFAULT_REGION, else us-east-1)\n" \
-    "  --s3-path-style         path-style bucket addressing (most self-hosted S3 servers)\n"
+    "  --s3-path-style         path-style bucket addressing (most self-hosted S3 servers;\n"  \
+    "                          automatic for an IP literal or localhost endpoint)\n"
 
 /* Bounded first contact (issue 12): every command that opens Kafka, S3 or PostgreSQL takes
  * --connect-timeout SECONDS (config [pinpipe] connect_timeout, $PINPIPE_CONNECT_TIMEOUT):

@@ -1,8 +1,8 @@
 /* lake_s3.h: internals of the lake's S3 backend (s3.c), used by local.c's dispatch and the
  * unit tests; not part of the public lake API (pp_lake.h).
- * Requests are signed by libcurl (CURLOPT_AWS_SIGV4 "aws:amz:<region>:s3"); the payload hash
- * header x-amz-content-sha256 is SHA-256 by libcrypto when built with PP_LAKE_LIBCRYPTO, else
- * UNSIGNED-PAYLOAD (see payload_hash() in s3.c).
+ * Requests are signed here (s3_sigv4.c, AWS SigV4 with libcrypto's HMAC-SHA256), not by
+ * libcurl: see pp_lake_s3_sign. The payload hash header x-amz-content-sha256 is the body's
+ * SHA-256 (UNSIGNED-PAYLOAD only if hashing fails; see payload_hash() in s3.c).
  * Retries: every request is retried inside s3.c, bounded (PP_LAKE_S3_TRIES attempts, backoff
  * 100 ms doubling to 5 s with full jitter) on connection errors, timeouts, HTTP 5xx, 429 and
  * S3's 400 RequestTimeout; other 4xx are fatal at once (bucket missing, access denied). */
@@ -47,6 +47,44 @@ int pp_lake_s3_parse_list(const char *xml, size_t len,
 int pp_lake_s3_header(const char *p, size_t n, long *status, char *etag, size_t etag_size);
 /* Text of the first <tag>...</tag> in xml, entities decoded. @returns 0 or PP_ENOENT. */
 int pp_lake_s3_xml_tag(const char *xml, size_t len, const char *tag, char *out, size_t size);
+
+/* Whether endpoint ("scheme://host[:port][/path]") gets path-style addressing by itself: its
+ * host is an IP literal (IPv4, or IPv6 in brackets) or "localhost" (any case), which cannot
+ * carry a bucket as a DNS label; as botocore and the AWS CLI decide. Other hosts get
+ * virtual-hosted style ("bucket.host") unless --s3-path-style forces path style.
+ * @returns 1 path style, 0 virtual-hosted (also for an endpoint that does not parse). */
+int pp_lake_s3_path_style_auto(const char *endpoint);
+
+/* One request to sign with AWS Signature Version 4 (AWS "Create a signed AWS API request"). */
+#define PP_LAKE_S3_SIG_HEADERS 16
+struct pp_lake_s3_sig {
+    const char *method;         /* "GET", "PUT", ... */
+    const char *uri;            /* the path as sent: each segment URI-encoded once, '/' kept */
+    const char *query;          /* "k=v&k2" already URI-encoded, any order; NULL or "": none */
+    const char *const *headers; /* "Name: value" lines as sent (Host included) */
+    int nheaders;               /* at most PP_LAKE_S3_SIG_HEADERS */
+    const char *payload_hash;   /* the x-amz-content-sha256 value sent */
+    const char *amz_date;       /* the x-amz-date sent: "YYYYMMDDTHHMMSSZ" (UTC) */
+    const char *region;
+    const char *key_id, *secret; /* borrowed; never copied out but into the scope's key id */
+};
+/* The Authorization header value "AWS4-HMAC-SHA256 Credential=<key id>/<date>/<region>/s3/
+ * aws4_request, SignedHeaders=<names>, Signature=<64 hex>" for sig, into auth. Signed: every
+ * header line given, except lines with an empty value (curl's syntax to remove a header: it
+ * is not sent) and Expect. The lake signs its own requests instead of libcurl's
+ * CURLOPT_AWS_SIGV4 because libcurl < 8.3.0 (Debian 12 ships 7.88) signs a suppressed
+ * "Expect:" it does not send (curl issue #11664), and some versions sign Host without the
+ * port sent (curl issue #9550): servers that recompute the signature from what they receive
+ * (AWS, MinIO, Ceph RGW) refuse such requests with 403 SignatureDoesNotMatch. AWS's own
+ * signers never sign Expect. Derived keys are wiped after use.
+ * @returns 0, PP_EINVAL (no Host, a repeated or malformed header, too many headers or query
+ * parameters, bad amz_date), PP_ETOOBIG (auth too small, secret over 250 bytes), PP_ENOMEM,
+ * PP_EIO (libcrypto failed). */
+int pp_lake_s3_sign(const struct pp_lake_s3_sig *sig, char *auth, size_t size);
+/* SHA-256 of p[0..n-1] as 64 lowercase hex digits + NUL. @returns 0 or PP_EIO. */
+int pp_lake_s3_sha256_hex(const void *p, size_t n, char out[65]);
+/* p[0..n-1] as 2n lowercase hex digits + NUL into out (2n + 1 bytes). */
+void pp_lake_s3_hex(const unsigned char *p, size_t n, char *out);
 
 /* Credentials, all owned (release with pp_lake_s3_creds_free, which wipes them). */
 struct pp_lake_s3_creds {

@@ -18,8 +18,13 @@
  * succeeded, with commit metadata naming the pending objects; once the callback committed
  * both, the lake publishes them to their final keys (CopyObject, then the pending key is
  * deleted). The commit is the fence against a stalled writer (lake_s3.h: pending objects);
- * pp_lake_resume publishes what a crash between commit and publication left pending. Requests are signed by libcurl's
- * SigV4 (payload hash: libcrypto's SHA-256, or UNSIGNED-PAYLOAD). Every request is retried
+ * pp_lake_resume publishes what a crash between commit and publication left pending.
+ * Requests are signed with AWS SigV4 by the lake itself (s3_sigv4.c, libcrypto's HMAC-SHA256),
+ * not by libcurl, whose signer before 8.3.0 signs a suppressed Expect it never sends (curl
+ * issue #11664): signed are exactly the headers sent (Host with its port as sent,
+ * x-amz-date, x-amz-content-sha256 = the body's SHA-256, x-amz-security-token from
+ * AWS_SESSION_TOKEN, x-amz-copy-source, Content-Type, If-Match), never Expect; keys are
+ * URI-encoded once per path segment. Every request is retried
  * INSIDE the lake, bounded (8 tries, backoff 100 ms doubling to 5 s, full jitter) on
  * connection errors, timeouts, 5xx, 503 SlowDown and 429; other 4xx (bucket missing, access
  * denied) fail at once. A failure returned by pp_lake_* is therefore final for that call
@@ -38,8 +43,11 @@ struct pp_lake_conf {
                             (default 60 s) */
     /* S3 (a root of "s3://bucket/prefix"): endpoint URL (NULL = AWS_ENDPOINT_URL_S3,
      * AWS_ENDPOINT_URL, else AWS), region (NULL = AWS_REGION / AWS_DEFAULT_REGION, else
-     * us-east-1), path-style addressing (1 for most self-hosted S3 servers). Credentials
-     * come only from the standard AWS environment variables / shared credentials file. */
+     * us-east-1), path-style addressing (1 for most self-hosted S3 servers; an endpoint
+     * whose host is an IP literal or localhost gets it anyway, as with botocore:
+     * pp_lake_s3_path_style_auto; else virtual-hosted "bucket.host"). Credentials come only
+     * from the standard AWS environment variables (AWS_SESSION_TOKEN included) / shared
+     * credentials file. */
     const char *s3_endpoint;
     const char *s3_region;
     int s3_path_style;

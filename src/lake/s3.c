@@ -1,5 +1,6 @@
-/* s3.c: the lake on S3 (any S3-compatible endpoint): libcurl + its SigV4, PUT / multipart,
- * bounded retries, listing, streamed reads. Pure parts live in s3_util.c. */
+/* s3.c: the lake on S3 (any S3-compatible endpoint): libcurl, requests signed with SigV4 by
+ * s3_sigv4.c, PUT / multipart, bounded retries, listing, streamed reads. Pure parts live in
+ * s3_util.c. */
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,10 +9,6 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifdef PP_LAKE_LIBCRYPTO
-#include <openssl/evp.h>
-#endif
 
 #include "lake_s3.h"
 #include "pp_buf.h"
@@ -39,8 +36,10 @@ struct pp_lake_s3 {
     CURL *curl;
     char bucket[64];
     char prefix[1024];
-    char base[1024]; /* URL up to the bucket: "http://h:p/bucket" or "https://bucket.h" */
-    char sigv4[128]; /* "aws:amz:<region>:s3" */
+    char base[1024];  /* URL up to the bucket: "http://h:p/bucket" or "https://bucket.h" */
+    char host[512];   /* base's authority, sent and signed as the Host header */
+    const char *path; /* base's path ("/bucket", "" virtual-hosted): points into base */
+    char region[64];
     struct pp_lake_s3_creds creds; /* never logged, wiped on close */
     size_t part_bytes;
     int max_keys; /* ListObjectsV2 page size, 0 = the server's default (1000) */
@@ -82,9 +81,12 @@ struct s3_req {
     char etag[128];
 };
 
-/* base URL from endpoint ("scheme://host[:port][/path]"), bucket and style. */
+/* base URL from endpoint ("scheme://host[:port][/path]"), bucket and style (path style when
+ * asked, or by itself for an IP literal or localhost: pp_lake_s3_path_style_auto); host and
+ * path split from it. */
 static int make_base(struct pp_lake_s3 *s3, const char *endpoint, int path_style)
 {
+    path_style = path_style || pp_lake_s3_path_style_auto(endpoint);
     const char *sep = strstr(endpoint, "://");
     if (!sep || (strncmp(endpoint, "http://", 7) && strncmp(endpoint, "https://", 8)))
         return PP_EINVAL;
@@ -95,7 +97,16 @@ static int make_base(struct pp_lake_s3 *s3, const char *endpoint, int path_style
                 ? snprintf(s3->base, sizeof(s3->base), "%.*s/%s", (int)n, endpoint, s3->bucket)
                 : snprintf(s3->base, sizeof(s3->base), "%.*s%s.%.*s", (int)(sep + 3 - endpoint),
                            endpoint, s3->bucket, (int)(n - (size_t)(sep + 3 - endpoint)), sep + 3);
-    return w < 0 || w >= (int)sizeof(s3->base) ? PP_ETOOBIG : 0;
+    if (w < 0 || w >= (int)sizeof(s3->base))
+        return PP_ETOOBIG;
+    const char *auth = strstr(s3->base, "://") + 3;
+    size_t alen = strcspn(auth, "/?#");
+    if (!alen || auth[alen] == '?' || auth[alen] == '#' || alen >= sizeof(s3->host))
+        return PP_EINVAL;
+    memcpy(s3->host, auth, alen);
+    s3->host[alen] = '\0';
+    s3->path = auth + alen;
+    return 0;
 }
 
 /* ---- requests ---- */
@@ -189,29 +200,97 @@ static void set_err(struct pp_lake_s3 *s3, struct s3_req *req, CURLcode cc, cons
              hint);
 }
 
-/* The x-amz-content-sha256 header S3 requires on every SigV4 request (libcurl 7.88 signs
- * with the value we give). With libcrypto (PP_LAKE_LIBCRYPTO) the real SHA-256 of the body;
- * else "UNSIGNED-PAYLOAD", which S3 and S3-compatible servers accept (the headers stay
- * signed; TLS protects the body in transit). */
-static void payload_hash(const struct s3_req *req, char *hdr, size_t size)
+/* The x-amz-content-sha256 value S3 requires on every SigV4 request, signed with the rest:
+ * the SHA-256 of the body; "UNSIGNED-PAYLOAD" (which S3 and S3-compatible servers accept: the
+ * headers stay signed, TLS protects the body in transit) only if libcrypto fails. */
+static void payload_hash(const struct s3_req *req, char out[65])
 {
-    const char *value = S3_EMPTY_SHA256;
-    char hex[65];
-    if (req->blen > 0) {
-        value = "UNSIGNED-PAYLOAD";
-#ifdef PP_LAKE_LIBCRYPTO
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        if (EVP_Digest(req->body, req->blen, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32) {
-            for (unsigned int i = 0; i < 32; i++)
-                snprintf(hex + 2 * i, 3, "%02x", md[i]);
-            value = hex;
-        }
-#else
-        (void)hex;
-#endif
+    if (!req->blen)
+        memcpy(out, S3_EMPTY_SHA256, 65);
+    else if (pp_lake_s3_sha256_hex(req->body, req->blen, out))
+        memcpy(out, "UNSIGNED-PAYLOAD", 17);
+}
+
+/* The header line "name: value" (name NULL: value is the whole line) into h[*n], its text
+ * in the pool at *pool (*left bytes), for sending and signing.
+ * @returns 0, PP_ETOOBIG (line too long) or PP_EINVAL (too many lines). */
+static int add_header(const char **h, int *n, char **pool, size_t *left, const char *name,
+                      const char *value)
+{
+    int w = snprintf(*pool, *left, "%s%s%s", name ? name : "", name ? ": " : "", value);
+    if (w < 0 || (size_t)w >= *left)
+        return PP_ETOOBIG;
+    if (*n == PP_LAKE_S3_SIG_HEADERS)
+        return PP_EINVAL;
+    h[(*n)++] = *pool;
+    *pool += w + 1;
+    *left -= (size_t)w + 1;
+    return 0;
+}
+
+/* The headers of req, signed (pp_lake_s3_sign), as curl's list in *out: Host, x-amz-date,
+ * x-amz-content-sha256, the session token, the copy source, Content-Type, the extra header,
+ * Authorization; plus "Expect:", which only stops curl from sending one (neither sent nor
+ * signed). @returns 0, PP_ENOMEM, or pp_lake_s3_sign's errors. */
+static int sign_headers(struct pp_lake_s3 *s3, const struct s3_req *req, const char *uri,
+                        struct curl_slist **out)
+{
+    char pool[8192], amz_date[17], sha[65], auth[1024], *p = pool;
+    const char *h[PP_LAKE_S3_SIG_HEADERS];
+    size_t left = sizeof(pool);
+    int n = 0, rc = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(amz_date, sizeof(amz_date), "%Y%m%dT%H%M%SZ", &tm);
+    payload_hash(req, sha);
+    int post =
+        strcmp(req->method, "GET") && strcmp(req->method, "HEAD") && strcmp(req->method, "DELETE");
+    /* objects (PUT, or CreateMultipartUpload for the final object) are JSON lines; a copy
+     * keeps its source's type; CompleteMultipartUpload sends XML */
+    const char *type = !post || req->copy_source                       ? NULL
+                       : !strcmp(req->method, "POST") && req->blen > 0 ? "application/xml"
+                                                                       : "application/x-ndjson";
+    rc = add_header(h, &n, &p, &left, "Host", s3->host);
+    if (!rc)
+        rc = add_header(h, &n, &p, &left, "x-amz-date", amz_date);
+    if (!rc)
+        rc = add_header(h, &n, &p, &left, "x-amz-content-sha256", sha);
+    if (!rc && s3->creds.token)
+        rc = add_header(h, &n, &p, &left, "x-amz-security-token", s3->creds.token);
+    if (!rc && req->copy_source)
+        rc = add_header(h, &n, &p, &left, "x-amz-copy-source", req->copy_source);
+    if (!rc && type)
+        rc = add_header(h, &n, &p, &left, "Content-Type", type);
+    if (!rc && req->extra_header)
+        rc = add_header(h, &n, &p, &left, NULL, req->extra_header);
+    struct pp_lake_s3_sig sig = {.method = req->method,
+                                 .uri = uri,
+                                 .query = req->query,
+                                 .headers = h,
+                                 .nheaders = n,
+                                 .payload_hash = sha,
+                                 .amz_date = amz_date,
+                                 .region = s3->region,
+                                 .key_id = s3->creds.key_id,
+                                 .secret = s3->creds.secret};
+    if (!rc)
+        rc = pp_lake_s3_sign(&sig, auth, sizeof(auth));
+    if (!rc)
+        rc = add_header(h, &n, &p, &left, "Authorization", auth);
+    /* "Expect:" stops curl's Expect: 100-continue on large bodies (one round trip less) */
+    struct curl_slist *l = rc ? NULL : curl_slist_append(NULL, "Expect:");
+    for (int i = 0; l && i < n; i++) {
+        struct curl_slist *next = curl_slist_append(l, h[i]);
+        if (!next)
+            curl_slist_free_all(l);
+        l = next;
     }
-    snprintf(hdr, size, "x-amz-content-sha256: %s", value);
+    if (!rc && !l)
+        rc = PP_ENOMEM;
+    *out = l;
+    explicit_bzero(pool, sizeof(pool)); /* held the session token */
+    return rc;
 }
 
 /* ---- timeouts: every bound on how long a request may take is set here ---- */
@@ -245,7 +324,7 @@ static int s3_time_left(const struct pp_lake_s3 *s3, int64_t cap_ms)
 /* One try of req. @returns the curl code; req->status, resp and etag filled. */
 static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
 {
-    char url[S3_URL_MAX], ekey[S3_KEY_MAX * 3], hdr[4096];
+    char url[S3_URL_MAX], ekey[S3_KEY_MAX * 3];
     CURL *c = s3->curl;
     struct curl_slist *hdrs = NULL;
     if (req->key && pp_lake_s3_encode(req->key, 1, ekey, sizeof(ekey)))
@@ -254,33 +333,29 @@ static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
                      req->query ? "?" : "", req->query ? req->query : "");
     if (w < 0 || w >= (int)sizeof(url))
         return CURLE_URL_MALFORMAT;
+    /* the canonical URI is the path as sent: base's path, then the key encoded once */
+    const char *path = url + (s3->path - s3->base);
+    char uri[S3_URL_MAX];
+    snprintf(uri, sizeof(uri), "%.*s", (int)strcspn(path, "?"), path);
+    int rc = sign_headers(s3, req, uri, &hdrs);
+    if (rc) {
+        snprintf(curlerr, CURL_ERROR_SIZE, "signing the request: %s", pp_err_str(rc));
+        return rc == PP_ENOMEM ? CURLE_OUT_OF_MEMORY : CURLE_URL_MALFORMAT;
+    }
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curlerr);
     s3_timeouts(s3, c);
-    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, s3->sigv4);
-    curl_easy_setopt(c, CURLOPT_USERNAME, s3->creds.key_id);
-    curl_easy_setopt(c, CURLOPT_PASSWORD, s3->creds.secret);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, req);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, req);
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    payload_hash(req, hdr, sizeof(hdr));
-    hdrs = curl_slist_append(hdrs, hdr);
-    if (s3->creds.token &&
-        snprintf(hdr, sizeof(hdr), "x-amz-security-token: %s", s3->creds.token) < (int)sizeof(hdr))
-        hdrs = curl_slist_append(hdrs, hdr);
-    if (req->copy_source &&
-        snprintf(hdr, sizeof(hdr), "x-amz-copy-source: %s", req->copy_source) < (int)sizeof(hdr)) {
-        hdrs = curl_slist_append(hdrs, hdr);
+    if (req->copy_source) {
         /* a large copy may send nothing but keep-alive whitespace for a while */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 300L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
     }
-    if (req->extra_header)
-        hdrs = curl_slist_append(hdrs, req->extra_header);
     if (!strcmp(req->method, "GET")) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else if (!strcmp(req->method, "HEAD")) {
@@ -291,11 +366,6 @@ static CURLcode s3_try(struct pp_lake_s3 *s3, struct s3_req *req, char *curlerr)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->blen);
-        /* objects (PUT, or CreateMultipartUpload for the final object) are JSON lines */
-        int xml = !strcmp(req->method, "POST") && req->blen > 0; /* CompleteMultipartUpload */
-        if (!req->copy_source) /* a copy keeps its source's type */
-            hdrs = curl_slist_append(hdrs, xml ? "Content-Type: application/xml"
-                                               : "Content-Type: application/x-ndjson");
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     req->status = 0;
@@ -410,7 +480,10 @@ struct pp_lake_s3 *pp_lake_s3_open(const struct pp_lake_conf *conf, char *errstr
         snprintf(aws, sizeof(aws), "https://s3.%s.amazonaws.com", region);
         endpoint = aws;
     }
-    snprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3", region);
+    if (snprintf(s3->region, sizeof(s3->region), "%s", region) >= (int)sizeof(s3->region)) {
+        snprintf(errstr, errstr_size, "S3 region too long");
+        goto fail;
+    }
     if (make_base(s3, endpoint, conf->s3_path_style)) {
         snprintf(errstr, errstr_size, "bad S3 endpoint '%s' (want http[s]://host[:port])",
                  endpoint);
@@ -501,7 +574,7 @@ struct pp_lake_s3_tp {
     char topic[256];
     int partition;
     char token[2 * S3_TOKEN_BYTES + 1]; /* this writer's pending keys; "" until needed */
-    struct s3_pending *pend; /* finished, unpublished, in offset order */
+    struct s3_pending *pend;            /* finished, unpublished, in offset order */
     int npend, pcap;
     /* found by resume, deleted after the next commit: other writers' pending keys, finished
      * objects past the committed offset (with the ETag they had then) and multipart uploads
@@ -934,7 +1007,8 @@ static int publish_one(struct pp_lake_s3 *s3, const struct pp_lake_s3_tp *tp, co
         if (!there) {
             snprintf(s3->err, sizeof(s3->err),
                      "s3 publish s3://%s/%.300s: its pending object is gone and it was never "
-                     "published", s3->bucket, dst);
+                     "published",
+                     s3->bucket, dst);
             return PP_EIO;
         }
         return 0;
@@ -972,7 +1046,7 @@ static int parse_pending(const char *name, char *token, int64_t *start, int64_t 
 
 struct resume {
     struct pp_lake_s3_tp *tp;
-    size_t dlen;  /* length of tp_dir */
+    size_t dlen;           /* length of tp_dir */
     const char *committed; /* token of the committed offset's objects, "" none */
     int64_t offset;
     struct s3_pending *promote; /* the committed token's objects below offset */
@@ -1081,11 +1155,10 @@ int pp_lake_s3_tp_resume(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int64_
     /* 2. finished objects at/after the committed offset (an older version's crash, or offsets
      *    moved back by an operator): garbage too, as pp_lake_truncate_from would delete */
     struct trunc t = {.s3 = s3, .offset = offset};
-    if (rc >= 0 &&
-        (snprintf(tprefix, sizeof(tprefix), "%stopic=%s/", s3->prefix, tp->topic) >=
-             (int)sizeof(tprefix) ||
-         snprintf(t.name, sizeof(t.name), "%s+%d+", tp->topic, tp->partition) >=
-             (int)sizeof(t.name)))
+    if (rc >= 0 && (snprintf(tprefix, sizeof(tprefix), "%stopic=%s/", s3->prefix, tp->topic) >=
+                        (int)sizeof(tprefix) ||
+                    snprintf(t.name, sizeof(t.name), "%s+%d+", tp->topic, tp->partition) >=
+                        (int)sizeof(t.name)))
         rc = PP_ETOOBIG;
     if (rc >= 0) {
         t.tplen = strlen(tprefix);
@@ -1160,7 +1233,8 @@ int pp_lake_s3_tp_committed(struct pp_lake_s3 *s3, struct pp_lake_s3_tp *tp, int
             break;
         n++;
     }
-    memmove(tp->pend, tp->pend + n, (size_t)(tp->npend - n) * sizeof(*tp->pend));
+    if (n) /* pend is NULL while nothing was ever pending (a commit after resume's garbage) */
+        memmove(tp->pend, tp->pend + n, (size_t)(tp->npend - n) * sizeof(*tp->pend));
     tp->npend -= n;
     return rc ? rc : n;
 }

@@ -1,6 +1,7 @@
 /* s3_util.c: pure parts of the S3 lake: s3:// roots, SigV4 URI encoding, listing XML, AWS
  * a line splitter for streamed bodies, AWS credentials from the environment or the shared
  * credentials file. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,24 @@ int pp_lake_s3_parse_root(const char *root, char *bucket, size_t bsize, char *pr
         prefix[plen++] = '/';
     prefix[plen] = '\0';
     return 0;
+}
+
+int pp_lake_s3_path_style_auto(const char *endpoint)
+{
+    const char *h = endpoint ? strstr(endpoint, "://") : NULL;
+    if (!h)
+        return 0;
+    h += 3;
+    if (*h == '[') /* an IPv6 literal, "[::1]:9000" (RFC 3986 IP-literal) */
+        return 1;
+    size_t n = strcspn(h, ":/?#");
+    char host[256];
+    if (!n || n >= sizeof(host))
+        return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    struct in_addr a4;
+    return !strcasecmp(host, "localhost") || inet_pton(AF_INET, host, &a4) == 1;
 }
 
 int pp_lake_s3_encode(const char *in, int keep_slash, char *out, size_t size)

@@ -8,11 +8,11 @@ Listens on a free 127.0.0.1 port, written to PORT_FILE; prints the counts to std
 each injected fault. Stop it with SIGTERM."""
 import argparse
 import http.client
-import os
 import http.server
-import socketserver
 import sys
 import threading
+
+import s3proxy
 
 ap = argparse.ArgumentParser()
 ap.add_argument("upstream", type=int)
@@ -75,13 +75,4 @@ class Proxy(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-
-
-srv = Server(("127.0.0.1", 0), Proxy)
-with open(args.port_file + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-
-os.rename(args.port_file + ".tmp", args.port_file)
-srv.serve_forever()
+s3proxy.serve(Proxy, args.port_file)
