@@ -13,6 +13,7 @@
 #include "pp_runner.h"
 #include "pp_util.h"
 
+#define DEMO_TOP_ROWS 3 /* rows of each insight the demo prints */
 #define DEMO_DATA_DIR PP_DEFAULT_DATA_DIR "/demo"
 
 static void usage(FILE *out)
@@ -139,6 +140,44 @@ static int wait_caught_up(struct pp_runner *run, int timeout_s)
     return 0;
 }
 
+/* Step 3's report: the first rows of each insight (the whole tables are one command away). */
+static void print_top_insights(const char *wh_path, int rows)
+{
+    char err[256], *text = NULL;
+    size_t len = 0;
+    struct pp_wh *wh = pp_wh_open(wh_path, err, sizeof(err));
+    FILE *mem = wh ? open_memstream(&text, &len) : NULL;
+    int rc = mem ? pp_wh_insights_print(wh, PP_WH_TABLE, mem) : PP_EIO;
+    if (mem)
+        fclose(mem);
+    pp_wh_close(wh);
+    if (rc || !text) {
+        PP_WARN("demo", "cannot print the insights: %s", wh ? "query failed" : err);
+        free(text);
+        return;
+    }
+    /* a title line per insight, two header lines, its rows, a blank line */
+    long seen = 0, shown = 0;
+    for (char *line = text, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (line[0] == ' ') { /* header or row */
+            if (seen++ < rows + 2)
+                printf("%s\n", line), shown++;
+            continue;
+        }
+        if (seen > shown)
+            printf("  ... %ld more\n", seen - shown);
+        seen = shown = 0;
+        if (line[0] || next)
+            printf("%s\n", line);
+    }
+    printf("(the first %d rows of each; all of them: pinpipe insights --warehouse %s)\n", rows,
+           wh_path);
+    free(text);
+}
+
 /* Step 2's report: rows per warehouse table and the stream's latency. */
 static void print_loaded(const char *wh_path, const struct pp_stream_stats *stats)
 {
@@ -213,9 +252,10 @@ int cmd_demo(int argc, char **argv)
     printf("\n== 3. batch for %s: lake -> clean -> reconcile into the warehouse -> insights ==\n",
            today);
     fflush(stdout);
-    char *batch[] = {"batch", "--date", today, "--data-dir", (char *)o.data_dir, NULL};
+    char *batch[] = {"batch", "--date", today, "--data-dir", (char *)o.data_dir, "--quiet", NULL};
     if (run_cmd(cmd_batch, batch))
         return pp_cli_fail("demo", 1, "the batch run for %s failed", today);
+    print_top_insights(run.wh_path, DEMO_TOP_ROWS);
 
     printf("\n== where everything lives (data dir %s) ==\n"
            "  log        %s   (pinpipe log topics --data-dir %s)\n"

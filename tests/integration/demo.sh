@@ -12,6 +12,9 @@ run_demo() { # DIR ARGS...
            "popular_category_by_country" "median_followers_by_age_group_and_join_year"; do
     grep -q -- "$s" "$PP_TMP/demo.out" || pp_fail "demo output lacks '$s'"
   done
+  # a summary, not the whole tables: the first rows of each insight and how many more
+  [ "$(wc -l <"$PP_TMP/demo.out")" -lt 150 ] || pp_fail "demo printed $(wc -l <"$PP_TMP/demo.out") lines"
+  grep -Eq '^  \.\.\. [0-9]+ more$' "$PP_TMP/demo.out" || pp_fail "demo does not say how many rows it left out"
   "$PINPIPE" insights --warehouse "$dir/warehouse.db" --format json >"$PP_TMP/insights.json"
 }
 
