@@ -259,6 +259,8 @@ int cmd_run(int argc, char **argv)
     else if (!no_schedule)
         PP_INFO("run", "scheduler not started: with --log kafka run `pinpipe schedule` where "
                         "the lake and warehouse are");
+    else
+        PP_INFO("run", "scheduler not started (--no-schedule)");
     while (!pp_cli_stop && run.stream_rc >= 0 && run.lake_rc >= 0) {
         usleep(50 * 1000);
         pp_cli_auth_poll(conf.http.auth); /* SIGHUP: reload the API keys */

@@ -46,7 +46,9 @@ for _ in $(seq 200); do kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
 check "kill -9 of run takes the scheduler down" "$(kill -0 "$spid" 2>/dev/null && echo alive || echo gone)" gone
 
 start c --no-schedule
-sleep 1
+# run decides about the scheduler once it serves: wait (bounded) for its word on it
+for _ in $(seq 200); do grep -q "scheduler not started (--no-schedule)" "$tmp/c.log" && break; sleep 0.05; done
+check "--no-schedule: said so" "$(grep -c "scheduler not started (--no-schedule)" "$tmp/c.log")" 1
 check "--no-schedule: no child" "$(pgrep -f "schedule --data-dir $tmp/c" | wc -l)" 0
 check "--no-schedule: no runs" "$("$PINPIPE" dag history --data-dir "$tmp/c" | wc -l)" 1
 kill -TERM $pid; wait $pid; pid=
