@@ -92,25 +92,30 @@ static int do_topics(struct pp_log *log)
     return 0;
 }
 
+/* pp_log_lag_each: 1 at the first partition the group has a commit in. */
+static int has_commit(void *arg, const struct pp_log_lag *l)
+{
+    (void)arg;
+    return l->committed >= 0;
+}
+
+/* pp_log_lag_each: one tab-separated row (committed and lag '-' without a commit). */
+static int offsets_row(void *arg, const struct pp_log_lag *l)
+{
+    const char *group = arg;
+    if (l->committed >= 0)
+        printf("%s\t%s\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n", group, l->topic, l->partition,
+               l->committed, l->high, l->lag);
+    else
+        printf("%s\t%s\t%d\t-\t%" PRId64 "\t-\n", group, l->topic, l->partition, l->high);
+    return 0;
+}
+
 static void group_offsets(struct pp_log *log, const char *group, const char **topics, int n)
 {
-    for (int i = 0; i < n; i++) {
-        int parts = pp_log_partitions(log, topics[i], 0), any = 0;
-        int64_t next;
-        for (int p = 0; p < parts && !any; p++)
-            any = pp_log_committed(log, group, topics[i], p, &next) == 0;
-        if (!any)
-            continue; /* the group does not consume this topic */
-        for (int p = 0; p < parts; p++) {
-            int64_t low = 0, high = 0;
-            pp_log_watermarks(log, topics[i], p, &low, &high);
-            if (pp_log_committed(log, group, topics[i], p, &next) == 0)
-                printf("%s\t%s\t%d\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\n", group, topics[i], p,
-                       next, high, high > next ? high - next : 0);
-            else
-                printf("%s\t%s\t%d\t-\t%" PRId64 "\t-\n", group, topics[i], p, high);
-        }
-    }
+    for (int i = 0; i < n; i++) /* only the topics the group consumes (a commit somewhere) */
+        if (pp_log_lag_each(log, group, &topics[i], 1, has_commit, NULL))
+            pp_log_lag_each(log, group, &topics[i], 1, offsets_row, (void *)group);
 }
 
 static int do_offsets(struct pp_log *log, const struct opts *o)

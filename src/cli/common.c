@@ -296,43 +296,47 @@ static void log_counters(struct pp_log *log, struct pp_buf *out)
     }
 }
 
+/* pp_log_lag_each for the metrics: a partition's high watermark (group NULL), or a group's lag
+ * where it has a commit. */
+struct lag_samples {
+    struct pp_buf *out;
+    const char *group;
+};
+
+static int lag_sample(void *arg, const struct pp_log_lag *l)
+{
+    struct lag_samples *ls = arg;
+    char labels[256];
+    if (l->err || (ls->group && l->committed < 0))
+        return 0;
+    if (!ls->group) {
+        snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%d\"", l->topic, l->partition);
+        pp_metrics_sample(ls->out, "pinpipe_log_high_watermark", labels, (double)l->high);
+    } else {
+        snprintf(labels, sizeof(labels), "group=\"%s\",topic=\"%s\",partition=\"%d\"", ls->group,
+                 l->topic, l->partition);
+        pp_metrics_sample(ls->out, "pinpipe_consumer_lag_records", labels, (double)l->lag);
+    }
+    return 0;
+}
+
 void pp_cli_log_collect(void *arg, struct pp_buf *out)
 {
     struct pp_log *log = arg;
     const char *topics[COLLECT_MAX_TOPICS];
     char *groups[COLLECT_MAX_GROUPS];
-    char labels[256];
     log_counters(log, out);
     int nt = pp_log_topics(log, topics, COLLECT_MAX_TOPICS);
     int ng = pp_log_groups(log, groups, COLLECT_MAX_GROUPS);
+    struct lag_samples ls = {out, NULL};
     pp_metrics_head(out, "pinpipe_log_high_watermark", "gauge",
                     "next offset to be written, per topic and partition");
-    for (int t = 0; t < nt; t++) {
-        int np = pp_log_partitions(log, topics[t], 0);
-        for (int p = 0; p < np; p++) {
-            int64_t low, high;
-            if (pp_log_watermarks(log, topics[t], p, &low, &high))
-                continue;
-            snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%d\"", topics[t], p);
-            pp_metrics_sample(out, "pinpipe_log_high_watermark", labels, (double)high);
-        }
-    }
+    pp_log_lag_each(log, NULL, topics, nt, lag_sample, &ls);
     pp_metrics_head(out, "pinpipe_consumer_lag_records", "gauge",
                     "records between a consumer group's committed offset and the high watermark");
     for (int g = 0; g < ng; g++) {
-        for (int t = 0; t < nt; t++) {
-            int np = pp_log_partitions(log, topics[t], 0);
-            for (int p = 0; p < np; p++) {
-                int64_t low, high, next;
-                if (pp_log_watermarks(log, topics[t], p, &low, &high) ||
-                    pp_log_committed(log, groups[g], topics[t], p, &next))
-                    continue;
-                snprintf(labels, sizeof(labels),
-                         "group=\"%s\",topic=\"%s\",partition=\"%d\"", groups[g], topics[t], p);
-                pp_metrics_sample(out, "pinpipe_consumer_lag_records", labels,
-                                  (double)(high > next ? high - next : 0));
-            }
-        }
+        ls.group = groups[g];
+        pp_log_lag_each(log, groups[g], topics, nt, lag_sample, &ls);
         free(groups[g]);
     }
 }

@@ -123,21 +123,16 @@ fail:
     return PP_EIO;
 }
 
+/* pp_log_lag_each: a partition with records the stream has not committed (or unreadable). */
+static int stream_behind(void *arg, const struct pp_log_lag *l)
+{
+    (void)arg;
+    return l->err || (l->high > 0 && (l->committed < 0 || l->committed < l->high));
+}
+
 int pp_runner_caught_up(struct pp_runner *run)
 {
-    for (int k = 0; k < PP_KIND_COUNT; k++) {
-        int parts = pp_log_partitions(run->log, topics[k], 0);
-        for (int p = 0; p < parts; p++) {
-            int64_t low, high, next;
-            if (pp_log_watermarks(run->log, topics[k], p, &low, &high))
-                return 0;
-            if (high == 0)
-                continue;
-            if (pp_log_committed(run->log, "stream", topics[k], p, &next) || next < high)
-                return 0;
-        }
-    }
-    return 1;
+    return !pp_log_lag_each(run->log, "stream", topics, PP_KIND_COUNT, stream_behind, NULL);
 }
 
 void pp_runner_stop(struct pp_runner *run)

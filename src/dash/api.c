@@ -200,32 +200,38 @@ static double stage_rate(const struct pp_dash *dash, const struct stage *s, int6
 
 /* A consumer group's stage: committed records and lag summed over the partitions it has
  * commits for; one row per partition appended to lag_out (*rows counts them, capped). */
+struct group_rows {
+    const char *group;
+    struct stage *s;
+    struct pp_buf *lag_out;
+    int *rows;
+};
+
+static int group_row(void *arg, const struct pp_log_lag *l)
+{
+    struct group_rows *g = arg;
+    if (l->err || l->committed < 0)
+        return 0;
+    g->s->records += l->committed;
+    g->s->lag += l->lag;
+    if ((*g->rows)++ >= MAX_LAG_ROWS)
+        return 0;
+    pp_buf_puts(g->lag_out, *g->rows > 1 ? ",{\"group\":" : "{\"group\":");
+    pp_json_put_str(g->lag_out, g->group, strlen(g->group));
+    pp_buf_puts(g->lag_out, ",\"topic\":");
+    pp_json_put_str(g->lag_out, l->topic, strlen(l->topic));
+    pp_buf_printf(g->lag_out, ",\"partition\":%d,\"committed\":%" PRId64 ",\"lag\":%" PRId64 "}",
+                  l->partition, l->committed, l->lag);
+    return 0;
+}
+
 static void group_stage(struct pp_log *log, const char *group, const char *const *topics, int nt,
                         struct stage *s, struct pp_buf *lag_out, int *rows)
 {
     snprintf(s->name, sizeof(s->name), "%s", group);
     s->rejected = s->failed = -1;
-    for (int t = 0; t < nt; t++) {
-        int np = pp_log_partitions(log, topics[t], 0);
-        for (int p = 0; p < np; p++) {
-            int64_t low, high, next;
-            if (pp_log_watermarks(log, topics[t], p, &low, &high) ||
-                pp_log_committed(log, group, topics[t], p, &next))
-                continue;
-            int64_t lag = high > next ? high - next : 0;
-            s->records += next;
-            s->lag += lag;
-            if ((*rows)++ >= MAX_LAG_ROWS)
-                continue;
-            pp_buf_puts(lag_out, *rows > 1 ? ",{\"group\":" : "{\"group\":");
-            pp_json_put_str(lag_out, group, strlen(group));
-            pp_buf_puts(lag_out, ",\"topic\":");
-            pp_json_put_str(lag_out, topics[t], strlen(topics[t]));
-            pp_buf_printf(lag_out,
-                          ",\"partition\":%d,\"committed\":%" PRId64 ",\"lag\":%" PRId64 "}", p,
-                          next, lag);
-        }
-    }
+    struct group_rows g = {group, s, lag_out, rows};
+    pp_log_lag_each(log, group, topics, nt, group_row, &g);
 }
 
 /* Log stages: appended records, and per consumer group committed records and lag; the

@@ -171,3 +171,24 @@ int pp_log_groups(struct pp_log *log, char **names, int max)
     qsort(names, (size_t)n, sizeof(*names), cmp_str);
     return n;
 }
+
+int pp_log_lag_each(struct pp_log *log, const char *group, const char *const *topics, int nt,
+                    int (*cb)(void *arg, const struct pp_log_lag *l), void *arg)
+{
+    for (int t = 0; t < nt; t++) {
+        int np = pp_log_partitions(log, topics[t], 0);
+        for (int p = 0; p < np; p++) {
+            struct pp_log_lag l = {topics[t], p, 0, 0, 0, -1, 0};
+            l.err = pp_log_watermarks(log, topics[t], p, &l.low, &l.high);
+            if (l.err)
+                l.low = l.high = 0;
+            if (group && pp_log_committed(log, group, topics[t], p, &l.committed))
+                l.committed = -1;
+            l.lag = l.committed >= 0 && l.high > l.committed ? l.high - l.committed : 0;
+            int rc = cb(arg, &l);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}

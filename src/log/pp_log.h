@@ -235,6 +235,22 @@ int pp_log_commit_meta(struct pp_log *log, const char *group, const char *topic,
  * (meta_size >= PP_LOG_META_MAX + 1). */
 int pp_log_committed_meta(struct pp_log *log, const char *group, const char *topic,
                           int partition, int64_t *next_offset, char *meta, size_t meta_size);
+/* One partition as a consumer group sees it (pp_log_lag_each): the lag is the records between
+ * the group's committed offset and the high watermark -- the one definition that metrics,
+ * `pinpipe log offsets`, the dashboard and `run`'s catch-up wait share. */
+struct pp_log_lag {
+    const char *topic;
+    int partition;
+    int err;           /* pp_log_watermarks failed (PP_ENOENT...): low, high and lag are 0 */
+    int64_t low, high; /* watermarks */
+    int64_t committed; /* the group's next offset to consume, -1 when it has no commit here */
+    int64_t lag;       /* high - committed (0 when not behind, or without a commit) */
+};
+/* Call cb(arg, &l) for every partition of each of the nt topics, in order, with group's
+ * position (group NULL: watermarks only, committed -1). A non-zero cb return stops the walk.
+ * @returns 0, or cb's non-zero return. */
+int pp_log_lag_each(struct pp_log *log, const char *group, const char *const *topics, int nt,
+                    int (*cb)(void *arg, const struct pp_log_lag *l), void *arg);
 /* Embedded log: make this process the group's only member until close(*fd) (or death): an
  * exclusive flock(2) on <dir>/groups/<group>+member.lock (pp_lock_file), waiting up to wait_ms.
  * Two members would both consume every partition; where nothing else fences them (an S3

@@ -682,6 +682,47 @@ static void test_cross_process(void)
     rm_rf(dir);
 }
 
+/* pp_log_lag_each: watermarks, the group's committed offset and its lag per partition, in
+ * topic and partition order; -1 and lag 0 without a commit; a non-zero cb return stops. */
+struct lag_seen {
+    char text[512];
+    int calls, stop_at;
+};
+
+static int lag_cb(void *arg, const struct pp_log_lag *l)
+{
+    struct lag_seen *s = arg;
+    size_t n = strlen(s->text);
+    snprintf(s->text + n, sizeof(s->text) - n, "%s/%d:%" PRId64 ",%" PRId64 ",%" PRId64 " ",
+             l->topic, l->partition, l->high, l->committed, l->lag);
+    return ++s->calls == s->stop_at ? 7 : 0;
+}
+
+static void test_lag_each(void)
+{
+    const char *dir = tmpdir();
+    struct pp_log *log = open_log(dir, PP_FSYNC_NEVER, 1 << 20, 2, NULL, 0);
+    PP_CHECK(log != NULL);
+    if (!log)
+        return;
+    for (int i = 0; i < 5; i++)
+        PP_CHECK(pp_log_append(log, "pin", 0, NULL, 0, "{}", 2, 0, NULL, NULL, NULL) == 0);
+    PP_CHECK(pp_log_append(log, "geo", 1, NULL, 0, "{}", 2, 0, NULL, NULL, NULL) == 0);
+    PP_CHECK_INT(pp_log_commit(log, "stream", "pin", 0, 3), 0);
+    PP_CHECK_INT(pp_log_commit(log, "stream", "geo", 1, 1), 0);
+    const char *topics[] = {"pin", "geo"};
+    struct lag_seen s = {"", 0, 0};
+    PP_CHECK_INT(pp_log_lag_each(log, "stream", topics, 2, lag_cb, &s), 0);
+    PP_CHECK_STR(s.text, "pin/0:5,3,2 pin/1:0,-1,0 geo/0:0,-1,0 geo/1:1,1,0 ");
+    struct lag_seen w = {"", 0, 0};
+    PP_CHECK_INT(pp_log_lag_each(log, NULL, topics, 1, lag_cb, &w), 0);
+    PP_CHECK_STR(w.text, "pin/0:5,-1,0 pin/1:0,-1,0 ");
+    struct lag_seen st = {"", 0, 3};
+    PP_CHECK_INT(pp_log_lag_each(log, "stream", topics, 2, lag_cb, &st), 7);
+    PP_CHECK_INT(st.calls, 3);
+    pp_log_close(log);
+}
+
 static void test_groups(void)
 {
     const char *dir = tmpdir();
@@ -1602,6 +1643,7 @@ int main(void)
     test_io_faults();
     test_cross_process();
     test_groups();
+    test_lag_each();
     test_subscribe();
     test_retention();
     test_retention_age();
