@@ -26,7 +26,10 @@
  * a stalled member lets go as soon as it runs again and learns it lost the partition. */
 #define OWN_WAIT_MS 60000
 #define DAY_MS 86400000LL
-#define CLOSE_CHECK_US 1000000LL /* day closing is checked this often once a day may close */
+#define CLOSE_CHECK_US 1000000LL /* the clock is compared with the next day's close this often */
+/* After a day was found not closed yet (a partition lags), the next check waits this long:
+ * each check reads every partition's commit and a record (on Kafka: requests to brokers) */
+#define CLOSE_RETRY_US 5000000LL
 #define NO_DAY INT64_MIN
 #define OWN_LOG_MS 5000
 /* Stopping: how long a member stays in the group to get its last commits accepted (a group
@@ -67,6 +70,7 @@ struct lake_consumer {
      * one before the first record's, then onwards), the last one seen closed */
     int64_t close_day, closed_through, close_grace_ms;
     int64_t marker_checked; /* the last past day whose marker note_day looked for */
+    int64_t close_retry_us; /* pp_mono_us() before which close_days does not check again */
     int close_errors;
 };
 
@@ -107,6 +111,8 @@ static void note_day(struct lake_consumer *lc, const struct pp_part *part, int64
 static void close_days(struct lake_consumer *lc)
 {
     int64_t now = pp_now_ms();
+    if (pp_mono_us() < lc->close_retry_us)
+        return;
     for (int i = 0; i < 8 && lc->close_day != NO_DAY; i++) {
         if (now < (lc->close_day + 1) * DAY_MS + lc->close_grace_ms)
             return;
@@ -123,9 +129,12 @@ static void close_days(struct lake_consumer *lc)
             lc->close_errors = 0;
             continue;
         }
-        if (rc < 0 && lc->close_errors++ % 60 == 0)
-            PP_WARN("lake", "closing day=%s failed error=%s (%s); retried every second", date,
-                    pp_err_str(rc), why);
+        if (rc < 0 && lc->close_errors++ % 12 == 0)
+            PP_WARN("lake", "closing day=%s failed error=%s (%s); retried every %lld s", date,
+                    pp_err_str(rc), why, CLOSE_RETRY_US / 1000000);
+        if (rc == 0)
+            PP_DEBUG("lake", "day=%s not closed yet: %s", date, why);
+        lc->close_retry_us = pp_mono_us() + CLOSE_RETRY_US;
         return;
     }
 }
