@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pp_cli.h"
@@ -150,6 +151,17 @@ static void strip_comment(const char *value, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* Does any key live in [section]? ([kafka] takes librdkafka's properties.) */
+static int section_known(const char *section)
+{
+    if (!strcmp(section, "kafka"))
+        return 1;
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].section, section))
+            return 1;
+    return 0;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *raw)
 {
     struct conf_state *st = user;
@@ -172,8 +184,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
         return st->val[i] != NULL;
     }
 bad:
-    snprintf(st->err, sizeof(st->err), "unknown key '%s' in [%s] (see pinpipe config)", name,
-             section);
+    if (strpbrk(name, " \t")) /* inih split "listen 127.0.0.1:8080" at its ':' */
+        snprintf(st->err, sizeof(st->err), "in [%s]: a line without '=' (write KEY = VALUE)",
+                 section);
+    else if (!section_known(section))
+        snprintf(st->err, sizeof(st->err), "unknown section [%s] (see pinpipe config)", section);
+    else
+        snprintf(st->err, sizeof(st->err), "unknown key '%s' in [%s] (see pinpipe config)", name,
+                 section);
     return 0;
 }
 
@@ -183,6 +201,11 @@ static int conf_load(struct conf_state *st, const char *path, char *errstr, size
     st->path = path;
     if (!path)
         return 0;
+    struct stat sb;
+    if (!stat(path, &sb) && S_ISDIR(sb.st_mode)) { /* fopen takes it, reads nothing: say so */
+        snprintf(errstr, errstr_size, "%s is a directory, not a configuration file", path);
+        return 2;
+    }
     int line = ini_parse(path, on_entry, st);
     if (line == 0)
         return 0;

@@ -68,5 +68,15 @@ ok "README kafka secret masked" 'grep -qx "sasl.password = \*\*\*\*" "$tmp/readm
 printf '[pinpipe]\ndata_dir = %s/with#hash\t; a comment\n' "$tmp" >"$tmp/hash.conf"
 "$PINPIPE" config --config "$tmp/hash.conf" >"$tmp/hash.out" 2>&1
 ok "a '#' inside a value is kept" 'grep -qx "data_dir = $tmp/with#hash" "$tmp/hash.out"'
+# what a user gets wrong, each named as what it is, exit 2
+printf '[nope]\nx = 1\n' >"$tmp/section.conf"
+err=$("$PINPIPE" config --config "$tmp/section.conf" 2>&1 >/dev/null); rc=$?
+ok "unknown section named as a section" '[ $rc = 2 ] && grep -q "section.conf:2: unknown section \[nope\]" <<<"$err"'
+printf '[serve]\nlisten 127.0.0.1:8080\n' >"$tmp/noeq.conf"
+err=$("$PINPIPE" config --config "$tmp/noeq.conf" 2>&1 >/dev/null); rc=$?
+ok "a line without '=' is said to lack it" '[ $rc = 2 ] && grep -q "noeq.conf:2: in \[serve\]: a line without .=." <<<"$err"'
+mkdir -p "$tmp/conf.d"
+err=$("$PINPIPE" config --config "$tmp/conf.d" 2>&1 >/dev/null); rc=$?
+ok "a directory is no configuration file" '[ $rc = 2 ] && grep -q "conf.d is a directory, not a configuration file" <<<"$err"'
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
