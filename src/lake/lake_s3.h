@@ -181,6 +181,9 @@ void pp_lake_s3_obj_abort(struct pp_lake_s3_obj *obj);
 
 /* As pp_lake_truncate_from on S3's finished objects (+ stale multipart uploads, best effort). */
 int pp_lake_s3_truncate(struct pp_lake_s3 *s3, const char *topic, int partition, int64_t offset);
+/* A finished file's name "<topic>+<partition>+<start>.jsonl" of any partition -> partition,
+ * start (pp_lake_parse_name). @returns 1, or 0 when name is no such file. */
+int pp_lake_parse_file(const char *name, const char *topic, int *partition, int64_t *start);
 /* As pp_lake_read_day_files, streaming each object through a line splitter. */
 long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *date,
                          const struct pp_lake_reader *rd);

@@ -811,8 +811,8 @@ static long read_file(const char *path, int (*cb)(void *arg, const char *value, 
     return err ? PP_EIO : count;
 }
 
-/* "<topic>+<partition>+<start>.jsonl" -> partition, start. @returns 1 or 0 (not such a name). */
-static int parse_file_name(const char *name, const char *topic, int *partition, int64_t *start)
+/* (lake_s3.h) */
+int pp_lake_parse_file(const char *name, const char *topic, int *partition, int64_t *start)
 {
     size_t tl = strlen(topic);
     const char *q;
@@ -850,7 +850,7 @@ long pp_lake_read_day_files(struct pp_lake *lake, const char *topic, const char 
         int partition;
         int64_t start;
         long got = 0;
-        if (rd->file && parse_file_name(names[i], topic, &partition, &start) &&
+        if (rd->file && pp_lake_parse_file(names[i], topic, &partition, &start) &&
             (got = rd->file(rd->arg, partition, start)) > 0)
             continue; /* skip this file */
         if (!got)

@@ -1291,23 +1291,6 @@ static int cmp_keys(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* "<prefix>topic=<t>/dt=<d>/<t>+<p>+<start>.jsonl" -> partition, start. @returns 1 or 0. */
-static int key_file(const char *key, size_t dplen, const char *topic, int *partition,
-                    int64_t *start)
-{
-    const char *name = key + dplen, *q;
-    size_t tl = strlen(topic);
-    int64_t p;
-    char prefix[S3_KEY_MAX];
-    if (strncmp(name, topic, tl) || name[tl] != '+' || pp_lake_parse_offset(name + tl + 1, &q, &p) ||
-        p > INT32_MAX || *q != '+' ||
-        snprintf(prefix, sizeof(prefix), "%s+%d+", topic, (int)p) >= (int)sizeof(prefix) ||
-        !pp_lake_parse_name(name, prefix, 0, start))
-        return 0;
-    *partition = (int)p;
-    return 1;
-}
-
 long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *date,
                          const struct pp_lake_reader *rd)
 {
@@ -1328,7 +1311,7 @@ long pp_lake_s3_read_day(struct pp_lake_s3 *s3, const char *topic, const char *d
             int partition;
             int64_t start;
             long got = 0;
-            if (rd->file && key_file(d.keys[i], d.dplen, topic, &partition, &start) &&
+            if (rd->file && pp_lake_parse_file(d.keys[i] + d.dplen, topic, &partition, &start) &&
                 (got = rd->file(rd->arg, partition, start)) > 0)
                 continue; /* skip this object */
             if (!got)

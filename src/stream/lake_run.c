@@ -81,13 +81,14 @@ static int64_t day_of(int64_t ts_ms)
 
 /* A record of day `day` is about to be written: note the day for closing; count it when the
  * day is closed already (a late record: it lands in a file past the marker's offsets). */
-static void note_day(struct lake_consumer *lc, const struct pp_part *part, int64_t day)
+static void note_day(struct lake_consumer *lc, const struct pp_part *part, int64_t day,
+                     int64_t today)
 {
     if (lc->close_day == NO_DAY)
         lc->close_day = day - 1; /* the day before may still lack its markers: check it too */
     else if (day < lc->close_day && day > lc->closed_through)
         lc->close_day = day;
-    if (day > lc->closed_through && day != lc->marker_checked && day < day_of(pp_now_ms())) {
+    if (day > lc->closed_through && day != lc->marker_checked && day < today) {
         /* a past day (a restarted worker, a skewed node): closed already by someone else? */
         char date[16], body[8];
         lc->marker_checked = day;
@@ -260,8 +261,9 @@ static int pull(struct lake_consumer *lc, struct pp_part *part, int timeout_ms, 
     struct pp_lake_stats *st = lc->st;
     struct pp_log_rec recs[READ_MAX];
     int n = pp_log_read(part->rd, recs, READ_MAX, timeout_ms);
+    int64_t today = n > 0 ? day_of(pp_now_ms()) : 0; /* once per read, not per record */
     for (int i = 0; i < n; i++) {
-        note_day(lc, part, day_of(recs[i].ts_ms));
+        note_day(lc, part, day_of(recs[i].ts_ms), today);
         int rc = pp_lake_write(lc->lake, part->topic, part->partition, recs[i].offset,
                                recs[i].ts_ms, recs[i].value, recs[i].vlen);
         if (rc) {
